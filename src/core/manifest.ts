@@ -1,0 +1,105 @@
+/**
+ * The model manifest: a sidecar JSON (`<model>.seqlens.json`, or `manifest.json` in a zoo folder) that
+ * says how to feed a model. A model may be several .onnx files (encoder + one decoder step), like
+ * Hugging Face seq2seq exports; the greedy loop then runs in TypeScript (src/core/run).
+ */
+import type { Architecture } from './types.js';
+import { SeqLensError } from './errors.js';
+
+export type TokenizerSpec =
+  /** Character vocabulary: `vocab` is a JSON file holding an array of single characters; index = id. */
+  | { type: 'char'; vocab: string; unk?: number; bos?: number; eos?: number; pad?: number }
+  /** A Hugging Face tokenizer.json. */
+  | { type: 'hf'; file: string };
+
+/** Input/output names of a causal or encoder-only model in one file. */
+export interface SingleModelIO {
+  /** int64 [batch, seq] token ids. */
+  ids: string;
+  /** Optional int64 [batch, seq] attention mask (1 = keep). */
+  mask?: string;
+  /** Logits output, [batch, seq, vocab]. */
+  logits?: string;
+}
+
+/**
+ * Encoder + one decoder step. The step is run once per generated token:
+ *   decoder inputs:  prevToken int64 [1,1], state (float [layers,1,H], optional for transformers),
+ *                    encoderOut float [1,S,H], optional srcMask / target prefix for transformers
+ *   decoder outputs: logits [1,1,V] or [1,V], new state, optional attention [1,S] / [1,heads,1,S]
+ */
+export interface Seq2SeqIO {
+  encoder: { ids: string; outputs: string; state?: string; mask?: string };
+  decoder: {
+    /** For RNN decoders: the previous token [1,1]. For Transformer decoders: the whole prefix [1,T]. */
+    tokens: string;
+    tokensMode: 'previous' | 'prefix';
+    encoderOut?: string;
+    stateIn?: string;
+    stateOut?: string;
+    srcMask?: string;
+    logits: string;
+    /** Cross-attention weights as an output of the step graph, if the model returns them. */
+    attention?: string;
+  };
+  /** Separate target tokenizer (the source tokenizer is `tokenizer`). */
+  targetTokenizer: TokenizerSpec;
+  bos: number;
+  eos: number;
+  maxTargetLength: number;
+}
+
+export interface ModelManifest {
+  name: string;
+  description?: string;
+  architecture: Architecture;
+  task: 'char-lm' | 'lm' | 'seq2seq' | 'encoder';
+  /** Paths relative to the manifest file. Single-file models use `model`; seq2seq uses `encoder` + `decoder`. */
+  files: Record<string, string>;
+  tokenizer: TokenizerSpec;
+  maxLength: number;
+  io: SingleModelIO | Seq2SeqIO;
+  training?: { data: string; steps: number; seconds?: number; params?: number; seed?: number };
+  metric?: { name: string; value: number; split: string };
+}
+
+export function isSeq2SeqIO(io: SingleModelIO | Seq2SeqIO): io is Seq2SeqIO {
+  return typeof (io as Seq2SeqIO).encoder === 'object';
+}
+
+function fail(why: string): never {
+  throw new SeqLensError('bad-manifest', `Model manifest is invalid: ${why}`);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkTokenizer(v: unknown, where: string): TokenizerSpec {
+  if (!isRecord(v)) fail(`${where} must be an object`);
+  if (v.type === 'char' && typeof v.vocab === 'string') return v as unknown as TokenizerSpec;
+  if (v.type === 'hf' && typeof v.file === 'string') return v as unknown as TokenizerSpec;
+  return fail(`${where} must be {type:"char",vocab} or {type:"hf",file}`);
+}
+
+/** Validates parsed JSON as a manifest; throws SeqLensError('bad-manifest') naming the first problem. */
+export function parseManifest(json: unknown): ModelManifest {
+  if (!isRecord(json)) fail('not a JSON object');
+  if (typeof json.name !== 'string') fail('"name" must be a string');
+  if (typeof json.architecture !== 'string') fail('"architecture" must be a string');
+  if (typeof json.task !== 'string') fail('"task" must be a string');
+  if (!isRecord(json.files) || !Object.values(json.files).every((f) => typeof f === 'string')) {
+    fail('"files" must map names to relative paths');
+  }
+  checkTokenizer(json.tokenizer, '"tokenizer"');
+  if (typeof json.maxLength !== 'number' || json.maxLength <= 0) fail('"maxLength" must be a positive number');
+  if (!isRecord(json.io)) fail('"io" must be an object');
+  if (isRecord(json.io.encoder)) {
+    if (!isRecord(json.io.decoder)) fail('"io.decoder" is required with "io.encoder"');
+    checkTokenizer(json.io.targetTokenizer, '"io.targetTokenizer"');
+    if (!('encoder' in json.files) || !('decoder' in json.files)) fail('seq2seq "files" needs "encoder" and "decoder"');
+  } else if (typeof json.io.ids !== 'string') {
+    fail('"io.ids" must name the token-id input');
+  }
+  return json as unknown as ModelManifest;
+}

@@ -1,0 +1,39 @@
+/** The result of running a model on a text with its probes: what every view and the CLI dump read. */
+import type { Architecture, Probe } from '../types.js';
+import type { FloatTensor } from '../run/backend.js';
+
+export interface TokenSpan {
+  id: number;
+  /** The token's text as the tokenizer shows it (e.g. 'Ġthe', '##ing', 'a'). */
+  text: string;
+  /** UTF-16 offsets into the original input string; `input.slice(start, end)` is the token's source. */
+  start: number;
+  end: number;
+}
+
+export interface ProbeTensor {
+  probe: Probe;
+  /**
+   * The tensor as the model produced it (after `probe.postprocess`). For encoder-decoder models,
+   * decoder-side probes are stacked over generated steps on a new leading axis 'step'.
+   */
+  tensor: FloatTensor;
+  /** Present when the tensor was stacked over decoding steps. */
+  stepAxis?: boolean;
+}
+
+export interface Trace {
+  model: string;
+  architecture: Architecture;
+  backend: string;
+  input: string;
+  tokens: TokenSpan[];
+  /** Encoder-decoder models: the greedily generated target tokens, in order. */
+  generated?: TokenSpan[];
+  probes: ProbeTensor[];
+  /** Output logits [seq, vocab] (or [steps, vocab] for decoders), when the model has them. */
+  logits?: FloatTensor;
+  /** Milliseconds: tokenize, instrument, sessionCreate, run (sum over steps), extract, total. */
+  timings: Record<string, number>;
+  warnings: string[];
+}
