@@ -1,0 +1,39 @@
+// Builds the three bundles and copies the one onnxruntime-web WASM pair the webview loads.
+//   host:    src/extension.ts -> dist/extension.cjs (node, cjs, vscode external)
+//   cli:     src/cli.ts       -> dist/cli.mjs       (node, esm, onnxruntime-node external)
+//   webview: webview/main.ts  -> dist/webview.js    (browser, esm)
+// `node esbuild.mjs --production` minifies; `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'es2022' };
+const builds = [
+  existsSync('src/extension.ts') && {
+    ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.cjs', platform: 'node', format: 'cjs',
+    external: ['vscode'],
+  },
+  existsSync('src/cli.ts') && {
+    ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.mjs', platform: 'node', format: 'esm',
+    external: ['onnxruntime-node', 'onnxruntime-web'],
+    banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  },
+  existsSync('webview/main.ts') && {
+    ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm',
+    loader: { '.css': 'text' },
+  },
+].filter(Boolean);
+
+// The webview uses onnxruntime-web's WebGPU+WASM build, which loads exactly this pair.
+const ortDir = 'node_modules/onnxruntime-web/dist';
+const ortFiles = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+mkdirSync('media/ort', { recursive: true });
+for (const f of ortFiles) copyFileSync(`${ortDir}/${f}`, `media/ort/${f}`);
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,72 @@
+/** Reading initializer values as numbers. Views over raw_data where the bytes are aligned; a copy only when they are not. */
+import { onnx, type TensorProto } from './decode.js';
+import { SeqLensError } from '../errors.js';
+
+const DT = onnx.TensorProto.DataType;
+
+export function tensorSize(t: TensorProto): number {
+  return t.dims.reduce((a, d) => a * Number(d), 1);
+}
+
+function halfToFloat(h: number): number {
+  const s = (h & 0x8000) >> 15, e = (h & 0x7c00) >> 10, f = h & 0x03ff;
+  if (e === 0) return (s ? -1 : 1) * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : (s ? -Infinity : Infinity);
+  return (s ? -1 : 1) * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** The tensor's values as float32 (float, float16, bfloat16, double, int32/64 and bool are converted). */
+export function tensorToFloat32(t: TensorProto): Float32Array {
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    throw new SeqLensError('external-data', `Tensor ${t.name} keeps its data in an external file; load it with its data file.`);
+  }
+  const n = tensorSize(t);
+  const raw = t.rawData;
+  const hasRaw = raw && raw.length > 0;
+  const view = hasRaw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
+  switch (t.dataType) {
+    case DT.FLOAT:
+      if (!view) return Float32Array.from(t.floatData);
+      if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+      return new Float32Array(raw.slice().buffer, 0, n);
+    case DT.FLOAT16:
+    case DT.BFLOAT16: {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const h = view ? view.getUint16(i * 2, true) : t.int32Data[i];
+        out[i] = t.dataType === DT.FLOAT16 ? halfToFloat(h) : new Float32Array(new Uint32Array([h << 16]).buffer)[0];
+      }
+      return out;
+    }
+    case DT.DOUBLE: {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view ? view.getFloat64(i * 8, true) : t.doubleData[i];
+      return out;
+    }
+    case DT.INT64: {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = view ? Number(view.getBigInt64(i * 8, true)) : t.int64Data[i];
+      return out;
+    }
+    case DT.INT32:
+    case DT.INT8:
+    case DT.UINT8:
+    case DT.BOOL: {
+      const out = new Float32Array(n);
+      const width = t.dataType === DT.INT32 ? 4 : 1;
+      for (let i = 0; i < n; i++) {
+        if (!view) out[i] = t.int32Data[i];
+        else if (width === 4) out[i] = view.getInt32(i * 4, true);
+        else out[i] = t.dataType === DT.INT8 ? view.getInt8(i) : view.getUint8(i);
+      }
+      return out;
+    }
+    default:
+      throw new SeqLensError('unsupported', `Tensor ${t.name} has data type ${t.dataType}, which Sequence Lens does not read.`);
+  }
+}
+
+/** Integer values of a small shape-like tensor (int64/int32). */
+export function tensorToInts(t: TensorProto): number[] {
+  return Array.from(tensorToFloat32(t), (v) => Math.round(v));
+}
