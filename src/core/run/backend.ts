@@ -27,8 +27,22 @@ export interface SessionHandle {
   dispose(): Promise<void>;
 }
 
+/** A weights file that the model references by `location` (ONNX external data), already read. */
+export interface ExternalFile {
+  /** The `location` string exactly as the model's TensorProto.external_data gives it. */
+  path: string;
+  data: Uint8Array;
+}
+
+/** Optional extras for session creation; backends that cannot honour one fail with a clear error. */
+export interface SessionOptionsExtra {
+  externalData?: ExternalFile[];
+}
+
 export interface InferenceBackend {
   /** 'native' (onnxruntime-node), 'wasm' or 'webgpu'. */
   readonly name: string;
-  createSession(modelBytes: Uint8Array): Promise<SessionHandle>;
+  createSession(modelBytes: Uint8Array, extra?: SessionOptionsExtra): Promise<SessionHandle>;
+  /** Releases what the backend holds beyond its sessions (optional). */
+  dispose?(): Promise<void>;
 }

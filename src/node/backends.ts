@@ -1,0 +1,48 @@
+/**
+ * The CLI's two inference engines: onnxruntime-node ('native', optional dependency) and onnxruntime-web's
+ * WASM build running inside Node ('wasm', the same engine the webview falls back to). Both are loaded
+ * lazily so `seqlens inspect` never pays for them.
+ */
+import type { InferenceBackend } from '../core/run/backend.js';
+import { ortBackend, type OrtModule } from '../core/run/ortBackend.js';
+import { SeqLensError } from '../core/errors.js';
+
+export type BackendName = 'native' | 'wasm';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['native', 'wasm'];
+
+export function isBackendName(v: string): v is BackendName {
+  return (BACKEND_NAMES as readonly string[]).includes(v);
+}
+
+async function loadNative(): Promise<OrtModule> {
+  try {
+    return (await import('onnxruntime-node')) as unknown as OrtModule;
+  } catch (e) {
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    throw new SeqLensError('runtime', `The native backend needs the optional package onnxruntime-node (${msg}); use --backend wasm.`);
+  }
+}
+
+async function loadWasm(): Promise<OrtModule> {
+  // The package's "node" export condition gives the Node build of onnxruntime-web, which finds its .wasm beside it.
+  const ort = (await import('onnxruntime-web')) as unknown as OrtModule & { env: { wasm: { numThreads: number; proxy: boolean } } };
+  // One thread: the webview has no SharedArrayBuffer, so this matches what users get there.
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  return ort;
+}
+
+const cache = new Map<BackendName, Promise<InferenceBackend>>();
+
+/** The backend by name; the module is imported once per process. */
+export function getBackend(name: BackendName): Promise<InferenceBackend> {
+  let b = cache.get(name);
+  if (!b) {
+    b = name === 'native'
+      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all' } }))
+      : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } }));
+    cache.set(name, b);
+  }
+  return b;
+}
