@@ -26,13 +26,24 @@ export interface ModelRef {
 
 export type Backend = 'auto' | 'webgpu' | 'wasm';
 
+/** What the editor decorations colour tokens by (setting `sequenceLens.decorationMode`). */
+export type DecorationMode = 'attention' | 'hiddenNorm' | 'gate';
+
 export type HostToWebview =
-  | { type: 'init'; mode: 'panel' | 'inspector'; backend: Backend; maxTokens: number; trusted: boolean }
+  | {
+      type: 'init'; mode: 'panel' | 'inspector'; backend: Backend; maxTokens: number; trusted: boolean;
+      /** Added by the host: webview URI of the folder with the onnxruntime-web wasm pair (trailing '/'); also on <body data-wasm-base>. */
+      wasmBase?: string;
+      /** Added by the host: the `sequenceLens.decorationMode` setting, the score the runResult tokens should carry. */
+      decorationMode?: DecorationMode;
+    }
   | { type: 'run'; id: number; model: ModelRef; text: string; compareWith?: ModelRef; documentUri?: string }
   | { type: 'inspect'; id: number; model: ModelRef }
   | { type: 'cancel'; id: number }
   | { type: 'setBackend'; backend: Backend }
-  | { type: 'exportView'; id: number };
+  | { type: 'exportView'; id: number }
+  /** Added by the host: the setting changed; re-send the last runResult (same inReplyTo) scored in this mode. */
+  | { type: 'setDecorationMode'; mode: DecorationMode };
 
 /** Per-token summary the host uses for decorations and hovers (small; offsets into the run's text). */
 export interface TokenSummary {
@@ -97,6 +108,8 @@ export function isHostToWebview(v: unknown): v is HostToWebview {
       return typeof v.id === 'number';
     case 'setBackend':
       return ['auto', 'webgpu', 'wasm'].includes(String(v.backend));
+    case 'setDecorationMode':
+      return ['attention', 'hiddenNorm', 'gate'].includes(String(v.mode));
     default:
       return false;
   }
