@@ -1,14 +1,46 @@
 /**
- * PLACEHOLDER owned by the recurrent-ops helper, who replaces this file: ONNX LSTM/GRU/RNN probes
- * (hidden state per step, gates and cell via a Scan rewrite). Until then it contributes nothing.
+ * Probes for recurrent models: the hidden state per step of every ONNX RNN/LSTM/GRU node, and for
+ * LSTM/GRU the gates (and the LSTM cell state), plus the same for LSTMs written out as primitive
+ * ops. Layers are numbered in topological order: native ops first, then decomposed cells.
+ * Everything added is named under `seqlens/`; the original nodes are never touched.
  */
 import type { GraphIndex } from '../onnx/graphIndex.js';
-import type { ModelProto } from '../onnx/decode.js';
-import { emptyDelta } from '../onnx/graphDelta.js';
+import { opsetVersion, type ModelProto } from '../onnx/decode.js';
+import type { Probe, Unavailable } from '../types.js';
 import type { ProbeContribution } from './contribution.js';
+import { RecurrentBuilder } from './recurrentBuilder.js';
+import { RECURRENT_OPS, nativeRecurrentProbes } from './recurrentNative.js';
+import { decomposedLstmProbes } from './recurrentDecomposed.js';
 
 export function recurrentProbes(index: GraphIndex, model: ModelProto): ProbeContribution {
-  void index;
-  void model;
-  return { probes: [], delta: emptyDelta(), unavailable: [] };
+  const opset = opsetVersion(model, '') ?? 1;
+  const probes: Probe[] = [];
+  const unavailable: Unavailable[] = [];
+  const builders: RecurrentBuilder[] = [];
+  let layer = 0;
+  for (const node of index.topoOrder) {
+    if (!RECURRENT_OPS.has(node.opType) || (node.domain ?? '') !== '') continue;
+    const b = new RecurrentBuilder(`seqlens/${node.opType.toLowerCase()}${layer}`, opset);
+    const r = nativeRecurrentProbes(index, node, layer, b);
+    probes.push(...r.probes);
+    unavailable.push(...r.unavailable);
+    builders.push(b);
+    layer++;
+  }
+  if (opset >= 10) {
+    const b = new RecurrentBuilder('seqlens/lstm-cells', opset);
+    const r = decomposedLstmProbes(index, layer, b);
+    probes.push(...r.probes);
+    unavailable.push(...r.unavailable);
+    builders.push(b);
+  }
+  return {
+    probes,
+    unavailable,
+    delta: {
+      nodes: builders.flatMap((b) => b.nodes),
+      initializers: builders.flatMap((b) => b.initializers),
+      outputs: probes.map((p) => p.name),
+    },
+  };
 }

@@ -1,0 +1,239 @@
+/**
+ * Probes for the native ONNX recurrent ops (RNN, LSTM, GRU).
+ *
+ * The op itself is never replaced, so the model's own outputs stay exactly what they were. Y already
+ * holds h_t for every step, which means h_{t-1} for every step is Y shifted by one (initial_h, or
+ * zeros, at the start). That removes the recurrence from the gates: they are computed for the whole
+ * sequence at once from X and the shifted Y with two MatMuls, in parallel to the op. The LSTM cell
+ * state is still a recurrence, but a linear one, c_t = f_t⊙c_{t-1} + i_t⊙c̃_t, computed by a Scan
+ * whose body is one Mul and one Add.
+ *
+ * Every gate and cell tensor comes out in ONNX's sequence-first layout [seq, direction, batch, unit]
+ * whatever the op's `layout`; padded steps (past sequence_lens) are zero, as in Y.
+ */
+import type { GraphIndex } from '../onnx/graphIndex.js';
+import type { NodeProto } from '../onnx/decode.js';
+import { onnx } from '../onnx/onnxProto.js';
+import { attrFloat, attrInt, attrString, attrStrings } from '../onnx/attributes.js';
+import { makeNode } from '../onnx/graphDelta.js';
+import type { AxisRole, GateName, Probe, Unavailable } from '../types.js';
+import { RecurrentBuilder, floatValueInfo } from './recurrentBuilder.js';
+
+export const RECURRENT_OPS = new Set(['RNN', 'LSTM', 'GRU']);
+
+const SEQ_FIRST: AxisRole[] = ['seq', 'direction', 'batch', 'unit'];
+const BATCH_FIRST: AxisRole[] = ['batch', 'seq', 'direction', 'unit'];
+
+/** ONNX weight-block order inside W/R/B, and the probe gate name of each block. */
+const LSTM_BLOCKS: GateName[] = ['input', 'output', 'forget', 'cell-candidate'];
+const GRU_BLOCKS: GateName[] = ['update', 'reset', 'hidden-candidate'];
+
+/** Activation names the ONNX recurrent ops accept that map to one parameter-free ONNX op. */
+const ACTIVATION_OPS: Record<string, string> = {
+  sigmoid: 'Sigmoid', tanh: 'Tanh', relu: 'Relu', softsign: 'Softsign', softplus: 'Softplus',
+};
+
+export interface NativeResult { probes: Probe[]; unavailable: Unavailable[] }
+
+/** Builds the probes of one recurrent node; `b` collects the nodes and initializers it adds. */
+export function nativeRecurrentProbes(index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder): NativeResult {
+  const op = node.opType;
+  const source = { op, node: node.name || node.output.find((o) => o) || op };
+  const probes: Probe[] = [];
+  const unavailable: Unavailable[] = [];
+  const layout = attrInt(node, 'layout', 0);
+
+  // Y is the hidden state per step. Exporters leave it empty when only Y_h is used; a node's
+  // outputs cannot be extended additively, so a duplicate node with the same inputs produces it.
+  let y = node.output[0] ?? '';
+  if (!y) {
+    y = `${b.prefix}/Y`;
+    b.nodes.push({
+      ...makeNode(op, [...node.input], [y], `${b.prefix}/duplicate`),
+      attribute: node.attribute as onnx.IAttributeProto[],
+      domain: node.domain,
+    });
+  }
+  probes.push({ name: y, kind: 'hidden', layer, axes: layout === 1 ? BATCH_FIRST : SEQ_FIRST, source });
+  if (op === 'RNN') return { probes, unavailable };
+
+  const gateNames = op === 'LSTM' ? LSTM_BLOCKS : GRU_BLOCKS;
+  const why = gatesUnsupported(index, node, b.opset);
+  if (why) {
+    const what = op === 'LSTM' ? 'LSTM gates and cell state' : 'GRU gates';
+    unavailable.push({ what: `${what} (layer ${layer})`, reason: why, node: source.node });
+    return { probes, unavailable };
+  }
+  const gates = buildGates(node, y, b);
+  for (const g of gateNames) {
+    probes.push({ name: gates.outputs[g] as string, kind: 'gate', gate: g, layer, axes: SEQ_FIRST, source });
+  }
+  if (gates.cell) probes.push({ name: gates.cell, kind: 'cell', layer, axes: SEQ_FIRST, source });
+  return { probes, unavailable };
+}
+
+/** Why the gates of this node cannot be rebuilt exactly, or undefined when they can. */
+function gatesUnsupported(index: GraphIndex, node: NodeProto, opset: number): string | undefined {
+  if (opset < 10) return `the model's opset ${opset} is older than 10 (Slice with tensor inputs is needed)`;
+  if (attrInt(node, 'hidden_size') === undefined) return 'the node has no hidden_size attribute';
+  if (node.opType === 'LSTM' && (node.input[7] ?? '') !== '') {
+    return 'the LSTM has peephole weights (P): its input and forget gates depend on c_{t-1} non-linearly, ' +
+      'so they cannot be computed from the op\'s outputs';
+  }
+  if (node.opType === 'LSTM' && attrInt(node, 'input_forget', 0) !== 0) return 'input_forget=1 (coupled gates) is not supported';
+  if (attrFloat(node, 'activation_alpha') !== undefined || attrFloat(node, 'activation_beta') !== undefined) {
+    return 'activations with alpha/beta parameters are not supported';
+  }
+  for (const a of attrStrings(node, 'activations') ?? []) {
+    if (!ACTIVATION_OPS[a.toLowerCase()]) return `the activation ${a} is not supported`;
+  }
+  if ((node.input[4] ?? '') !== '' && opset < 11) return 'sequence_lens needs opset 11 or newer for the padding mask';
+  const w = index.initializers.get(node.input[1] ?? '');
+  if (w && w.dataType !== onnx.TensorProto.DataType.FLOAT) return 'the weights are not float32';
+  return undefined;
+}
+
+interface GateTensors { outputs: Partial<Record<GateName, string>>; cell?: string }
+
+/** Activation op names per direction: [f, g] for GRU, [f, g, h] for LSTM (defaults from the ONNX spec). */
+function activations(node: NodeProto, dirs: number): string[][] {
+  const perDir = node.opType === 'LSTM' ? 3 : 2;
+  const given = attrStrings(node, 'activations');
+  const defaults = node.opType === 'LSTM' ? ['Sigmoid', 'Tanh', 'Tanh'] : ['Sigmoid', 'Tanh'];
+  const out: string[][] = [];
+  for (let d = 0; d < dirs; d++) {
+    const names = given && given.length >= perDir * (d + 1) ? given.slice(perDir * d, perDir * (d + 1)) : defaults;
+    out.push(names.map((n) => ACTIVATION_OPS[n.toLowerCase()] ?? n));
+  }
+  return out;
+}
+
+function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensors {
+  const isLstm = node.opType === 'LSTM';
+  const hidden = attrInt(node, 'hidden_size', 0);
+  const direction = attrString(node, 'direction') ?? 'forward';
+  const dirs = direction === 'bidirectional' ? 2 : 1;
+  const layout = attrInt(node, 'layout', 0);
+  const clip = attrFloat(node, 'clip');
+  const linearBeforeReset = attrInt(node, 'linear_before_reset', 0) !== 0;
+  const acts = activations(node, dirs);
+  const [x, w, r] = node.input;
+  const bias = node.input[3] ?? '';
+  const seqLens = node.input[4] ?? '';
+  const h0 = node.input[5] ?? '';
+  const c0 = isLstm ? (node.input[6] ?? '') : '';
+  const blocks = isLstm ? 4 : 3;
+  const gh = blocks * hidden;
+
+  // Sequence-first views: X [T,B,I], Y [T,D,B,H], initial states [D,B,H].
+  const xs = layout === 1 ? b.transpose(x, [1, 0, 2]) : x;
+  const ys = layout === 1 ? b.transpose(y, [1, 2, 0, 3]) : y;
+  const x4 = b.unsqueeze(xs, [1]); // [T,1,B,I]
+  const stateShape = b.slice(b.op('Shape', [ys]), 1, 4, 0);
+  const zeros = (): string => b.op('ConstantOfShape', [stateShape]); // float32 zeros [D,B,H]
+  const seqFirstState = (s: string): string => (s ? (layout === 1 ? b.transpose(s, [1, 0, 2]) : s) : zeros());
+  const h0s = seqFirstState(h0);
+  const c0s = isLstm ? seqFirstState(c0) : '';
+
+  // Padding: valid[t, 0, b, 0] = t < len_b; nextValid = t + 1 < len_b (reverse direction start).
+  let valid = '';
+  let validF = '';
+  let nextValid = '';
+  if (seqLens) {
+    const steps = b.pick(b.op('Shape', [xs]), 0, 0);
+    const idx = b.op('Reshape', [b.op('Range', [b.i64([0], []), steps, b.i64([1], [])]), b.i64([-1, 1, 1, 1])]);
+    const lens = b.op('Reshape', [b.op('Cast', [seqLens], { to: onnx.TensorProto.DataType.INT64 }), b.i64([1, 1, -1, 1])]);
+    valid = b.op('Less', [idx, lens]);
+    validF = b.op('Cast', [valid], { to: onnx.TensorProto.DataType.FLOAT });
+    nextValid = b.op('Less', [b.add(idx, b.i64([1], [])), lens]);
+  }
+  const act = (name: string, pre: string): string => b.op(name, [clip !== undefined ? b.clip(pre, clip) : pre]);
+
+  const perDir: { gates: string[]; cell?: string }[] = [];
+  for (let d = 0; d < dirs; d++) {
+    const reverse = direction === 'reverse' || d === 1;
+    const [fAct, gAct] = acts[d];
+    const yd = b.slice(ys, d, d + 1, 1); // [T,1,B,H]
+    const h0d = b.unsqueeze(b.slice(h0s, d, d + 1, 0), [1]); // [1,1,B,H]
+    // h_{t-1} for every t: the previous step in processing order (t-1 forward, t+1 reverse).
+    let hPrev = reverse
+      ? b.op('Concat', [b.slice(yd, 1, undefined, 0), h0d], { axis: 0 })
+      : b.op('Concat', [h0d, b.slice(yd, 0, -1, 0)], { axis: 0 });
+    // Reverse with padding starts at t = len-1, whose successor in Y is padding, not initial_h.
+    if (seqLens && reverse) hPrev = b.op('Where', [nextValid, hPrev, h0d]);
+    const wT = b.transpose(b.pick(w, d, 0), [1, 0]); // [I, G·H]
+    const rd = b.pick(r, d, 0); // [G·H, H]
+    let xw = b.op('MatMul', [x4, wT]); // [T,1,B,G·H]
+    let hr = b.op('MatMul', [hPrev, b.transpose(rd, [1, 0])]);
+    let rbHidden = '';
+    if (bias) {
+      const bd = b.pick(bias, d, 0); // [2·G·H] = Wb ++ Rb
+      xw = b.add(xw, b.slice(bd, 0, gh, 0));
+      hr = b.add(hr, b.slice(bd, gh, 2 * gh, 0));
+      rbHidden = b.slice(bd, gh + 2 * hidden, 2 * gh, 0);
+    }
+    const block = (t: string, k: number): string => b.slice(t, k * hidden, (k + 1) * hidden, 3);
+    if (isLstm) {
+      const pre = b.add(xw, hr);
+      const [i, o, f, g] = [0, 1, 2, 3].map((k) => act(k === 3 ? gAct : fAct, block(pre, k)));
+      perDir.push({ gates: [i, o, f, g], cell: cellScan(b, i, f, g, b.slice(c0s, d, d + 1, 0), reverse, validF, valid) });
+    } else {
+      const z = act(fAct, b.add(block(xw, 0), block(hr, 0)));
+      const rg = act(fAct, b.add(block(xw, 1), block(hr, 1)));
+      let candidatePre: string;
+      if (linearBeforeReset) {
+        candidatePre = b.add(block(xw, 2), b.mul(rg, block(hr, 2)));
+      } else {
+        const rhT = b.transpose(b.slice(rd, 2 * hidden, 3 * hidden, 0), [1, 0]);
+        candidatePre = b.add(block(xw, 2), b.op('MatMul', [b.mul(rg, hPrev), rhT]));
+        if (rbHidden) candidatePre = b.add(candidatePre, rbHidden);
+      }
+      perDir.push({ gates: [z, rg, act(gAct, candidatePre)] });
+    }
+  }
+
+  // Join directions on axis 1, zero the padded steps, and give each probe a readable name.
+  const names = isLstm ? LSTM_BLOCKS : GRU_BLOCKS;
+  const finish = (parts: string[], label: string): string => {
+    let t = parts.length > 1 ? b.op('Concat', parts, { axis: 1 }) : parts[0];
+    if (validF) t = b.mul(t, validF);
+    return b.op('Identity', [t], {}, { out: `${b.prefix}/${label}` });
+  };
+  const outputs: Partial<Record<GateName, string>> = {};
+  names.forEach((g, k) => { outputs[g] = finish(perDir.map((p) => p.gates[k]), `gate/${g}`); });
+  const cell = isLstm ? finish(perDir.map((p) => p.cell as string), 'cell') : undefined;
+  return { outputs, cell };
+}
+
+/**
+ * c_t = f_t⊙c_{t-1} + i_t⊙c̃_t as a Scan over [T,1,B,H] tensors (reversed for the reverse
+ * direction). With padding, steps past the length hold c at initial_c (a = 0, b = c0), so that a
+ * reverse pass reaches its real first step t = len-1 with c_{t+1} = c0.
+ */
+function cellScan(
+  b: RecurrentBuilder, i: string, f: string, g: string, c0d: string, reverse: boolean, validF: string, valid: string,
+): string {
+  let a = f;
+  let inc = b.mul(i, g);
+  if (validF) {
+    a = b.mul(f, validF);
+    inc = b.op('Where', [valid, inc, b.unsqueeze(c0d, [0])]);
+  }
+  const p = b.fresh('cellScan');
+  const body: onnx.IGraphProto = {
+    name: `${p}/body`,
+    node: [
+      makeNode('Mul', [`${p}/a_t`, `${p}/c_prev`], [`${p}/fc`], `${p}/mul`),
+      makeNode('Add', [`${p}/fc`, `${p}/b_t`], [`${p}/c_next`], `${p}/add`),
+      makeNode('Identity', [`${p}/c_next`], [`${p}/c_out`], `${p}/out`),
+    ],
+    input: [floatValueInfo(`${p}/c_prev`), floatValueInfo(`${p}/a_t`), floatValueInfo(`${p}/b_t`)],
+    output: [floatValueInfo(`${p}/c_next`), floatValueInfo(`${p}/c_out`)],
+  };
+  const dir = reverse ? 1 : 0;
+  const cells = `${p}/cells`;
+  b.opMulti('Scan', [c0d, a, inc], [`${p}/c_last`, cells], {
+    body, num_scan_inputs: 2, scan_input_directions: [dir, dir], scan_output_directions: [dir],
+  });
+  return cells;
+}
