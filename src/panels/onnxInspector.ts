@@ -1,0 +1,79 @@
+/**
+ * The read-only custom editor for *.onnx: opening a model file shows the webview app in
+ * inspection mode (summary, architecture with evidence, probe plan, a box to try it). The host
+ * reads the bytes first with src/core so a corrupt file gets a clear message even if the page
+ * cannot say anything; the page then gets `inspect` with the model's webview URIs.
+ */
+import * as vscode from 'vscode';
+import { describeError, type Log } from '../host/log.js';
+import { readSettings } from '../host/settings.js';
+import type { ModelRegistry } from '../models/modelRegistry.js';
+import { modelFromOnnx } from '../models/looseModel.js';
+import type { RegisteredModel } from '../models/registeredModel.js';
+import { newRequestId, WebviewChannel } from './webviewChannel.js';
+import { baseRoots, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
+
+export const INSPECTOR_VIEW_TYPE = 'sequenceLens.onnxInspector';
+
+class OnnxDocument implements vscode.CustomDocument {
+  constructor(readonly uri: vscode.Uri) {}
+  dispose(): void {}
+}
+
+export class OnnxInspectorProvider implements vscode.CustomReadonlyEditorProvider<OnnxDocument> {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly registry: ModelRegistry,
+    private readonly log: Log,
+  ) {}
+
+  openCustomDocument(uri: vscode.Uri): OnnxDocument {
+    return new OnnxDocument(uri);
+  }
+
+  async resolveCustomEditor(document: OnnxDocument, panel: vscode.WebviewPanel): Promise<void> {
+    const uri = document.uri;
+    const name = uri.path.split('/').pop() ?? uri.fsPath;
+    const trusted = vscode.workspace.isTrusted || this.registry.isZooFile(uri);
+    let model: RegisteredModel | undefined;
+    try {
+      await this.registry.whenReady();
+      model = this.registry.findByFile(uri) ?? (trusted ? await modelFromOnnx(uri, 'workspace') : undefined);
+    } catch (e) {
+      this.log.error(`inspector: cannot resolve ${uri.fsPath}`, e);
+    }
+    const channel = new WebviewChannel(panel.webview, this.log, `inspector ${name}`);
+    const disposables: vscode.Disposable[] = [channel];
+    panel.onDidDispose(() => disposables.forEach((d) => d.dispose()));
+
+    // The host's own look at the bytes: a corrupt or foreign file is named before anything else.
+    const inspection = trusted ? await this.registry.inspector.inspect(model?.files.model ?? uri) : undefined;
+    if (inspection?.error) {
+      this.log.warn(`inspector: ${inspection.error}`);
+      void vscode.window.showWarningMessage(`Sequence Lens cannot inspect ${name}: ${inspection.error}`);
+    } else if (inspection) {
+      this.log.info(`inspector: ${name}: ${inspection.architecture}; ${inspection.probes.join('; ') || 'no probes found by the host'}`);
+    }
+    if (!trusted) {
+      void vscode.window.showInformationMessage(
+        `Sequence Lens does not open workspace models in Restricted Mode. Trust this workspace to inspect ${name}; the bundled sample models still work.`);
+    }
+
+    disposables.push(channel.onReady(async () => {
+      const s = readSettings();
+      await channel.post({
+        type: 'init', mode: 'inspector', backend: s.backend, maxTokens: s.maxTokens, trusted,
+        decorationMode: s.decorationMode, wasmBase: wasmBaseFor(panel.webview, this.extensionUri),
+      });
+      if (!model || !trusted) return;
+      try {
+        const answer = await channel.request({ type: 'inspect', id: newRequestId(), model: modelRefFor(panel.webview, model) }, { timeoutMs: 60_000 });
+        if (answer.type === 'inspectResult') this.log.info(`inspector: ${name} is ${answer.architecture} (webview)`);
+      } catch (e) {
+        this.log.warn(`inspector: ${name}: ${describeError(e)}`);
+      }
+    }));
+    panel.webview.options = webviewOptions([...baseRoots(this.extensionUri), ...(model ? modelFolders(model) : [vscode.Uri.joinPath(uri, '..')])]);
+    panel.webview.html = pageFor(panel.webview, this.extensionUri, 'inspector', `Inspect ${name}`);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * The one HTML page both the side panel and the .onnx inspector load: the webview app bundle
+ * (dist/webview.js) under a strict nonce CSP. No vscode import, so it is unit-tested as a string.
+ */
+
+export interface WebviewPageOptions {
+  /** `webview.cspSource` of the hosting webview. */
+  cspSource: string;
+  nonce: string;
+  /** Webview URI of dist/webview.js. */
+  scriptUri: string;
+  /** Webview URI of the folder holding the onnxruntime-web wasm pair (media/ort/), with a trailing '/'. */
+  wasmBase: string;
+  /** Webview URI of media/ (css, icons), with a trailing '/'. */
+  mediaBase: string;
+  mode: 'panel' | 'inspector';
+  title: string;
+}
+
+/** 128 bits of randomness, hex: hex is a subset of the CSP nonce alphabet (base64). */
+export function makeNonce(random: (n: number) => Uint8Array): string {
+  return Array.from(random(16), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `style-src ${cspSource} 'unsafe-inline'`,
+    `script-src 'nonce-${nonce}' ${cspSource} 'wasm-unsafe-eval'`,
+    `connect-src ${cspSource}`,
+    `img-src ${cspSource} data: blob:`,
+  ].join('; ');
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function webviewPage(o: WebviewPageOptions): string {
+  const slash = (s: string): string => (s.endsWith('/') ? s : `${s}/`);
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttr(contentSecurityPolicy(o.cspSource, o.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>${escapeAttr(o.title)}</title>
+</head>
+<body data-mode="${o.mode}" data-wasm-base="${escapeAttr(slash(o.wasmBase))}" data-media-base="${escapeAttr(slash(o.mediaBase))}">
+<div id="app"></div>
+<script type="module" nonce="${o.nonce}" src="${escapeAttr(o.scriptUri)}"></script>
+</body>
+</html>`;
+}
