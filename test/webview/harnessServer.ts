@@ -1,0 +1,45 @@
+/**
+ * Serves the repository over http://127.0.0.1 (a secure context, so WebGPU is allowed) for the webview
+ * harness: test/webview/harness.html, dist/webview.js, media/ (ort wasm pair, zoo models).
+ */
+import { createServer, type Server } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
+  '.json': 'application/json', '.css': 'text/css', '.onnx': 'application/octet-stream', '.map': 'application/json',
+};
+
+export interface Harness { server: Server; origin: string; requests: string[]; close(): Promise<void> }
+
+export async function startHarness(root = resolve('.')): Promise<Harness> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      requests.push(url.pathname);
+      const path = url.pathname === '/' ? '/test/webview/harness.html' : url.pathname;
+      const file = normalize(join(root, decodeURIComponent(path)));
+      if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+      try {
+        if (!(await stat(file)).isFile()) throw new Error('not a file');
+        const body = await readFile(file);
+        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+        res.end(body);
+      } catch {
+        res.writeHead(404).end();
+      }
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  return { server, origin: `http://127.0.0.1:${port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic'];
+/** WebGPU on the CPU (SwiftShader): --disable-gpu would hide the adapter. */
+export const WEBGPU_ARGS = ['--headless', '--no-sandbox', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--disable-quic', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-webgpu-adapter=swiftshader'];

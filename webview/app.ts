@@ -1,0 +1,332 @@
+/**
+ * The webview app: header (model, backend, timings, progress, cancel), the nine views as tabs, the
+ * inspector page, and the protocol handling. Runs are serialised: a new run cancels the one in flight.
+ */
+import '@vscode-elements/elements/dist/vscode-tabs/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-header/index.js';
+import '@vscode-elements/elements/dist/vscode-tab-panel/index.js';
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-single-select/index.js';
+import '@vscode-elements/elements/dist/vscode-option/index.js';
+import '@vscode-elements/elements/dist/vscode-checkbox/index.js';
+import '@vscode-elements/elements/dist/vscode-textfield/index.js';
+import '@vscode-elements/elements/dist/vscode-textarea/index.js';
+import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import type { Backend, DecorationMode, HostToWebview, ModelRef } from '../src/shared/protocol.js';
+import { isSeqLensError } from '../src/core/errors.js';
+import type { RunData } from './data/runData.js';
+import { readTheme, type Theme } from './render/theme.js';
+import { el, ViewHost } from './viewHost.js';
+import type { Selection, View, ViewEnv } from './views/viewTypes.js';
+import { restoreSelection } from './state.js';
+import type { VsCodeApi } from './vscodeApi.js';
+import { Runner, type RunOutcome } from './runtime/runner.js';
+import { tokenSummaries } from './data/tokenSummary.js';
+import { allViews } from './views/allViews.js';
+import { InspectorPage } from './inspectorPage.js';
+
+export interface AppConfig {
+  wasmBase: string;
+}
+
+export class App {
+  readonly runner: Runner;
+  theme: Theme;
+  sel: Selection;
+  runs: RunData[] = [];
+  readonly views: View[];
+  readonly hosts: ViewHost[];
+  active = 0;
+  mode: 'panel' | 'inspector' = 'panel';
+  decorationMode: DecorationMode = 'attention';
+  lastRun?: { id: number; outcome: RunOutcome };
+  model?: ModelRef;
+  compareModel?: ModelRef;
+  private readonly header: HTMLElement;
+  private readonly status: HTMLElement;
+  private readonly badge: HTMLElement;
+  private readonly progress: HTMLElement;
+  private readonly cancelBtn: HTMLElement;
+  private readonly tabs: HTMLElement & { selectedIndex: number };
+  private readonly inspector: InspectorPage;
+  private readonly tryBox: HTMLElement & { value: string };
+  private readonly compareBox: HTMLElement & { value: string };
+  private inflight?: { id: number; abort: AbortController };
+  private localId = -1;
+  /** Resolves when the latest run (or inspect) has finished, successfully or not. Tests await it. */
+  idle: Promise<void> = Promise.resolve();
+
+  constructor(readonly api: VsCodeApi, readonly root: HTMLElement, cfg: AppConfig) {
+    this.runner = new Runner(cfg.wasmBase);
+    this.theme = readTheme();
+    this.sel = restoreSelection(api.getState());
+    this.header = el('header', 'app-header');
+    this.badge = el('vscode-badge', 'backend-badge');
+    this.badge.title = 'Inference backend';
+    this.status = el('span', 'app-status');
+    this.status.setAttribute('role', 'status');
+    this.progress = el('vscode-progress-ring', 'app-progress');
+    this.progress.hidden = true;
+    this.cancelBtn = el('vscode-button', 'app-cancel');
+    this.cancelBtn.textContent = 'Cancel';
+    this.cancelBtn.setAttribute('secondary', '');
+    this.cancelBtn.hidden = true;
+    this.cancelBtn.addEventListener('click', () => this.cancel());
+    const backendSel = el('vscode-single-select', 'backend-select') as HTMLElement & { value: string };
+    backendSel.setAttribute('aria-label', 'Backend');
+    for (const b of ['auto', 'webgpu', 'wasm']) {
+      const o = el('vscode-option');
+      o.setAttribute('value', b);
+      o.textContent = b === 'auto' ? 'Auto (WebGPU, else WASM)' : b === 'webgpu' ? 'WebGPU' : 'WASM';
+      backendSel.append(o);
+    }
+    backendSel.addEventListener('change', () => void this.setBackend(backendSel.value as Backend));
+    this.header.append(this.badge, this.status, this.progress, this.cancelBtn, el('span', 'spacer'), backendSel);
+
+    // "Try it": run the current model on typed text (and compare two texts through one model).
+    const tryRow = el('div', 'try-row');
+    this.tryBox = el('vscode-textfield', 'try-text') as HTMLElement & { value: string };
+    this.tryBox.setAttribute('placeholder', 'Type text to run the model on');
+    this.tryBox.setAttribute('aria-label', 'Text to run');
+    this.compareBox = el('vscode-textfield', 'try-compare') as HTMLElement & { value: string };
+    this.compareBox.setAttribute('placeholder', 'Optional second text to compare');
+    this.compareBox.setAttribute('aria-label', 'Second text to compare');
+    const tryBtn = el('vscode-button', 'try-run');
+    tryBtn.textContent = 'Run';
+    tryBtn.addEventListener('click', () => void this.tryIt());
+    this.tryBox.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') void this.tryIt(); });
+    tryRow.append(this.tryBox, this.compareBox, tryBtn);
+
+    this.views = allViews();
+    this.hosts = this.views.map((v) => new ViewHost(v, () => this.env(v), (name, mime, data) => this.exportFile(name, mime, data)));
+    this.tabs = el('vscode-tabs', 'app-tabs') as HTMLElement & { selectedIndex: number };
+    for (const [i, v] of this.views.entries()) {
+      const h = el('vscode-tab-header');
+      h.setAttribute('slot', 'header');
+      h.textContent = v.title;
+      h.dataset.view = v.id;
+      const p = el('vscode-tab-panel');
+      p.append(this.hosts[i].root);
+      this.tabs.append(h, p);
+    }
+    this.tabs.addEventListener('vsc-tabs-select', (e) => {
+      const idx = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
+      this.showView(idx);
+    });
+    this.inspector = new InspectorPage((text) => void this.tryIt(text));
+    this.inspector.root.hidden = true;
+    const empty = el('div', 'app-empty');
+    empty.textContent = 'Select text in an editor and choose "Run Sequence Model", or type text above.';
+    this.root.append(this.header, tryRow, this.inspector.root, this.tabs, empty);
+    this.tabs.hidden = true;
+    this.updateBadge();
+    window.addEventListener('resize', () => this.renderActive());
+    // VS Code rewrites body class/style on theme change: re-read colours and repaint.
+    new MutationObserver(() => { this.theme = readTheme(); this.renderActive(); })
+      .observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+  }
+
+  env(view: View): ViewEnv {
+    return {
+      theme: this.theme,
+      sel: this.sel,
+      setSel: (patch) => this.setSel(patch),
+      open: (id) => this.showView(this.views.findIndex((v) => v.id === id)),
+      runs: this.runs,
+      width: Math.max(320, (this.root.clientWidth || window.innerWidth) - 24),
+      redraw: () => this.hosts[this.views.indexOf(view)]?.render(),
+    };
+  }
+
+  setSel(patch: Partial<Selection>): void {
+    Object.assign(this.sel, patch);
+    this.api.setState({ ...this.sel, hiddenHeads: undefined, units: undefined });
+    this.renderActive();
+    if ('pinned' in patch && this.lastRun) this.postResult(this.lastRun.id, this.lastRun.outcome);
+  }
+
+  showView(idx: number): void {
+    if (idx < 0 || idx >= this.views.length) return;
+    this.active = idx;
+    if (this.tabs.selectedIndex !== idx) this.tabs.selectedIndex = idx;
+    this.renderActive();
+  }
+
+  renderActive(): void {
+    if (!this.runs.length) return;
+    this.hosts[this.active]?.render();
+  }
+
+  private updateBadge(): void {
+    const b = this.runner.activeBackend;
+    this.badge.textContent = b ? b.toUpperCase() : this.runner.preference.toUpperCase();
+    this.badge.dataset.backend = b ?? '';
+  }
+
+  private setStatus(text: string, busy: boolean): void {
+    this.status.textContent = text;
+    this.progress.hidden = !busy;
+    this.cancelBtn.hidden = !busy;
+  }
+
+  async setBackend(b: Backend): Promise<void> {
+    await this.runner.setPreference(b);
+    this.updateBadge();
+  }
+
+  cancel(): void {
+    this.inflight?.abort.abort();
+  }
+
+  handle(msg: HostToWebview): void {
+    switch (msg.type) {
+      case 'init':
+        this.mode = msg.mode;
+        if (msg.decorationMode) this.decorationMode = msg.decorationMode;
+        if (msg.wasmBase) this.runner.setWasmBase(msg.wasmBase);
+        void this.setBackend(msg.backend);
+        this.runner.maxTokens = msg.maxTokens;
+        return;
+      case 'run':
+        this.model = msg.model;
+        this.compareModel = msg.compareWith;
+        this.tryBox.value = msg.text;
+        void this.run(msg.id, msg.model, msg.text, msg.compareWith);
+        return;
+      case 'inspect':
+        this.model = msg.model;
+        void this.inspect(msg.id, msg.model);
+        return;
+      case 'cancel':
+        if (this.inflight?.id === msg.id) this.cancel();
+        return;
+      case 'setBackend':
+        void this.setBackend(msg.backend);
+        return;
+      case 'exportView':
+        void this.exportActive(msg.id);
+        return;
+      case 'setDecorationMode':
+        this.decorationMode = msg.mode;
+        if (this.lastRun) this.postResult(this.lastRun.id, this.lastRun.outcome);
+        return;
+    }
+  }
+
+  async exportActive(id?: number): Promise<string[]> {
+    const host = this.hosts[this.active];
+    const names: string[] = [];
+    for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) names.push(...await host.export(f));
+    void id;
+    return names;
+  }
+
+  private exportFile(fileName: string, mime: string, data: Uint8Array): void {
+    this.api.postMessage({ type: 'exportFile', fileName, mime, data });
+  }
+
+  private async tryIt(text?: string): Promise<void> {
+    const t = text ?? this.tryBox.value;
+    if (!this.model || !t) return;
+    const second = this.compareBox.value;
+    await this.run(this.localId--, this.model, t, this.compareModel, second || undefined);
+  }
+
+  async run(id: number, model: ModelRef, text: string, compareWith?: ModelRef, compareText?: string): Promise<void> {
+    this.inflight?.abort.abort();
+    const abort = new AbortController();
+    this.inflight = { id, abort };
+    let done!: () => void;
+    this.idle = new Promise((r) => { done = r; });
+    this.setStatus(`Running ${model.label}…`, true);
+    try {
+      const progress = (message: string, fraction?: number): void => {
+        this.setStatus(message, true);
+        if (id >= 0) this.api.postMessage({ type: 'progress', inReplyTo: id, message, fraction });
+      };
+      const outcome = await this.runner.run(model, text, abort.signal, progress);
+      const runs = [outcome.run];
+      if (compareWith) runs.push((await this.runner.run(compareWith, text, abort.signal, progress)).run);
+      else if (compareText) runs.push((await this.runner.run(model, compareText, abort.signal, progress)).run);
+      if (abort.signal.aborted) throw new Error('cancelled');
+      this.runs = runs;
+      this.lastRun = { id, outcome };
+      this.mode = 'panel';
+      this.inspector.root.hidden = true;
+      this.tabs.hidden = false;
+      this.root.querySelector('.app-empty')?.remove();
+      this.pickDefaults();
+      this.updateBadge();
+      this.setStatus(timingText(outcome), false);
+      this.showView(this.firstAvailable());
+      if (id >= 0) this.postResult(id, outcome);
+    } catch (e) {
+      const cancelled = abort.signal.aborted || (isSeqLensError(e) && e.code === 'cancelled');
+      const error = { code: cancelled ? 'cancelled' : isSeqLensError(e) ? e.code : 'runtime', message: cancelled ? 'The run was cancelled.' : e instanceof Error ? e.message : String(e) };
+      this.setStatus(error.message, false);
+      if (id >= 0) this.api.postMessage({ type: 'runError', inReplyTo: id, error });
+      this.api.postMessage({ type: 'log', level: cancelled ? 'info' : 'error', message: `run ${id}: ${error.message}` });
+    } finally {
+      if (this.inflight?.id === id) this.inflight = undefined;
+      done();
+    }
+  }
+
+  private postResult(id: number, outcome: RunOutcome): void {
+    if (id < 0) return;
+    const tokens = tokenSummaries(outcome.run, this.decorationMode, this.sel);
+    this.api.postMessage({ type: 'runResult', inReplyTo: id, backend: outcome.backend, timings: outcome.timings, tokens, decorationMode: this.decorationMode });
+  }
+
+  /** Keeps the selection valid for the new run (e.g. layer 5 of a 2-layer model). */
+  private pickDefaults(): void {
+    const run = this.runs[0];
+    const streams = run.streams();
+    if (streams.length && !streams.includes(this.sel.stream)) this.sel.stream = streams[0];
+    const layers = streams.length ? run.layers(this.sel.stream) : [];
+    if (!layers.includes(this.sel.layer)) this.sel.layer = layers[0] ?? 0;
+    const heads = streams.length ? run.heads(this.sel.stream, this.sel.layer) : 0;
+    if (typeof this.sel.head === 'number' && this.sel.head >= heads) this.sel.head = 'mean';
+    if (this.sel.pinned !== undefined && this.sel.pinned >= run.tokens.length) this.sel.pinned = undefined;
+    this.sel.units = [];
+    this.sel.step = 0;
+    this.sel.hiddenHeads = [];
+  }
+
+  private firstAvailable(): number {
+    const cur = this.views[this.active];
+    if (cur && !cur.unavailable(this.env(cur))) return this.active;
+    const i = this.views.findIndex((v) => !v.unavailable(this.env(v)));
+    return i < 0 ? 0 : i;
+  }
+
+  async inspect(id: number, model: ModelRef): Promise<void> {
+    let done!: () => void;
+    this.idle = new Promise((r) => { done = r; });
+    this.mode = 'inspector';
+    this.setStatus(`Inspecting ${model.label}…`, true);
+    try {
+      const info = await this.runner.inspect(model);
+      this.inspector.show(model, info, this.theme);
+      this.inspector.root.hidden = false;
+      this.tabs.hidden = !this.runs.length;
+      this.setStatus(`${model.label}: ${info.architecture}`, false);
+      this.api.postMessage({ type: 'inspectResult', inReplyTo: id, architecture: info.architecture });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.inspector.showError(model, message);
+      this.inspector.root.hidden = false;
+      this.setStatus(message, false);
+      this.api.postMessage({ type: 'log', level: 'error', message: `inspect ${id}: ${message}` });
+    } finally {
+      done();
+    }
+  }
+}
+
+function timingText(o: RunOutcome): string {
+  const t = o.timings;
+  const part = (k: string, label: string): string => (t[k] !== undefined ? `${label} ${t[k].toFixed(t[k] < 10 ? 1 : 0)} ms` : '');
+  return [`${o.run.label}: ${o.run.tokens.length} tokens`, part('sessionCreate', 'session'), part('run', 'run'), part('extract', 'extract'), part('total', 'total')].filter(Boolean).join(' · ');
+}

@@ -1,0 +1,122 @@
+/**
+ * Derived numbers the views show, memoised per run. The math itself belongs to src/core/trace; this
+ * module only picks the right tensors and caches results so that switching views is instant.
+ */
+import type { AttentionStream, GateName } from '../../src/core/types.js';
+import type { ProbeTensor } from '../../src/core/trace/traceTypes.js';
+import { type Matrix, probeAxes, sliceMatrix } from './tensorSlice.js';
+import type { RunData } from './runData.js';
+import type { HeadPick } from '../views/viewTypes.js';
+import * as math from './traceMath.js';
+
+/** Query/step rows × key columns for one probe, with the head picked. */
+export function attentionOf(p: ProbeTensor, head: number | 'mean'): Matrix {
+  const axes = probeAxes(p);
+  const rowAxis = axes.includes('step') ? 'step' : 'query';
+  return sliceMatrix(p, rowAxis, 'key', { head, query: 'last', batch: 0 });
+}
+
+export function attentionMatrix(run: RunData, stream: AttentionStream, layer: number, head: HeadPick): Matrix | undefined {
+  const p = run.attention(stream, layer);
+  if (!p) return undefined;
+  if (head === 'rollout') return rollout(run, stream, layer);
+  return run.memo(`att:${stream}:${layer}:${head}`, () => attentionOf(p, head));
+}
+
+/** All heads of a layer: [heads] matrices. */
+export function headMatrices(run: RunData, stream: AttentionStream, layer: number): Matrix[] {
+  return run.memo(`heads:${stream}:${layer}`, () => {
+    const h = run.heads(stream, layer);
+    const out: Matrix[] = [];
+    for (let i = 0; i < h; i++) {
+      const m = attentionMatrix(run, stream, layer, i);
+      if (m) out.push(m);
+    }
+    return out;
+  });
+}
+
+/** Attention rollout up to and including `layer` (self-attention streams only). */
+export function rollout(run: RunData, stream: AttentionStream, layer: number): Matrix | undefined {
+  if (stream === 'cross') return attentionMatrix(run, stream, layer, 'mean');
+  return run.memo(`rollout:${stream}:${layer}`, () => {
+    const layers = run.layers(stream).filter((l) => l <= layer);
+    const means = layers.map((l) => attentionMatrix(run, stream, l, 'mean')).filter((m): m is Matrix => !!m);
+    return math.rollout(means);
+  });
+}
+
+/** Hidden state of one probe as [seq, unit] (batch 0; directions concatenated). */
+export function hiddenMatrix(p: ProbeTensor): Matrix {
+  const axes = probeAxes(p);
+  const rowAxis = axes.includes('seq') ? 'seq' : axes.includes('step') ? 'step' : 'query';
+  if (!axes.includes('direction')) return sliceMatrix(p, rowAxis, 'unit', { batch: 0, query: 'last' });
+  const dirs = p.tensor.dims[axes.indexOf('direction')];
+  const parts = Array.from({ length: dirs }, (_, d) => sliceMatrix(p, rowAxis, 'unit', { batch: 0, direction: d }));
+  if (parts.length === 1) return parts[0];
+  const rows = parts[0].rows, cols = parts.reduce((s, m) => s + m.cols, 0);
+  const data = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    let o = r * cols;
+    for (const m of parts) { data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), o); o += m.cols; }
+  }
+  return { rows, cols, data };
+}
+
+export function hiddenLayers(run: RunData): { layer: number; label: string; m: Matrix }[] {
+  return run.memo('hiddenLayers', () => run.hidden()
+    .filter((p) => (p.probe.stream ?? 'encoder') !== 'decoder' || run.hidden().every((q) => q.probe.stream === 'decoder'))
+    .map((p) => ({ layer: p.probe.layer, label: `${p.probe.stream && p.probe.stream !== 'encoder' ? `${p.probe.stream} ` : ''}L${p.probe.layer}`, m: hiddenMatrix(p) })));
+}
+
+/** Per-token L2 norm per layer: [layers, seq]. */
+export function normStrip(run: RunData): Matrix {
+  return run.memo('norms', () => math.norms(hiddenLayers(run).map((h) => h.m)));
+}
+
+/** Cosine between consecutive layers per token: [layers-1, seq]. */
+export function layerCosine(run: RunData): Matrix {
+  return run.memo('cosine', () => math.layerCosine(hiddenLayers(run).map((h) => h.m)));
+}
+
+/** 2-D PCA of all (layer, token) hidden states of equal width: per layer [seq, 2]. */
+export function pcaTrajectory(run: RunData): { points: Matrix[]; explained: number[] } | undefined {
+  return run.memo('pca', () => {
+    const layers = hiddenLayers(run).map((h) => h.m);
+    if (!layers.length || layers.some((m) => m.cols !== layers[0].cols)) return undefined;
+    return math.pca2(layers);
+  });
+}
+
+export function gateMatrix(run: RunData, gate: GateName, layer: number): Matrix | undefined {
+  const p = run.gate(gate, layer);
+  return p ? run.memo(`gate:${gate}:${layer}`, () => hiddenMatrix(p)) : undefined;
+}
+
+export function cellMatrix(run: RunData, layer: number): Matrix | undefined {
+  const p = run.trace.probes.find((q) => q.probe.kind === 'cell' && q.probe.layer === layer);
+  return p ? run.memo(`cell:${layer}`, () => hiddenMatrix(p)) : undefined;
+}
+
+/** Output logits as [positions, vocab] (batch 0). */
+export function logitsMatrix(run: RunData): Matrix | undefined {
+  const l = run.trace.logits;
+  if (!l) return undefined;
+  return run.memo('logits', () => {
+    const vocab = l.dims[l.dims.length - 1];
+    return { rows: l.data.length / vocab, cols: vocab, data: l.data };
+  });
+}
+
+export function topK(run: RunData, k: number): math.TopK[][] | undefined {
+  const m = logitsMatrix(run);
+  return m ? run.memo(`topk:${k}`, () => math.topKSoftmax(m, k)) : undefined;
+}
+
+/** Logit lens: per layer, probes of kind 'logits' (layer-indexed) as [positions, vocab]. */
+export function lensLayers(run: RunData): { layer: number; m: Matrix }[] {
+  return run.memo('lens', () => run.probes('logits').map((p) => {
+    const axes = probeAxes(p);
+    return { layer: p.probe.layer, m: sliceMatrix(p, axes.includes('seq') ? 'seq' : 'query', 'vocab', { batch: 0 }) };
+  }));
+}

@@ -1,0 +1,91 @@
+/**
+ * One finished run as the views read it: the core Trace plus lookups by (stream, layer) and a cache
+ * for derived numbers (rollout, norms, PCA...), computed the first time a view asks for them.
+ */
+import type { AttentionStream, GateName, ProbeKind } from '../../src/core/types.js';
+import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
+import type { ModelManifest } from '../../src/core/manifest.js';
+import { axisSize } from './tensorSlice.js';
+
+export interface PositionalEncoding {
+  /** Where it came from (initializer name or node), for the view's caption. */
+  source: string;
+  /** [positions, dims]. */
+  rows: number;
+  cols: number;
+  data: Float32Array;
+}
+
+export class RunData {
+  private readonly cache = new Map<string, unknown>();
+  positional?: PositionalEncoding;
+  /** Id → text in the output vocabulary (target tokenizer of seq2seq models). */
+  outputVocab?: (id: number) => string;
+
+  constructor(readonly trace: Trace, readonly label: string, readonly manifest?: ModelManifest) {}
+
+  get tokens(): TokenSpan[] {
+    return this.trace.tokens;
+  }
+
+  probes(kind: ProbeKind, stream?: AttentionStream): ProbeTensor[] {
+    return this.trace.probes
+      .filter((p) => p.probe.kind === kind && (stream === undefined || (p.probe.stream ?? 'encoder') === stream))
+      .sort((a, b) => a.probe.layer - b.probe.layer);
+  }
+
+  streams(): AttentionStream[] {
+    const s = new Set<AttentionStream>();
+    for (const p of this.probes('attention')) s.add(p.probe.stream ?? 'encoder');
+    return (['encoder', 'decoder', 'cross'] as const).filter((x) => s.has(x));
+  }
+
+  attention(stream: AttentionStream, layer: number): ProbeTensor | undefined {
+    return this.probes('attention', stream).find((p) => p.probe.layer === layer);
+  }
+
+  layers(stream: AttentionStream): number[] {
+    return this.probes('attention', stream).map((p) => p.probe.layer);
+  }
+
+  heads(stream: AttentionStream, layer: number): number {
+    const p = this.attention(stream, layer);
+    if (!p) return 0;
+    return p.probe.heads ?? axisSize(p, 'head');
+  }
+
+  hidden(): ProbeTensor[] {
+    return this.probes('hidden');
+  }
+
+  gates(): ProbeTensor[] {
+    return this.trace.probes.filter((p) => p.probe.kind === 'gate' || p.probe.kind === 'cell');
+  }
+
+  gate(name: GateName, layer: number): ProbeTensor | undefined {
+    return this.trace.probes.find((p) => p.probe.kind === 'gate' && p.probe.gate === name && p.probe.layer === layer);
+  }
+
+  /** Tokens on the query axis of a stream (decoder streams: the generated tokens). */
+  queryTokens(stream: AttentionStream): TokenSpan[] {
+    return stream === 'encoder' ? this.trace.tokens : (this.trace.generated ?? this.trace.tokens);
+  }
+
+  keyTokens(stream: AttentionStream): TokenSpan[] {
+    return stream === 'decoder' ? (this.trace.generated ?? this.trace.tokens) : this.trace.tokens;
+  }
+
+  memo<T>(key: string, make: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, make());
+    return this.cache.get(key) as T;
+  }
+}
+
+/** How a token is shown in a label: whitespace made visible, long tokens cut. */
+export function tokenLabel(t: TokenSpan | undefined, max = 12): string {
+  if (!t) return '';
+  const s = t.text
+    .replace(/^Ġ/, '·').replace(/^▁/, '·')
+    .replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '⇥').replace(/\r/g, '␍');
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}

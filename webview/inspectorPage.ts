@@ -1,0 +1,105 @@
+/**
+ * Inspector mode (a .onnx opened in VS Code): summary, architecture with its evidence, the probe plan
+ * (and what could not be exposed), inputs/outputs, and a "try it" box that runs the model.
+ */
+import type { ModelRef } from '../src/shared/protocol.js';
+import type { TensorSummary } from '../src/core/onnx/summarize.js';
+import type { InspectInfo } from './runtime/inspectModel.js';
+import type { Theme } from './render/theme.js';
+import { el } from './viewHost.js';
+
+function dims(t: TensorSummary): string {
+  return t.shape ? `[${t.shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '(rank unknown)';
+}
+
+function row(tbl: HTMLElement, k: string, v: string): void {
+  const tr = el('tr');
+  const th = el('th');
+  th.textContent = k;
+  const td = el('td');
+  td.textContent = v;
+  tr.append(th, td);
+  tbl.append(tr);
+}
+
+function section(title: string): HTMLElement {
+  const s = el('section', 'insp-section');
+  const h = el('h3');
+  h.textContent = title;
+  s.append(h);
+  return s;
+}
+
+export class InspectorPage {
+  readonly root = el('div', 'inspector');
+
+  constructor(private readonly onTry: (text: string) => void) {}
+
+  showError(model: ModelRef, message: string): void {
+    this.root.replaceChildren();
+    const h = el('h2');
+    h.textContent = model.label;
+    const p = el('p', 'insp-error');
+    p.textContent = message;
+    this.root.append(h, p);
+  }
+
+  show(model: ModelRef, info: InspectInfo, _theme: Theme): void {
+    this.root.replaceChildren();
+    const h = el('h2');
+    h.textContent = `${model.label} — ${info.architecture}`;
+    this.root.append(h);
+    if (info.manifest?.description) {
+      const d = el('p');
+      d.textContent = info.manifest.description;
+      this.root.append(d);
+    }
+    const tryS = section('Try it');
+    const box = el('vscode-textarea', 'insp-try') as HTMLElement & { value: string };
+    box.setAttribute('placeholder', 'Text to run through the model');
+    box.setAttribute('aria-label', 'Text to run through the model');
+    box.setAttribute('rows', '3');
+    const go = el('vscode-button', 'insp-try-run');
+    go.textContent = 'Run';
+    go.addEventListener('click', () => { if (box.value) this.onTry(box.value); });
+    tryS.append(box, go);
+    this.root.append(tryS);
+    for (const f of info.files) {
+      const s = section(info.files.length > 1 ? `File: ${f.key}` : 'Summary');
+      const tbl = el('table', 'insp-table');
+      const sm = f.summary;
+      row(tbl, 'Size', `${(sm.byteSize / 1024).toFixed(1)} KiB`);
+      row(tbl, 'Parameters', sm.parameterCount.toLocaleString('en-US'));
+      row(tbl, 'Nodes', String(sm.nodeCount));
+      row(tbl, 'Producer', `${sm.producer.name} ${sm.producer.version}`.trim() || '—');
+      row(tbl, 'Opsets', sm.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', '));
+      row(tbl, 'Ops', Object.entries(sm.opHistogram).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ×${v}`).join(', '));
+      s.append(tbl);
+      const io = el('table', 'insp-table');
+      for (const i of sm.inputs) row(io, `input ${i.name}`, `${i.type} ${dims(i)}`);
+      for (const o of sm.outputs) row(io, `output ${o.name}`, `${o.type} ${dims(o)}`);
+      s.append(io);
+      if (f.evidence) {
+        const ev = el('ul', 'insp-evidence');
+        for (const e of f.evidence.evidence) { const li = el('li'); li.textContent = e; ev.append(li); }
+        const head = el('p');
+        head.textContent = `Architecture ${f.evidence.architecture}: ${f.evidence.layers} layer(s)${f.evidence.heads ? `, ${f.evidence.heads} heads` : ''}${f.evidence.hiddenSize ? `, hidden ${f.evidence.hiddenSize}` : ''}`;
+        s.append(head, ev);
+      }
+      if (f.plan) {
+        const pt = el('table', 'insp-table insp-plan');
+        for (const p of f.plan.probes) row(pt, `${p.kind} L${p.layer}${p.stream ? ` ${p.stream}` : ''}${p.gate ? ` ${p.gate}` : ''}`, `${p.name} [${p.axes.join(', ')}] at ${p.source.op} ${p.source.node}`);
+        for (const u of f.plan.unavailable) row(pt, `not exposed: ${u.what}`, u.reason);
+        const ph = el('h4');
+        ph.textContent = `Probe plan (${f.plan.probes.length} probes)`;
+        s.append(ph, pt);
+      }
+      if (f.error) {
+        const p = el('p', 'insp-error');
+        p.textContent = f.error;
+        s.append(p);
+      }
+      this.root.append(s);
+    }
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Webview entry: reads the page's configuration (data attributes the host writes on <body>), starts the
+ * app, validates every host message, and exposes a read-only test hook (`window.__seqlens`).
+ */
+import { isHostToWebview } from '../src/shared/protocol.js';
+import { App } from './app.js';
+import { vscodeApi } from './vscodeApi.js';
+import { installTestHook } from './testHook.js';
+import css from '../media/webview.css';
+
+const style = document.createElement('style');
+style.textContent = css;
+document.head.append(style);
+
+const body = document.body;
+const wasmBase = body.dataset.wasmBase ?? new URL('../media/ort/', import.meta.url).toString();
+const root = document.getElementById('app') ?? body.appendChild(document.createElement('div'));
+root.id = 'app';
+const api = vscodeApi();
+const app = new App(api, root, { wasmBase });
+if (body.dataset.mode === 'inspector') app.mode = 'inspector';
+
+window.addEventListener('message', (e: MessageEvent<unknown>) => {
+  if (isHostToWebview(e.data)) app.handle(e.data);
+  else api.postMessage({ type: 'log', level: 'warn', message: `dropped a malformed message: ${JSON.stringify(e.data)?.slice(0, 200)}` });
+});
+installTestHook(app);
+api.postMessage({ type: 'ready' });

@@ -1,0 +1,211 @@
+/**
+ * Runs a model on a text in the webview: picks the backend (auto → WebGPU if an adapter is granted,
+ * else WASM), fetches the model's files through their webview URIs (no second copy through messages),
+ * and hands everything to core's traceModel, the same runner the CLI uses. Sessions stay alive in a
+ * TraceSessionCache per backend; switching backends releases the old one's sessions.
+ */
+import type { Backend, ModelRef } from '../../src/shared/protocol.js';
+import { parseManifest, type ModelManifest } from '../../src/core/manifest.js';
+import { traceModel } from '../../src/core/run/traceModel.js';
+import { loadTokenizer } from '../../src/core/tokenize/loadTokenizer.js';
+import { TraceSessionCache } from '../../src/core/run/sessionCache.js';
+import { SeqLensError } from '../../src/core/errors.js';
+import { RunData } from '../data/runData.js';
+import { configureOrt, detectBackend, OrtWebBackend, type ConcreteBackend } from './ortWebBackend.js';
+import { inspectBytes, type InspectInfo } from './inspectModel.js';
+import { findPositionalSource, type PositionalSource } from '../data/positional.js';
+import { applyDelta } from '../../src/core/onnx/graphDelta.js';
+import { decodeModel } from '../../src/core/onnx/decode.js';
+import type { SessionHandle } from '../../src/core/run/backend.js';
+import type { PositionalEncoding } from '../data/runData.js';
+
+export interface RunOutcome {
+  run: RunData;
+  backend: ConcreteBackend;
+  timings: Record<string, number>;
+}
+
+async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const res = await fetch(url, { signal });
+  if (!res.ok) throw new SeqLensError('runtime', `Could not read ${url} (HTTP ${res.status}).`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Resolves a manifest-relative path against the model's webview URIs. */
+function fileResolver(model: ModelRef): (rel: string) => string {
+  const byRel = new Map<string, string>();
+  for (const [k, v] of Object.entries(model.tokenizerUris)) byRel.set(k, v);
+  const base = model.manifestUri ?? Object.values(model.fileUris)[0];
+  return (rel) => byRel.get(rel) ?? (base ? new URL(rel, base).toString() : rel);
+}
+
+export class Runner {
+  preference: Backend = 'auto';
+  activeBackend?: ConcreteBackend;
+  maxTokens?: number;
+  private backend?: OrtWebBackend;
+  private cache = new TraceSessionCache();
+  private readonly bytes = new Map<string, Promise<Uint8Array>>();
+  private readonly manifests = new Map<string, Promise<ModelManifest | undefined>>();
+
+  constructor(private wasmBase: string) {}
+
+  setWasmBase(base: string): void {
+    this.wasmBase = base;
+  }
+
+  async setPreference(b: Backend): Promise<void> {
+    if (b === this.preference && this.backend) return;
+    this.preference = b;
+    await this.reset();
+  }
+
+  /** Drops every session (they belong to the previous backend). */
+  async reset(): Promise<void> {
+    const old = this.cache, oldBackend = this.backend;
+    this.cache = new TraceSessionCache();
+    const pos = [...this.posSessions.values()];
+    this.posSessions.clear();
+    for (const p of pos) await p.then((s) => s.dispose(), () => undefined);
+    this.backend = undefined;
+    this.activeBackend = undefined;
+    await old.dispose();
+    await oldBackend?.dispose();
+  }
+
+  async ensureBackend(): Promise<OrtWebBackend> {
+    if (this.backend) return this.backend;
+    configureOrt(this.wasmBase);
+    const chosen: ConcreteBackend = this.preference === 'auto' ? await detectBackend() : this.preference;
+    this.backend = new OrtWebBackend(chosen);
+    this.activeBackend = chosen;
+    return this.backend;
+  }
+
+  get backendTimings(): OrtWebBackend['timings'] | undefined {
+    return this.backend?.timings;
+  }
+
+  /** Model files are fetched once per URI and kept (the session cache keys on the same array). */
+  private file(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+    let p = this.bytes.get(url);
+    if (!p) {
+      p = fetchBytes(url, signal);
+      this.bytes.set(url, p);
+      p.catch(() => this.bytes.delete(url));
+    }
+    return p;
+  }
+
+  manifest(model: ModelRef): Promise<ModelManifest | undefined> {
+    const uri = model.manifestUri;
+    if (!uri) return Promise.resolve(undefined);
+    let p = this.manifests.get(uri);
+    if (!p) {
+      p = fetch(uri).then(async (r) => {
+        if (!r.ok) throw new SeqLensError('bad-manifest', `Could not read the manifest ${uri} (HTTP ${r.status}).`);
+        return parseManifest(await r.json());
+      });
+      this.manifests.set(uri, p);
+      p.catch(() => this.manifests.delete(uri));
+    }
+    return p;
+  }
+
+  async run(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
+    const backend = await this.ensureBackend();
+    try {
+      return await this.runOn(backend, model, text, signal, progress);
+    } catch (e) {
+      // WebGPU can fail on ops it lacks or on a lost device: fall back to WASM once when the user chose auto.
+      if (this.preference !== 'auto' || backend.name !== 'webgpu' || (e instanceof SeqLensError && e.code !== 'runtime')) throw e;
+      progress(`WebGPU failed (${e instanceof Error ? e.message : String(e)}); using WASM`);
+      await this.reset();
+      configureOrt(this.wasmBase);
+      this.backend = new OrtWebBackend('wasm');
+      this.activeBackend = 'wasm';
+      return this.runOn(this.backend, model, text, signal, progress);
+    }
+  }
+
+  private async runOn(backend: OrtWebBackend, model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
+    const resolve = fileResolver(model);
+    const manifest = await this.manifest(model);
+    const modelUri = model.fileUris.model;
+    // Manifest paths map to the host's webview URIs by their `files` key; anything else resolves beside the manifest.
+    const byRel = new Map<string, string>();
+    for (const [k, rel] of Object.entries(manifest?.files ?? {})) if (model.fileUris[k]) byRel.set(rel, model.fileUris[k]);
+    const trace = await traceModel({
+      backend,
+      files: (rel) => this.file(byRel.get(rel) ?? resolve(rel), signal),
+      manifest,
+      modelBytes: !manifest && modelUri ? await this.file(modelUri, signal) : undefined,
+      modelName: model.label,
+      text,
+      maxTokens: this.maxTokens,
+      signal,
+      onProgress: (p) => progress(p.message, p.fraction),
+      cache: this.cache,
+    });
+    const run = new RunData(trace, model.label, manifest);
+    if (manifest) {
+      const spec = 'encoder' in manifest.io ? manifest.io.targetTokenizer : manifest.tokenizer;
+      try {
+        const tok = await loadTokenizer(spec, (rel) => this.file(byRel.get(rel) ?? resolve(rel), signal));
+        run.outputVocab = (id) => tok.idToToken(id);
+      } catch {
+        run.outputVocab = undefined;
+      }
+    }
+    if (modelUri && manifest && !('encoder' in manifest.io)) {
+      try {
+        run.positional = await this.positional(backend, modelUri, manifest.io.ids, trace.tokens.map((t) => t.id));
+      } catch (e) {
+        run.positional = undefined;
+        trace.warnings.push(`Positional encoding not shown: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const bt = backend.timings;
+    const timings = { ...trace.timings, sessionCreate: trace.timings.sessionCreate || 0, ortRun: bt.run, ortExtract: bt.extract };
+    return { run, backend: backend.name, timings };
+  }
+
+  private readonly posSources = new Map<string, PositionalSource | undefined>();
+  private readonly posSessions = new Map<string, Promise<SessionHandle>>();
+
+  /**
+   * The model's positional encoding for these ids: a learned table straight from the weights, or the
+   * output of the sinusoidal subgraph, exposed as one extra graph output in a session of its own.
+   */
+  private async positional(backend: OrtWebBackend, uri: string, idsName: string, ids: number[]): Promise<PositionalEncoding | undefined> {
+    const bytes = await this.file(uri);
+    if (!this.posSources.has(uri)) this.posSources.set(uri, findPositionalSource(bytes));
+    const src = this.posSources.get(uri);
+    if (!src) return undefined;
+    if (src.kind === 'table') return src.encoding;
+    const key = `${backend.name}|${uri}`;
+    let session = this.posSessions.get(key);
+    if (!session) {
+      const model = decodeModel(bytes);
+      const outs = (model.graph?.output ?? []).map((o) => o.name);
+      const domains = model.opsetImport.map((o) => o.domain ?? '');
+      session = backend.createSession(applyDelta(bytes, { nodes: [], initializers: [], outputs: [src.tensor] }, outs, domains));
+      this.posSessions.set(key, session);
+      session.catch(() => this.posSessions.delete(key));
+    }
+    const s = await session;
+    const out = await s.run({ [idsName]: { type: 'int64', dims: [1, ids.length], data: BigInt64Array.from(ids, (v) => BigInt(v)) } }, [src.tensor]);
+    const t = out[src.tensor];
+    const cols = t.dims[t.dims.length - 1];
+    return { source: `sinusoidal subgraph at ${src.node} (${src.tensor})`, rows: t.data.length / cols, cols, data: t.data };
+  }
+
+  async inspect(model: ModelRef): Promise<InspectInfo> {
+    const uri = model.fileUris.model ?? model.fileUris.encoder ?? Object.values(model.fileUris)[0];
+    if (!uri) throw new SeqLensError('bad-manifest', `${model.label} lists no .onnx file.`);
+    const manifest = await this.manifest(model).catch(() => undefined);
+    const files: Record<string, Uint8Array> = {};
+    for (const [k, u] of Object.entries(model.fileUris)) if (/\.onnx($|\?)/i.test(u) || k === 'model' || k === 'encoder' || k === 'decoder') files[k] = await this.file(u);
+    return inspectBytes(files, manifest, model.label);
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * `window.__seqlens`: what the headless-Chromium tests and the benchmark read — the numbers behind each
+ * view, render and hover timings, exports. Read-only with respect to the model: it only drives the UI.
+ */
+import type { App } from './app.js';
+
+export interface SeqLensHook {
+  app: App;
+  idle(): Promise<void>;
+  backend(): string | undefined;
+  viewIds(): string[];
+  /** Shows a view and returns its render time (ms). */
+  show(id: string): number;
+  /** The numbers a view draws (for comparison with the CLI). */
+  values(id: string): Record<string, number[] | number> | undefined;
+  unavailable(id: string): string | undefined;
+  hover(id: string, x: number, y: number): number;
+  click(id: string, x: number, y: number): void;
+  exportView(id: string): Promise<string[]>;
+  trace(i?: number): unknown;
+}
+
+declare global {
+  interface Window { __seqlens?: SeqLensHook }
+}
+
+export function installTestHook(app: App): void {
+  const idx = (id: string): number => {
+    const i = app.views.findIndex((v) => v.id === id);
+    if (i < 0) throw new Error(`no view ${id}`);
+    return i;
+  };
+  window.__seqlens = {
+    app,
+    idle: () => app.idle,
+    backend: () => app.runner.activeBackend,
+    viewIds: () => app.views.map((v) => v.id),
+    show: (id) => { app.showView(idx(id)); return app.hosts[idx(id)].timings.render; },
+    values: (id) => {
+      const v = app.views[idx(id)];
+      const env = app.env(v);
+      return v.unavailable(env) ? undefined : v.probeValues?.(env);
+    },
+    unavailable: (id) => { const v = app.views[idx(id)]; return v.unavailable(app.env(v)); },
+    hover: (id, x, y) => app.hosts[idx(id)].onHover(x, y),
+    click: (id, x, y) => { const v = app.views[idx(id)]; v.click?.(app.env(v), x, y); },
+    exportView: async (id) => {
+      app.showView(idx(id));
+      const names: string[] = [];
+      for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) names.push(...await app.hosts[idx(id)].export(f));
+      return names;
+    },
+    trace: (i = 0) => app.runs[i]?.trace,
+  };
+}
