@@ -77,9 +77,8 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions): InferenceBa
               const result: Record<string, FloatTensor> = {};
               for (const [k, v] of Object.entries(out)) {
                 const t = v as Ort.Tensor;
-                // Copy out before dispose: onnxruntime-web may hand back views of WASM memory.
-                const data = toFloat32(t.data);
-                result[k] = { dims: [...t.dims], data: data === t.data ? data.slice() : data };
+                // CPU outputs own their typed array (no view of WASM memory), so it outlives dispose().
+                result[k] = { dims: [...t.dims], data: toFloat32(t.data) };
                 t.dispose();
               }
               return result;

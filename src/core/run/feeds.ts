@@ -1,0 +1,106 @@
+/**
+ * Building a model's inputs from token ids. With a manifest the input names are given; for any other
+ * .onnx the token-id input is found from the graph (an integer input of rank 2 whose name says ids),
+ * and the usual companions (attention mask, token type ids, position ids) are filled the way their
+ * names say. An input nothing here understands is an error that names it, never a guess.
+ */
+import type { ElementType, HostTensor } from './backend.js';
+import type { ModelProto } from '../onnx/decode.js';
+import { tensorSummary, type TensorSummary } from '../onnx/summarize.js';
+import { SeqLensError } from '../errors.js';
+
+/** The model's real inputs (initializers that old exporters list as inputs are left out). */
+export function graphInputs(model: ModelProto): TensorSummary[] {
+  const graph = model.graph;
+  if (!graph) return [];
+  const init = new Set(graph.initializer.map((t) => t.name));
+  return graph.input.filter((v) => !init.has(v.name)).map(tensorSummary);
+}
+
+function elementType(t: TensorSummary): ElementType {
+  switch (t.type) {
+    case 'int64': return 'int64';
+    case 'int32': return 'int32';
+    case 'bool': return 'bool';
+    case 'float': return 'float32';
+    case 'unknown': return 'int64';
+    default:
+      throw new SeqLensError('unsupported', `Input "${t.name}" has element type ${t.type}; Sequence Lens feeds int64, int32, bool or float inputs.`);
+  }
+}
+
+/** A tensor of the input's element type from plain numbers. */
+export function makeTensor(type: ElementType, dims: number[], values: ArrayLike<number>): HostTensor {
+  switch (type) {
+    case 'int64': return { type, dims, data: BigInt64Array.from(Array.from(values), (v) => BigInt(Math.trunc(v))) };
+    case 'int32': return { type, dims, data: Int32Array.from(values) };
+    case 'bool': return { type, dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
+    case 'float32': return { type, dims, data: Float32Array.from(values) };
+  }
+}
+
+/** A tensor for the named graph input, in that input's element type. */
+export function feedFor(inputs: readonly TensorSummary[], name: string, dims: number[], values: ArrayLike<number>): HostTensor {
+  const info = inputs.find((i) => i.name === name);
+  return makeTensor(info ? elementType(info) : 'int64', dims, values);
+}
+
+const IDS_NAME = /(^|[_.])(input_?ids|ids|tokens?|src|source|x|input)$/i;
+const MASK_NAME = /attention_?mask|(^|[_.])mask$/i;
+const TYPE_IDS_NAME = /token_?type_?ids|segment_?ids/i;
+const POSITION_NAME = /position_?ids|positions?$/i;
+
+const isInteger = (t: TensorSummary): boolean => ['int64', 'int32', 'unknown'].includes(t.type);
+const isRank2 = (t: TensorSummary): boolean => t.shape === undefined || t.shape.length === 2;
+
+export interface SingleInputs {
+  ids: string;
+  mask?: string;
+  /** A fixed sequence length the graph requires, when the seq dimension is a number. */
+  fixedLength?: number;
+}
+
+/** Finds the ids and mask inputs of a model that has no manifest. */
+export function findSequenceInputs(inputs: readonly TensorSummary[], fileName: string): SingleInputs {
+  const candidates = inputs.filter((t) => isInteger(t) && isRank2(t));
+  const ids = candidates.find((t) => IDS_NAME.test(t.name) && !MASK_NAME.test(t.name) && !TYPE_IDS_NAME.test(t.name) && !POSITION_NAME.test(t.name))
+    ?? (candidates.length === 1 ? candidates[0] : undefined);
+  if (!ids) {
+    const list = inputs.map((t) => `${t.name} ${t.type}[${(t.shape ?? []).join(',')}]`).join('; ');
+    throw new SeqLensError('not-sequence-model',
+      `${fileName} has no token-id input (an int64 [batch, seq] input such as "input_ids"); its inputs are: ${list || 'none'}.`);
+  }
+  const mask = inputs.find((t) => t !== ids && MASK_NAME.test(t.name) && isRank2(t));
+  const seqDim = ids.shape?.[1];
+  return { ids: ids.name, mask: mask?.name, fixedLength: typeof seqDim === 'number' ? seqDim : undefined };
+}
+
+/**
+ * Feeds for a one-file model run over `ids`: the ids, a mask of ones, and zeros / 0..n-1 for token type
+ * and position inputs. Any other required input is reported by name.
+ */
+export function singleFeeds(inputs: readonly TensorSummary[], io: SingleInputs, ids: readonly number[]): Record<string, HostTensor> {
+  const n = ids.length;
+  const feeds: Record<string, HostTensor> = { [io.ids]: feedFor(inputs, io.ids, [1, n], ids) };
+  if (io.mask) feeds[io.mask] = feedFor(inputs, io.mask, [1, n], new Array<number>(n).fill(1));
+  for (const t of inputs) {
+    if (t.name in feeds) continue;
+    if (TYPE_IDS_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(0));
+    else if (POSITION_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], Array.from({ length: n }, (_, i) => i));
+    else if (MASK_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(1));
+    else {
+      throw new SeqLensError('unsupported',
+        `Input "${t.name}" (${t.type}[${(t.shape ?? []).join(',')}]) is neither token ids, mask, token types nor positions; ` +
+        'describe the model with a <model>.seqlens.json manifest.');
+    }
+  }
+  return feeds;
+}
+
+/** Zeros shaped like a graph input, with symbolic/unknown dims taken as 1 (batch of one). */
+export function zerosFor(inputs: readonly TensorSummary[], name: string): HostTensor {
+  const info = inputs.find((i) => i.name === name);
+  const dims = (info?.shape ?? [1]).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+  const size = dims.reduce((a, b) => a * b, 1);
+  return makeTensor(info ? elementType(info) : 'float32', dims, new Float32Array(size));
+}
