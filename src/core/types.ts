@@ -66,10 +66,35 @@ export interface Unavailable {
   node?: string;
 }
 
+/**
+ * The output projection found behind the logits, so a logit lens can project every hidden state:
+ * logits_l = norm(h_l) · W (+ bias). `weight` names an initializer (or Constant) of the same file.
+ * transposed=false: W is [hidden, vocab] (h · W); true: W is [vocab, hidden] (h · Wᵀ, tied embeddings, Gemm transB).
+ * finalNorm is set when the last hidden probe is normalised before the projection (pre-LN models);
+ * post-LN models (BERT) project their last hidden state directly.
+ */
+export interface LogitLens {
+  weight: string;
+  bias?: string;
+  transposed: boolean;
+  hiddenSize?: number;
+  vocabSize?: number;
+  /** The hidden-state stream the lens applies to. */
+  stream?: AttentionStream;
+  finalNorm?: {
+    kind: 'layer' | 'rms';
+    scale?: string;
+    bias?: string;
+    epsilon?: number;
+    node: string;
+  };
+}
+
 export interface ProbePlan {
   architecture: Architecture;
   probes: Probe[];
   unavailable: Unavailable[];
+  logitLens?: LogitLens;
 }
 
 export interface ArchitectureEvidence {

@@ -28,7 +28,8 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
     case DT.FLOAT:
       if (!view) return Float32Array.from(t.floatData);
       if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
-      return new Float32Array(raw.slice().buffer, 0, n);
+      // new Uint8Array(view) copies; Buffer#slice (Node) would return a view of the whole file instead.
+      return new Float32Array(new Uint8Array(raw.subarray(0, n * 4)).buffer, 0, n);
     case DT.FLOAT16:
     case DT.BFLOAT16: {
       const out = new Float32Array(n);

@@ -1,0 +1,30 @@
+/**
+ * The instrumented model: the original bytes followed by the probe plan's delta (see
+ * onnx/graphDelta.ts). Running it gives the model's own outputs, unchanged, plus every probe
+ * tensor as an extra graph output.
+ */
+import { decodeModel, externalDataFiles, type ModelProto } from './onnx/decode.js';
+import { applyDelta } from './onnx/graphDelta.js';
+import { SeqLensError } from './errors.js';
+import type { ProbePlan } from './types.js';
+import { planProbes } from './probes/planProbes.js';
+import type { AnalyzeOptions } from './probes/analyzeGraph.js';
+
+export interface InstrumentOptions extends AnalyzeOptions {
+  /** The caller supplies the external data files to the runtime itself (onnxruntime-web `externalData`). */
+  allowExternalData?: boolean;
+  fileName?: string;
+}
+
+export function instrument(bytes: Uint8Array, model?: ModelProto, opts: InstrumentOptions = {}): { bytes: Uint8Array; plan: ProbePlan } {
+  const m = model ?? decodeModel(bytes, opts.fileName);
+  const ext = externalDataFiles(m);
+  if (ext.size && !opts.allowExternalData) {
+    throw new SeqLensError('external-data',
+      `${opts.fileName ?? 'The model'} keeps its weights in ${[...ext.keys()].join(', ')}; that file must be loaded with it.`);
+  }
+  const { plan, delta } = planProbes(m, { role: opts.role });
+  const graph = m.graph;
+  const out = applyDelta(bytes, delta, graph ? graph.output.map((o) => o.name) : [], m.opsetImport.map((o) => o.domain));
+  return { bytes: out, plan };
+}

@@ -1,0 +1,109 @@
+/**
+ * A model's facts for the inspection view and `seqlens inspect`: what goes in and out (with the
+ * symbolic dimension names exporters write), which opsets, who produced it, how big it is, and
+ * which ops it uses. Reads only the decoded structure; weight bytes are measured, never copied.
+ */
+import { externalDataFiles, onnx, type GraphProto, type ModelProto, type ValueInfoProto } from './decode.js';
+import { tensorSize } from './tensorData.js';
+
+/** One dimension: a fixed size, a symbolic name (dim_param), or unknown (null). */
+export type DimSummary = number | string | null;
+
+export interface TensorSummary {
+  name: string;
+  /** ONNX element type name ('float', 'int64', ...), or 'unknown' when the graph does not say. */
+  type: string;
+  /** Undefined when the graph gives no shape at all (rank unknown). */
+  shape?: DimSummary[];
+}
+
+export interface ModelSummary {
+  irVersion: number;
+  producer: { name: string; version: string };
+  opsets: { domain: string; version: number }[];
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+  /** Number of weight values (elements of initializers and Constant tensors), subgraphs included. */
+  parameterCount: number;
+  nodeCount: number;
+  /** op type (with `domain:` prefix outside the default domain) -> count, subgraphs included. */
+  opHistogram: Record<string, number>;
+  byteSize: number;
+  /** Files that hold initializer data outside the .onnx file (data_location = EXTERNAL). */
+  externalDataFiles: string[];
+  graphName: string;
+  /** Metadata properties (key/value) the exporter wrote. */
+  metadata: Record<string, string>;
+}
+
+const ELEM_TYPES: Record<number, string> = Object.fromEntries(
+  Object.entries(onnx.TensorProto.DataType)
+    .filter(([, v]) => typeof v === 'number')
+    .map(([k, v]) => [v as number, k.toLowerCase()]),
+);
+
+export function elemTypeName(t: number | undefined): string {
+  return t === undefined ? 'unknown' : (ELEM_TYPES[Number(t)] ?? `type${t}`);
+}
+
+export function tensorSummary(v: ValueInfoProto): TensorSummary {
+  const tt = v.type?.tensorType;
+  if (!tt) return { name: v.name, type: 'unknown' };
+  const out: TensorSummary = { name: v.name, type: elemTypeName(tt.elemType) };
+  if (tt.shape) {
+    out.shape = tt.shape.dim.map((d) => {
+      if (d.dimParam) return d.dimParam;
+      if (d.dimValue !== undefined && d.dimValue !== null && (d.value === 'dimValue' || Number(d.dimValue) > 0)) {
+        return Number(d.dimValue);
+      }
+      return null;
+    });
+  }
+  return out;
+}
+
+function visitGraphs(g: GraphProto, f: (g: GraphProto) => void): void {
+  f(g);
+  for (const n of g.node) {
+    for (const a of n.attribute) {
+      if (a.g) visitGraphs(a.g, f);
+      for (const sub of a.graphs) visitGraphs(sub, f);
+    }
+  }
+}
+
+export function summarize(model: ModelProto, byteLength: number): ModelSummary {
+  const graph = model.graph as GraphProto;
+  const initNames = new Set(graph.initializer.map((t) => t.name));
+  let parameterCount = 0;
+  let nodeCount = 0;
+  const opHistogram: Record<string, number> = {};
+  visitGraphs(graph, (g) => {
+    for (const t of g.initializer) parameterCount += tensorSize(t);
+    for (const n of g.node) {
+      nodeCount++;
+      const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:` : '';
+      const key = `${domain}${n.opType}`;
+      opHistogram[key] = (opHistogram[key] ?? 0) + 1;
+      if (n.opType === 'Constant' && !n.domain) {
+        const t = n.attribute.find((a) => a.name === 'value')?.t;
+        if (t) parameterCount += tensorSize(t);
+      }
+    }
+  });
+  return {
+    irVersion: Number(model.irVersion),
+    producer: { name: model.producerName, version: model.producerVersion },
+    opsets: model.opsetImport.map((o) => ({ domain: o.domain === 'ai.onnx' ? '' : o.domain, version: Number(o.version) })),
+    // Old exporters list initializers among graph inputs; those are weights, not inputs.
+    inputs: graph.input.filter((v) => !initNames.has(v.name)).map(tensorSummary),
+    outputs: graph.output.map(tensorSummary),
+    parameterCount,
+    nodeCount,
+    opHistogram,
+    byteSize: byteLength,
+    externalDataFiles: [...externalDataFiles(model).keys()],
+    graphName: graph.name,
+    metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value])),
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * The logits probe and the output projection behind it. The logits are the graph output computed
+ * by a MatMul/Gemm with a weight (plus an optional bias Add), through reshapes; with several such
+ * outputs the widest (largest vocabulary) wins. The projection's weight, bias and the norm in front
+ * of it make the logit lens.
+ */
+import type { GraphIndex } from '../onnx/graphIndex.js';
+import { isWeight } from '../onnx/graphIndex.js';
+import type { NodeProto } from '../onnx/decode.js';
+import { attrInt } from '../onnx/attributes.js';
+import type { AxisRole, LogitLens, Probe } from '../types.js';
+import { emptyDelta } from '../onnx/graphDelta.js';
+import type { ProbeContribution } from './contribution.js';
+import { constantDims, normalizationOf } from './graphWalk.js';
+import type { StreamHidden } from './hiddenProbes.js';
+
+const PASS_THROUGH = new Set(['Reshape', 'Identity', 'Cast', 'Squeeze', 'Unsqueeze', 'Flatten']);
+
+interface Projection {
+  output: string;
+  node: NodeProto;
+  hidden: string;
+  lens: LogitLens;
+}
+
+/** The weight initializer behind a MatMul operand, and whether it is stored [vocab, hidden]. */
+function weightBehind(index: GraphIndex, name: string): { weight: string; transposedByNode: boolean } {
+  let t = name;
+  let transposed = false;
+  for (let i = 0; i < 4; i++) {
+    if (index.initializers.has(t) || index.constants.has(t)) break;
+    const p = index.producer.get(t);
+    if (!p) break;
+    if (p.opType === 'Transpose') transposed = !transposed;
+    t = p.input[0];
+  }
+  return { weight: t, transposedByNode: transposed };
+}
+
+function projectionOf(index: GraphIndex, output: string): Projection | undefined {
+  let t = output;
+  let p = index.producer.get(t);
+  for (let i = 0; i < 4 && p && PASS_THROUGH.has(p.opType); i++) {
+    t = p.input[0];
+    p = index.producer.get(t);
+  }
+  if (!p) return undefined;
+  let bias: string | undefined;
+  if (p.opType === 'Add') {
+    bias = p.input.find((i) => isWeight(index, i));
+    const act = p.input.find((i) => !isWeight(index, i));
+    if (!bias || !act) return undefined;
+    p = index.producer.get(act);
+    if (!p) return undefined;
+  }
+  if (p.opType === 'MatMul') {
+    const [a, b] = p.input;
+    if (!isWeight(index, b) || isWeight(index, a)) return undefined;
+    const dims = constantDims(index, b);
+    if (!dims || dims.length !== 2) return undefined;
+    const w = weightBehind(index, b);
+    return {
+      output, node: p, hidden: a,
+      lens: { weight: w.weight, bias, transposed: w.transposedByNode, hiddenSize: dims[0], vocabSize: dims[1] },
+    };
+  }
+  if (p.opType === 'Gemm') {
+    const [a, b, c] = p.input;
+    if (!isWeight(index, b) || isWeight(index, a) || attrInt(p, 'transA', 0) === 1) return undefined;
+    const dims = constantDims(index, b);
+    if (!dims || dims.length !== 2) return undefined;
+    const transB = attrInt(p, 'transB', 0) === 1;
+    const w = weightBehind(index, b);
+    const [hiddenSize, vocabSize] = transB ? [dims[1], dims[0]] : dims;
+    return {
+      output, node: p, hidden: a,
+      lens: { weight: w.weight, bias: c || bias, transposed: transB !== w.transposedByNode, hiddenSize, vocabSize },
+    };
+  }
+  return undefined;
+}
+
+export function logitsProbe(index: GraphIndex, streams: StreamHidden[]): ProbeContribution & { lens?: LogitLens } {
+  const candidates = [...index.outputs].map((o) => projectionOf(index, o)).filter((p): p is Projection => p !== undefined);
+  if (!candidates.length) return { probes: [], delta: emptyDelta(), unavailable: [] };
+  const best = candidates.reduce((a, b) => ((b.lens.vocabSize ?? 0) > (a.lens.vocabSize ?? 0) ? b : a));
+  const lens = { ...best.lens };
+  // Which stream's hidden states this projection reads, and whether a norm sits in between.
+  const norm = normalizationOf(index, best.hidden);
+  for (const s of streams) {
+    const last = s.tensors[s.tensors.length - 1];
+    if (last === best.hidden) lens.stream = s.stream;
+    else if (norm && last === norm.input) {
+      lens.stream = s.stream;
+      lens.finalNorm = { kind: norm.kind, scale: norm.scale, bias: norm.bias, epsilon: norm.epsilon, node: norm.node || norm.output };
+    }
+  }
+  const vi = index.graph.output.find((v) => v.name === best.output);
+  const rank = vi?.type?.tensorType?.shape?.dim.length;
+  const axes: AxisRole[] = rank === 2 ? ['batch', 'vocab'] : ['batch', 'seq', 'vocab'];
+  const probe: Probe = {
+    name: best.output, kind: 'logits', layer: Math.max(0, ...streams.map((s) => s.tensors.length - 1)), axes,
+    source: { op: best.node.opType, node: best.node.name || best.output },
+    ...(lens.stream ? { stream: lens.stream } : {}),
+  };
+  return { probes: [probe], delta: emptyDelta(), unavailable: [], lens };
+}

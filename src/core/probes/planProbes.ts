@@ -1,0 +1,36 @@
+/**
+ * The probe plan: every rule's contribution merged. Attention per layer and stream, the residual
+ * stream per block, logits and the logit-lens projection, recurrent states and gates (recurrentProbes.ts),
+ * plus what was seen but cannot be exposed. The delta exposes every probe tensor as a graph output.
+ */
+import type { ModelProto } from '../onnx/decode.js';
+import { mergeDeltas, type GraphDelta } from '../onnx/graphDelta.js';
+import type { ProbePlan } from '../types.js';
+import { analyzeGraph, type AnalyzeOptions } from './analyzeGraph.js';
+import { attentionProbes } from './attentionProbes.js';
+import { hiddenProbes } from './hiddenProbes.js';
+import { logitsProbe } from './logitsProbe.js';
+import { recurrentProbes } from './recurrentProbes.js';
+import { inlinedAsDelta, IF_PREFIX } from './subgraphs.js';
+import { architectureFromAnalysis } from '../architecture.js';
+
+export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan: ProbePlan; delta: GraphDelta } {
+  const a = analyzeGraph(model, opts);
+  const attention = attentionProbes(a.extended, model, a.sites);
+  const hidden = hiddenProbes(a.extended, a.streams);
+  const logits = logitsProbe(a.extended, a.streams);
+  const recurrent = recurrentProbes(a.index, model);
+  const parts = [attention, hidden, logits, recurrent];
+  const delta = mergeDeltas(...parts.map((p) => p.delta));
+  // Inlined If branches travel only when a probe reads one of their tensors.
+  const usesInlined = delta.outputs.some((o) => o.startsWith(IF_PREFIX))
+    || delta.nodes.some((n) => (n.input ?? []).some((i) => i.startsWith(IF_PREFIX)));
+  const full = usesInlined ? mergeDeltas({ ...inlinedAsDelta(a.inlined), outputs: [] }, delta) : delta;
+  const plan: ProbePlan = {
+    architecture: architectureFromAnalysis(a).architecture,
+    probes: parts.flatMap((p) => p.probes),
+    unavailable: [...a.inlined.unavailable, ...parts.flatMap((p) => p.unavailable)],
+    ...(logits.lens ? { logitLens: logits.lens } : {}),
+  };
+  return { plan, delta: full };
+}
