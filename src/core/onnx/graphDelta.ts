@@ -15,6 +15,11 @@ export interface GraphDelta {
   outputs: string[];
   /** Opsets the added nodes need that the model may not import yet (e.g. com.microsoft). */
   opsets?: { domain: string; version: number }[];
+  /**
+   * Element types (TensorProto.DataType) for added outputs whose type onnxruntime cannot infer
+   * (e.g. com.microsoft MultiHeadAttention's optional output 3 in ORT 1.30).
+   */
+  outputTypes?: Record<string, number>;
 }
 
 export function emptyDelta(): GraphDelta {
@@ -28,6 +33,7 @@ export function mergeDeltas(...deltas: GraphDelta[]): GraphDelta {
     out.initializers.push(...d.initializers);
     for (const o of d.outputs) if (!out.outputs.includes(o)) out.outputs.push(o);
     if (d.opsets) out.opsets = [...(out.opsets ?? []), ...d.opsets];
+    if (d.outputTypes) out.outputTypes = { ...(out.outputTypes ?? {}), ...d.outputTypes };
   }
   return out;
 }
@@ -44,7 +50,10 @@ export function applyDelta(
 ): Uint8Array {
   const have = new Set(existingOutputs);
   const domains = new Set([...importedDomains].map((d) => (d === 'ai.onnx' ? '' : d)));
-  const outputs = delta.outputs.filter((o) => !have.has(o)).map((name) => ({ name }));
+  const outputs = delta.outputs.filter((o) => !have.has(o)).map((name): onnx.IValueInfoProto => {
+    const elemType = delta.outputTypes?.[name];
+    return elemType === undefined ? { name } : { name, type: { tensorType: { elemType } } };
+  });
   const opsetImport = (delta.opsets ?? []).filter((o) => !domains.has(o.domain));
   if (delta.nodes.length === 0 && delta.initializers.length === 0 && outputs.length === 0 && opsetImport.length === 0) {
     return original;

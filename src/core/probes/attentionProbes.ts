@@ -95,6 +95,8 @@ export function attentionProbes(index: GraphIndex, model: ModelProto, sites: Att
           attribute: n.attribute.map((a) => a as unknown as onnx.IAttributeProto),
         });
         delta.outputs.push(name);
+        // ORT 1.30 does not infer this optional output's type; the graph output declares it (float, as Q).
+        delta.outputTypes = { ...(delta.outputTypes ?? {}), [name]: onnx.TensorProto.DataType.FLOAT };
         probes.push({ ...base, name, axes: ['batch', 'head', 'query', 'key'], postprocess: 'softmax-last-axis' });
         if (n.input[4] || n.input[5]) {
           unavailable.push({
