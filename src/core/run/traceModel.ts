@@ -447,7 +447,8 @@ function generatedSpans(tok: TextTokenizer, ids: readonly number[], eos: number)
   const spans: TokenSpan[] = [];
   let pos = 0;
   for (const id of ids) {
-    const text = id === eos ? '' : tok.decode([id]);
+    // A marker the model emits mid-sequence (a stray start token) decodes to nothing: show its vocabulary entry.
+    const text = id === eos ? '' : tok.decode([id]) || tok.idToToken(id);
     spans.push({ id, text: id === eos ? tok.idToToken(id) : text, start: pos, end: pos + text.length });
     pos += text.length;
   }

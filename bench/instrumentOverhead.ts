@@ -1,0 +1,149 @@
+/**
+ * Instrumented versus plain run: same model, same input, same process, interleaved (plain, instrumented,
+ * plain, ...) so machine load hits both alike; prints the median of each and their ratio (goal ≤ 1.05×).
+ * The plain run fetches the model's own outputs; the instrumented run fetches those plus every probe, and
+ * both go through the same InferenceBackend adapter the CLI uses (outputs converted to float32).
+ *
+ *   npx tsx bench/instrumentOverhead.ts [--backend native|wasm] [--reps N] [--only NAME]
+ * Every zoo model in media/models, plus the 6-layer 384-wide 12-head model at 128 tokens from
+ * bench/make_models.py (generated on first use under .cache/bench/).
+ */
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeModel } from '../src/core/onnx/decode.js';
+import { instrument } from '../src/core/instrument.js';
+import { parseManifest, isSeq2SeqIO, type ModelManifest } from '../src/core/manifest.js';
+import type { HostTensor, InferenceBackend, SessionHandle } from '../src/core/run/backend.js';
+import { graphInputs, feedFor, singleFeeds, findSequenceInputs, zerosFor } from '../src/core/run/feeds.js';
+import { getBackend, isBackendName } from '../src/node/backends.js';
+import { benchModelPath, median, fmt } from './benchSupport.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'native' },
+    reps: { type: 'string' },
+    only: { type: 'string' },
+    warmup: { type: 'string', default: '10' },
+  },
+});
+if (!isBackendName(values.backend ?? '')) throw new Error('--backend native|wasm');
+
+interface Case {
+  label: string;
+  bytes: Uint8Array;
+  feeds: Record<string, HostTensor>;
+  /** Outputs the plain model is asked for. */
+  outputs: string[];
+  tokens: number;
+}
+
+/** 128 characters of the kind of text the zoo was trained on. */
+const SAMPLE = 'interface ReadonlyArray<T> {\n    readonly length: number;\n    toString(): string;\n' +
+  '    indexOf(searchElement: T, fromIndex?: number): number;\n    join(separator?: string): string;\n}\n';
+
+function charIds(manifestDir: string, vocabRel: string, text: string, n: number): number[] {
+  const vocab = JSON.parse(readFileSync(join(manifestDir, vocabRel), 'utf8')) as string[];
+  const ids = [...text].map((c) => Math.max(0, vocab.indexOf(c)));
+  while (ids.length < n) ids.push(...ids);
+  return ids.slice(0, n);
+}
+
+async function zooCases(backend: InferenceBackend): Promise<Case[]> {
+  const root = 'media/models';
+  if (!existsSync(root)) return [];
+  const cases: Case[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const dir = join(root, name);
+    if (!existsSync(join(dir, 'manifest.json'))) continue;
+    const manifest: ModelManifest = parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')));
+    const tok = manifest.tokenizer;
+    if (!isSeq2SeqIO(manifest.io)) {
+      const bytes = new Uint8Array(readFileSync(join(dir, manifest.files.model)));
+      const inputs = graphInputs(decodeModel(bytes));
+      const n = Math.min(128, manifest.maxLength);
+      const ids = tok.type === 'char' ? charIds(dir, tok.vocab, SAMPLE, n) : Array.from({ length: n }, (_, i) => i % 100);
+      cases.push({
+        label: `${name} (${manifest.architecture}, ${n} tokens)`, bytes, tokens: n,
+        feeds: singleFeeds(inputs, { ids: manifest.io.ids, mask: manifest.io.mask }, ids),
+        outputs: [manifest.io.logits ?? decodeModel(bytes).graph?.output[0].name ?? 'logits'],
+      });
+      continue;
+    }
+    // Encoder-decoder: the encoder over a source, and one decoder step fed the encoder's real output.
+    const io = manifest.io;
+    const src = '12 March 2019';
+    const ids = tok.type === 'char' ? charIds(dir, tok.vocab, src, [...src].length) : [1, 2, 3];
+    const encBytes = new Uint8Array(readFileSync(join(dir, manifest.files.encoder)));
+    const decBytes = new Uint8Array(readFileSync(join(dir, manifest.files.decoder)));
+    const encInputs = graphInputs(decodeModel(encBytes));
+    const decInputs = graphInputs(decodeModel(decBytes));
+    const encFeeds: Record<string, HostTensor> = { [io.encoder.ids]: feedFor(encInputs, io.encoder.ids, [1, ids.length], ids) };
+    if (io.encoder.mask) encFeeds[io.encoder.mask] = feedFor(encInputs, io.encoder.mask, [1, ids.length], ids.map(() => 1));
+    const encOutputs = [io.encoder.outputs, ...(io.encoder.state ? [io.encoder.state] : [])];
+    cases.push({ label: `${name} encoder (${ids.length} tokens)`, bytes: encBytes, feeds: encFeeds, outputs: encOutputs, tokens: ids.length });
+    const plainEnc = await backend.createSession(encBytes);
+    const encOut = await plainEnc.run(encFeeds, encOutputs);
+    await plainEnc.dispose();
+    const decFeeds: Record<string, HostTensor> = {};
+    const prefix = io.decoder.tokensMode === 'prefix' ? [io.bos, 3, 4, 5] : [io.bos];
+    decFeeds[io.decoder.tokens] = feedFor(decInputs, io.decoder.tokens, [1, prefix.length], prefix);
+    const enc = encOut[io.encoder.outputs];
+    if (io.decoder.encoderOut) decFeeds[io.decoder.encoderOut] = { type: 'float32', dims: enc.dims, data: enc.data };
+    if (io.decoder.stateIn) {
+      const s = io.encoder.state ? encOut[io.encoder.state] : undefined;
+      decFeeds[io.decoder.stateIn] = s ? { type: 'float32', dims: s.dims, data: s.data } : zerosFor(decInputs, io.decoder.stateIn);
+    }
+    if (io.decoder.srcMask) decFeeds[io.decoder.srcMask] = feedFor(decInputs, io.decoder.srcMask, [1, ids.length], ids.map(() => 1));
+    const decOutputs = [io.decoder.logits, ...(io.decoder.stateOut ? [io.decoder.stateOut] : []), ...(io.decoder.attention ? [io.decoder.attention] : [])];
+    cases.push({ label: `${name} decoder step (${io.decoder.tokensMode})`, bytes: decBytes, feeds: decFeeds, outputs: decOutputs, tokens: prefix.length });
+  }
+  return cases;
+}
+
+function bigCase(): Case {
+  const path = benchModelPath('transformer-6x384.onnx', 'overhead');
+  const bytes = new Uint8Array(readFileSync(path));
+  const inputs = graphInputs(decodeModel(bytes));
+  const io = findSequenceInputs(inputs, path);
+  const ids = Array.from({ length: 128 }, (_, i) => (i * 7919) % 16000);
+  return {
+    label: `transformer-6x384 (6 layers, 384 wide, 12 heads, ${(bytes.length / 1e6).toFixed(0)} MB, 128 tokens)`,
+    bytes, feeds: singleFeeds(inputs, io, ids), outputs: ['logits'], tokens: 128,
+  };
+}
+
+async function measure(backend: InferenceBackend, c: Case, reps: number, warmup: number): Promise<void> {
+  const { bytes: instrumented, plan } = instrument(c.bytes, decodeModel(c.bytes));
+  const probeNames = plan.probes.map((p) => p.name);
+  const plain: SessionHandle = await backend.createSession(c.bytes);
+  const inst: SessionHandle = await backend.createSession(instrumented);
+  const fetchInst = [...new Set([...c.outputs, ...probeNames])];
+  const tp: number[] = [];
+  const ti: number[] = [];
+  for (let r = 0; r < warmup + reps; r++) {
+    // Alternate which goes first so neither always runs on a warmer cache.
+    const order = r % 2 === 0 ? ['p', 'i'] : ['i', 'p'];
+    for (const which of order) {
+      const t0 = performance.now();
+      if (which === 'p') await plain.run(c.feeds, c.outputs);
+      else await inst.run(c.feeds, fetchInst);
+      const dt = performance.now() - t0;
+      if (r >= warmup) (which === 'p' ? tp : ti).push(dt);
+    }
+  }
+  await plain.dispose();
+  await inst.dispose();
+  const mp = median(tp);
+  const mi = median(ti);
+  console.log(`${c.label}\n  probes ${plan.probes.length} (${[...new Set(plan.probes.map((p) => p.kind))].join(', ')}), ` +
+    `${reps} reps: plain ${fmt(mp, 3)} ms, instrumented ${fmt(mi, 3)} ms, ratio ${fmt(mi / mp, 3)}×`);
+}
+
+const backend = await getBackend(values.backend as 'native' | 'wasm');
+const cases = [...await zooCases(backend), bigCase()].filter((c) => !values.only || c.label.includes(values.only));
+console.log(`instrumented / plain run, backend ${backend.name}, interleaved, median`);
+for (const c of cases) {
+  const reps = values.reps ? Number(values.reps) : c.bytes.length > 20e6 ? 60 : 300;
+  await measure(backend, c, reps, Number(values.warmup));
+}

@@ -1,0 +1,114 @@
+/**
+ * `seqlens inspect`: what a model is (summary, architecture with its evidence) and what Sequence Lens
+ * can expose (the probe plan), for each .onnx file of the model. The JSON form is what scripts read.
+ */
+import { inspectModel } from '../core/inspect.js';
+import type { ModelSummary } from '../core/onnx/summarize.js';
+import type { ArchitectureEvidence, Architecture, Probe, Unavailable } from '../core/types.js';
+import type { LoadedModel } from './modelLoader.js';
+
+export interface InspectedFile {
+  /** Manifest key ('model', 'encoder', 'decoder'). */
+  key: string;
+  path: string;
+  summary: ModelSummary;
+  architecture: ArchitectureEvidence;
+}
+
+export interface InspectJson {
+  model: string;
+  manifest?: string;
+  /** The model's architecture: the manifest's when it states one, else the detected one. */
+  architecture: Architecture;
+  detectedArchitecture: Architecture;
+  task?: string;
+  files: InspectedFile[];
+  probes: (Omit<Probe, 'file'> & { file: string })[];
+  unavailable: (Unavailable & { file: string })[];
+  warnings: string[];
+  timings: { readMs: number; inspectMs: number };
+}
+
+/** The one verdict for several files: an encoder + a decoder step make an encoder-decoder model. */
+function combine(files: readonly InspectedFile[]): Architecture {
+  if (files.length === 1) return files[0].architecture.architecture;
+  const archs = files.map((f) => f.architecture.architecture);
+  if (archs.some((a) => a.startsWith('transformer'))) return 'transformer-encoder-decoder';
+  if (archs.some((a) => a === 'seq2seq-attention')) return 'seq2seq-attention';
+  if (archs.some((a) => ['rnn', 'lstm', 'gru', 'seq2seq'].includes(a))) return 'seq2seq';
+  return archs.find((a) => a !== 'unknown') ?? 'unknown';
+}
+
+export async function inspectLoaded(loaded: LoadedModel): Promise<InspectJson> {
+  const files: InspectedFile[] = [];
+  const probes: InspectJson['probes'] = [];
+  const unavailable: InspectJson['unavailable'] = [];
+  const warnings: string[] = [];
+  let readMs = 0;
+  let inspectMs = 0;
+  for (const [key, path] of Object.entries(loaded.onnxFiles)) {
+    const t0 = performance.now();
+    const bytes = await loaded.files(path);
+    const t1 = performance.now();
+    const role = key === 'encoder' || key === 'decoder' ? key : undefined;
+    const r = inspectModel(bytes, path, role ? { role } : {});
+    warnings.push(...r.warnings.map((w) => `${key}: ${w}`));
+    inspectMs += performance.now() - t1;
+    readMs += t1 - t0;
+    files.push({ key, path, summary: r.summary, architecture: r.architecture });
+    for (const p of r.plan.probes) probes.push({ ...p, file: key });
+    for (const u of r.plan.unavailable) unavailable.push({ ...u, file: key });
+  }
+  const detected = combine(files);
+  return {
+    model: loaded.name,
+    manifest: loaded.manifestPath,
+    architecture: loaded.manifest?.architecture ?? detected,
+    detectedArchitecture: detected,
+    task: loaded.manifest?.task,
+    files,
+    probes,
+    unavailable,
+    warnings,
+    timings: { readMs: Math.round(readMs * 10) / 10, inspectMs: Math.round(inspectMs * 10) / 10 },
+  };
+}
+
+const mb = (n: number): string => `${(n / 1e6).toFixed(n < 1e6 ? 2 : 1)} MB`;
+
+function dims(shape: readonly (number | string | null)[] | undefined): string {
+  return shape ? `[${shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '[?]';
+}
+
+export function formatInspect(r: InspectJson): string {
+  const out: string[] = [];
+  out.push(`${r.model}: ${r.architecture}${r.detectedArchitecture !== r.architecture ? ` (graph alone suggests ${r.detectedArchitecture})` : ''}${r.task ? `, task ${r.task}` : ''}`);
+  for (const f of r.files) {
+    const s = f.summary;
+    out.push('');
+    out.push(`${f.key}: ${f.path}`);
+    out.push(`  ${mb(s.byteSize)}, ${s.parameterCount.toLocaleString('en-US')} parameters, ${s.nodeCount} nodes, ` +
+      `opsets ${s.opsets.map((o) => `${o.domain || 'ai.onnx'}:${o.version}`).join(' ')}, producer ${s.producer.name || '?'} ${s.producer.version}`);
+    for (const i of s.inputs) out.push(`  in  ${i.name}: ${i.type}${dims(i.shape)}`);
+    for (const o of s.outputs) out.push(`  out ${o.name}: ${o.type}${dims(o.shape)}`);
+    const a = f.architecture;
+    out.push(`  architecture ${a.architecture}: ${a.layers} layer(s)${a.heads ? `, ${a.heads} heads` : ''}${a.hiddenSize ? `, hidden ${a.hiddenSize}` : ''}`);
+    for (const e of a.evidence) out.push(`    - ${e}`);
+    const top = Object.entries(s.opHistogram).sort((x, y) => y[1] - x[1]).slice(0, 10);
+    out.push(`  ops: ${top.map(([op, n]) => `${op}×${n}`).join(' ')}`);
+  }
+  out.push('');
+  out.push(`probes (${r.probes.length}):`);
+  for (const p of r.probes) {
+    const what = [p.kind, p.stream, `layer ${p.layer}`, p.heads ? `${p.heads} heads` : '', p.gate ? `gate ${p.gate}` : '']
+      .filter(Boolean).join(', ');
+    out.push(`  [${p.file}] ${what}: ${p.name} [${p.axes.join(', ')}] at ${p.source.op} ${p.source.node}` +
+      `${p.postprocess && p.postprocess !== 'none' ? ` (${p.postprocess})` : ''}`);
+  }
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  if (r.unavailable.length) {
+    out.push('not exposed:');
+    for (const u of r.unavailable) out.push(`  [${u.file}] ${u.what}: ${u.reason}${u.node ? ` (${u.node})` : ''}`);
+  }
+  return out.join('\n');
+}
