@@ -3,7 +3,7 @@
  * symbolic dimension names exporters write), which opsets, who produced it, how big it is, and
  * which ops it uses. Reads only the decoded structure; weight bytes are measured, never copied.
  */
-import { externalDataFiles, onnx, type GraphProto, type ModelProto, type ValueInfoProto } from './decode.js';
+import { externalDataFiles, onnx, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from './decode.js';
 import { tensorSize } from './tensorData.js';
 
 /** One dimension: a fixed size, a symbolic name (dim_param), or unknown (null). */
@@ -23,7 +23,11 @@ export interface ModelSummary {
   opsets: { domain: string; version: number }[];
   inputs: TensorSummary[];
   outputs: TensorSummary[];
-  /** Number of weight values (elements of initializers and Constant tensors), subgraphs included. */
+  /**
+   * Number of learned values: elements of floating-point initializers and Constant tensors with more
+   * than one element, subgraphs included. Integer tensors (shapes, indices, masks) and scalars
+   * (epsilons, scales) are not parameters.
+   */
   parameterCount: number;
   nodeCount: number;
   /** op type (with `domain:` prefix outside the default domain) -> count, subgraphs included. */
@@ -72,6 +76,14 @@ function visitGraphs(g: GraphProto, f: (g: GraphProto) => void): void {
   }
 }
 
+const FLOAT_TYPES = new Set<number>([onnx.TensorProto.DataType.FLOAT, onnx.TensorProto.DataType.FLOAT16,
+  onnx.TensorProto.DataType.BFLOAT16, onnx.TensorProto.DataType.DOUBLE]);
+
+function parameterElements(t: TensorProto): number {
+  const n = tensorSize(t);
+  return FLOAT_TYPES.has(t.dataType) && n > 1 ? n : 0;
+}
+
 export function summarize(model: ModelProto, byteLength: number): ModelSummary {
   const graph = model.graph as GraphProto;
   const initNames = new Set(graph.initializer.map((t) => t.name));
@@ -79,7 +91,7 @@ export function summarize(model: ModelProto, byteLength: number): ModelSummary {
   let nodeCount = 0;
   const opHistogram: Record<string, number> = {};
   visitGraphs(graph, (g) => {
-    for (const t of g.initializer) parameterCount += tensorSize(t);
+    for (const t of g.initializer) parameterCount += parameterElements(t);
     for (const n of g.node) {
       nodeCount++;
       const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:` : '';
@@ -87,7 +99,7 @@ export function summarize(model: ModelProto, byteLength: number): ModelSummary {
       opHistogram[key] = (opHistogram[key] ?? 0) + 1;
       if (n.opType === 'Constant' && !n.domain) {
         const t = n.attribute.find((a) => a.name === 'value')?.t;
-        if (t) parameterCount += tensorSize(t);
+        if (t) parameterCount += parameterElements(t);
       }
     }
   });

@@ -285,7 +285,8 @@ function additiveSite(index: GraphIndex, softmaxIn: string): { q?: string; k?: s
       if (sum?.opType !== 'Add' || !sum.input.every((i) => isActivation(index, i))) continue;
       return { q: projectionSource(index, sum.input[0]), k: projectionSource(index, sum.input[1]) };
     }
-    if (!MASK_PATH_OPS.has(p.opType) && !['Squeeze', 'Transpose'].includes(p.opType)) continue;
+    // Gather/Slice pick the one score column out of [batch, keys, 1] (v·tanh(...) has width 1).
+    if (!MASK_PATH_OPS.has(p.opType) && !['Squeeze', 'Transpose', 'Gather', 'Slice'].includes(p.opType)) continue;
     const ins = p.opType === 'Where' ? p.input.slice(1) : [p.input[0], ...(['Add', 'Sub', 'Mul', 'Div'].includes(p.opType) ? [p.input[1]] : [])];
     for (const i of ins) if (i && !isWeight(index, i)) stack.push([i, d + 1]);
   }

@@ -13,6 +13,7 @@ import { logitsProbe } from './logitsProbe.js';
 import { recurrentProbes } from './recurrentProbes.js';
 import { inlinedAsDelta, IF_PREFIX } from './subgraphs.js';
 import { architectureFromAnalysis } from '../architecture.js';
+import { attrInt, attrString } from '../onnx/attributes.js';
 
 export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan: ProbePlan; delta: GraphDelta } {
   const a = analyzeGraph(model, opts);
@@ -26,11 +27,17 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan
   const usesInlined = delta.outputs.some((o) => o.startsWith(IF_PREFIX))
     || delta.nodes.some((n) => (n.input ?? []).some((i) => i.startsWith(IF_PREFIX)));
   const full = usesInlined ? mergeDeltas({ ...inlinedAsDelta(a.inlined), outputs: [] }, delta) : delta;
+  // A lens needs hidden states as wide as the projection's input: a Transformer stream it reads, or
+  // a one-direction recurrent layer of that width (not, e.g., [state; attention context] concatenated).
+  const lens = logits.lens;
+  const lensFits = lens !== undefined && (lens.stream !== undefined || a.index.nodes.some((n) =>
+    ['LSTM', 'GRU', 'RNN'].includes(n.opType) && attrInt(n, 'hidden_size') === lens.hiddenSize
+    && attrString(n, 'direction') !== 'bidirectional'));
   const plan: ProbePlan = {
     architecture: architectureFromAnalysis(a).architecture,
     probes: parts.flatMap((p) => p.probes),
     unavailable: [...a.inlined.unavailable, ...parts.flatMap((p) => p.unavailable)],
-    ...(logits.lens ? { logitLens: logits.lens } : {}),
+    ...(lens && lensFits ? { logitLens: lens } : {}),
   };
   return { plan, delta: full };
 }
