@@ -81,8 +81,3 @@ export class RecurrentBuilder {
   add(a: string, b: string): string { return this.op('Add', [a, b]); }
   mul(a: string, b: string): string { return this.op('Mul', [a, b]); }
 }
-
-/** A float32 tensor ValueInfo of unknown shape, for subgraph inputs and outputs. */
-export function floatValueInfo(name: string): onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } } };
-}

@@ -5,8 +5,8 @@
  * holds h_t for every step, which means h_{t-1} for every step is Y shifted by one (initial_h, or
  * zeros, at the start). That removes the recurrence from the gates: they are computed for the whole
  * sequence at once from X and the shifted Y with two MatMuls, in parallel to the op. The LSTM cell
- * state is still a recurrence, but a linear one, c_t = f_t⊙c_{t-1} + i_t⊙c̃_t, computed by a Scan
- * whose body is one Mul and one Add.
+ * state is still a recurrence, but an element-wise one, c_t = f_t⊙c_{t-1} + i_t⊙c̃_t, left to
+ * onnxruntime's own LSTM kernel on the known gates (recurrentCellLstm.ts).
  *
  * Every gate and cell tensor comes out in ONNX's sequence-first layout [seq, direction, batch, unit]
  * whatever the op's `layout`; padded steps (past sequence_lens) are zero, as in Y.
@@ -17,7 +17,8 @@ import { onnx } from '../onnx/onnxProto.js';
 import { attrFloat, attrInt, attrString, attrStrings } from '../onnx/attributes.js';
 import { makeNode } from '../onnx/graphDelta.js';
 import type { AxisRole, GateName, Probe, Unavailable } from '../types.js';
-import { RecurrentBuilder, floatValueInfo } from './recurrentBuilder.js';
+import type { RecurrentBuilder } from './recurrentBuilder.js';
+import { lstmCellStates } from './recurrentCellLstm.js';
 
 export const RECURRENT_OPS = new Set(['RNN', 'LSTM', 'GRU']);
 
@@ -136,20 +137,20 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
   const c0s = isLstm ? seqFirstState(c0) : '';
 
   // Padding: valid[t, 0, b, 0] = t < len_b; nextValid = t + 1 < len_b (reverse direction start).
-  let valid = '';
   let validF = '';
   let nextValid = '';
   if (seqLens) {
     const steps = b.pick(b.op('Shape', [xs]), 0, 0);
     const idx = b.op('Reshape', [b.op('Range', [b.i64([0], []), steps, b.i64([1], [])]), b.i64([-1, 1, 1, 1])]);
     const lens = b.op('Reshape', [b.op('Cast', [seqLens], { to: onnx.TensorProto.DataType.INT64 }), b.i64([1, 1, -1, 1])]);
-    valid = b.op('Less', [idx, lens]);
-    validF = b.op('Cast', [valid], { to: onnx.TensorProto.DataType.FLOAT });
+    validF = b.op('Cast', [b.op('Less', [idx, lens])], { to: onnx.TensorProto.DataType.FLOAT });
     nextValid = b.op('Less', [b.add(idx, b.i64([1], [])), lens]);
   }
-  const act = (name: string, pre: string): string => b.op(name, [clip !== undefined ? b.clip(pre, clip) : pre]);
+  const clipped = (pre: string): string => (clip !== undefined ? b.clip(pre, clip) : pre);
+  const act = (name: string, pre: string): string => b.op(name, [clipped(pre)]);
 
-  const perDir: { gates: string[]; cell?: string }[] = [];
+  const perDir: { gates: string[] }[] = [];
+  const cellPre: { i: string; f: string; c: string }[] = [];
   for (let d = 0; d < dirs; d++) {
     const reverse = direction === 'reverse' || d === 1;
     const [fAct, gAct] = acts[d];
@@ -165,19 +166,22 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
     const rd = b.pick(r, d, 0); // [G·H, H]
     let xw = b.op('MatMul', [x4, wT]); // [T,1,B,G·H]
     let hr = b.op('MatMul', [hPrev, b.transpose(rd, [1, 0])]);
-    let rbHidden = '';
-    if (bias) {
-      const bd = b.pick(bias, d, 0); // [2·G·H] = Wb ++ Rb
-      xw = b.add(xw, b.slice(bd, 0, gh, 0));
-      hr = b.add(hr, b.slice(bd, gh, 2 * gh, 0));
-      rbHidden = b.slice(bd, gh + 2 * hidden, 2 * gh, 0);
-    }
+    const bd = bias ? b.pick(bias, d, 0) : ''; // [2·G·H] = Wb ++ Rb
     const block = (t: string, k: number): string => b.slice(t, k * hidden, (k + 1) * hidden, 3);
     if (isLstm) {
-      const pre = b.add(xw, hr);
-      const [i, o, f, g] = [0, 1, 2, 3].map((k) => act(k === 3 ? gAct : fAct, block(pre, k)));
-      perDir.push({ gates: [i, o, f, g], cell: cellScan(b, i, f, g, b.slice(c0s, d, d + 1, 0), reverse, validF, valid) });
+      // One bias add: Wb + Rb depends on weights only, so onnxruntime folds it at load time.
+      let pre = b.add(xw, hr);
+      if (bd) pre = b.add(pre, b.add(b.slice(bd, 0, gh, 0), b.slice(bd, gh, 2 * gh, 0)));
+      const [pi, po, pf, pc] = [0, 1, 2, 3].map((k) => clipped(block(pre, k)));
+      perDir.push({ gates: [b.op(fAct, [pi]), b.op(fAct, [po]), b.op(fAct, [pf]), b.op(gAct, [pc])] });
+      cellPre.push({ i: pi, f: pf, c: pc });
     } else {
+      let rbHidden = '';
+      if (bd) {
+        xw = b.add(xw, b.slice(bd, 0, gh, 0));
+        hr = b.add(hr, b.slice(bd, gh, 2 * gh, 0));
+        rbHidden = b.slice(bd, gh + 2 * hidden, 2 * gh, 0);
+      }
       const z = act(fAct, b.add(block(xw, 0), block(hr, 0)));
       const rg = act(fAct, b.add(block(xw, 1), block(hr, 1)));
       let candidatePre: string;
@@ -201,39 +205,9 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
   };
   const outputs: Partial<Record<GateName, string>> = {};
   names.forEach((g, k) => { outputs[g] = finish(perDir.map((p) => p.gates[k]), `gate/${g}`); });
-  const cell = isLstm ? finish(perDir.map((p) => p.cell as string), 'cell') : undefined;
+  const cell = isLstm
+    ? b.op('Identity', [lstmCellStates(b, { pre: cellPre, c0: c0s, seqLens, direction, hidden, acts, shapeOf: b.op('Shape', [ys]) })], {},
+      { out: `${b.prefix}/cell` })
+    : undefined;
   return { outputs, cell };
-}
-
-/**
- * c_t = f_t⊙c_{t-1} + i_t⊙c̃_t as a Scan over [T,1,B,H] tensors (reversed for the reverse
- * direction). With padding, steps past the length hold c at initial_c (a = 0, b = c0), so that a
- * reverse pass reaches its real first step t = len-1 with c_{t+1} = c0.
- */
-function cellScan(
-  b: RecurrentBuilder, i: string, f: string, g: string, c0d: string, reverse: boolean, validF: string, valid: string,
-): string {
-  let a = f;
-  let inc = b.mul(i, g);
-  if (validF) {
-    a = b.mul(f, validF);
-    inc = b.op('Where', [valid, inc, b.unsqueeze(c0d, [0])]);
-  }
-  const p = b.fresh('cellScan');
-  const body: onnx.IGraphProto = {
-    name: `${p}/body`,
-    node: [
-      makeNode('Mul', [`${p}/a_t`, `${p}/c_prev`], [`${p}/fc`], `${p}/mul`),
-      makeNode('Add', [`${p}/fc`, `${p}/b_t`], [`${p}/c_next`], `${p}/add`),
-      makeNode('Identity', [`${p}/c_next`], [`${p}/c_out`], `${p}/out`),
-    ],
-    input: [floatValueInfo(`${p}/c_prev`), floatValueInfo(`${p}/a_t`), floatValueInfo(`${p}/b_t`)],
-    output: [floatValueInfo(`${p}/c_next`), floatValueInfo(`${p}/c_out`)],
-  };
-  const dir = reverse ? 1 : 0;
-  const cells = `${p}/cells`;
-  b.opMulti('Scan', [c0d, a, inc], [`${p}/c_last`, cells], {
-    body, num_scan_inputs: 2, scan_input_directions: [dir, dir], scan_output_directions: [dir],
-  });
-  return cells;
 }
