@@ -1,0 +1,232 @@
+/**
+ * End to end, as a user: code-server with the packaged .vsix, Debian's Chromium driven by
+ * Playwright, the sample workspace. Screenshots of every step go to test-results/e2e/, and the
+ * time from right-click to a rendered heatmap (cold and warm) to test-results/e2e/timings.json.
+ *
+ *   node --import tsx --test test/e2e/extension.test.ts
+ *
+ * Skips (with the reason) when code-server or Chromium is not installed: bash scripts/setup-code-server.sh.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Frame } from 'playwright-core';
+import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, startCodeServer, type CodeServer } from './codeServer.js';
+import { Workbench, sleep, until } from './workbench.js';
+
+const OUT = join(ROOT, 'test-results', 'e2e');
+const skip = missingPrerequisite();
+if (skip) console.log(`# SKIP e2e: ${skip}`);
+
+const STORY_1 = 'The lighthouse keeper counted the ships every evening.';
+const STORY_2 = 'lit the lamp early and wrote the number of ships';
+
+/** In the panel's frame: has the run on `text` finished, with the attention heatmap drawn? */
+async function heatmapShown(frame: Frame, text: string): Promise<string | false> {
+  return frame.evaluate((t) => {
+    type Hook = {
+      trace(i?: number): { input?: string; tokens?: unknown[] } | undefined;
+      viewIds(): string[]; unavailable(id: string): string | undefined; show(id: string): number;
+    };
+    const h = (window as unknown as { __seqlens?: Hook }).__seqlens;
+    const tr = h?.trace(0);
+    if (!h || !tr || typeof tr.input !== 'string' || !tr.input.startsWith(t.slice(0, 24))) return false;
+    if (!h.viewIds().includes('heatmap')) return false;
+    const why = h.unavailable('heatmap');
+    if (why) return `heatmap unavailable: ${why}`;
+    const canvas = Array.from(document.querySelectorAll('canvas')).find((c) => c.width > 0 && c.height > 0 && c.offsetParent !== null);
+    return canvas ? `tokens:${tr.tokens?.length ?? 0}` : false;
+  }, text);
+}
+
+/** In the panel's frame: has a run on `text` finished (any architecture)? Returns the trace count. */
+async function runShown(frame: Frame, text: string, runs = 1): Promise<number | false> {
+  return frame.evaluate(([t, n]) => {
+    type Hook = { trace(i?: number): { input?: string } | undefined };
+    const h = (window as unknown as { __seqlens?: Hook }).__seqlens;
+    for (let i = 0; i < n; i += 1) {
+      const tr = h?.trace(i);
+      if (!tr || typeof tr.input !== 'string' || !tr.input.startsWith(t.slice(0, 24))) return false;
+    }
+    return n;
+  }, [text, runs] as const);
+}
+
+describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 60_000 }, () => {
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let wb: Workbench;
+  let scratch: string;
+  const timings: Record<string, number | string> = {};
+
+  before(async () => {
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    scratch = mkdtempSync(join(tmpdir(), 'seqlens-e2e-'));
+    const folder = join(scratch, 'sample-workspace');
+    cpSync(join(ROOT, 'sample-workspace'), folder, { recursive: true });
+    const vsix = await packageVsix();
+    timings.vsixBytes = statSync(vsix).size;
+    server = await startCodeServer({
+      vsix, folder, profile: join(scratch, 'profile'),
+      // A quiet, roomy workbench: no welcome page, no chat side bar, no AI prompts.
+      settings: {
+        'workbench.startupEditor': 'none',
+        'workbench.secondarySideBar.defaultVisibility': 'hidden',
+        'chat.disableAIFeatures': true,
+        'workbench.tips.enabled': false,
+        'editor.hover.delay': 200,
+      },
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--disable-quic'],
+    });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    wb = new Workbench(page, OUT);
+    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`);
+    await wb.waitLoaded();
+  });
+
+  after(async () => {
+    writeFileSync(join(OUT, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+    console.log(`# e2e timings: ${JSON.stringify(timings)}`);
+    // Keep the extension's log next to the screenshots: it says what the host saw.
+    const logs = join(scratch ?? '', 'profile', 'user-data', 'logs');
+    if (scratch && existsSync(logs)) {
+      for (const session of readdirSync(logs)) {
+        const f = join(logs, session, 'exthost1', 'sequence-lens.sequence-lens', 'Sequence Lens.log');
+        if (existsSync(f)) copyFileSync(f, join(OUT, 'sequence-lens.log'));
+      }
+    }
+    await browser?.close();
+    await server?.stop();
+    if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('activates: the status bar names the default model', async () => {
+    const item = wb.page.locator('.statusbar-item', { hasText: 'char-transformer' }).first();
+    await item.waitFor({ timeout: 60_000 });
+    await wb.screenshot('workbench');
+  });
+
+  it('right-click > Run Model on Selection shows the attention heatmap and colours the text (cold)', async () => {
+    await wb.openFile('notes/story.txt');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    await wb.screenshot('selection');
+    const t0 = await wb.contextMenu('Run Model on Selection');
+    const frame = await wb.webviewFrame('panel', 60_000);
+    const shown = await until('the heatmap of the first run', () => heatmapShown(frame, STORY_1), 180_000, 50);
+    timings.coldRightClickToHeatmapMs = Date.now() - t0;
+    await wb.resizePanel(520);
+    assert.ok(!shown.startsWith('heatmap unavailable'), shown);
+    assert.equal(shown, `tokens:${STORY_1.length}`, 'one character token per selected character');
+    timings.backend = await frame.evaluate(() => (window as unknown as { __seqlens: { backend(): string | undefined } }).__seqlens.backend() ?? 'unknown');
+    const ranges = await until('decorations in the editor', async () => (await wb.decoratedRanges()) || false, 30_000);
+    assert.ok(ranges > 0);
+    await wb.screenshot('heatmap-and-decorations');
+
+    // Hover a coloured character: the hover names the model and the token's score.
+    const p = await wb.selectionPoint();
+    await wb.page.mouse.move(p.x + 30, p.y);
+    const hover = wb.page.locator('.monaco-hover', { hasText: 'Sequence Lens' }).first();
+    await hover.waitFor({ timeout: 15_000 });
+    await wb.screenshot('token-hover');
+  });
+
+  it('runs again on other text (warm)', async () => {
+    await wb.page.mouse.move(5, 5);
+    await wb.selectInEditor(2, 1, STORY_2.length);
+    const t0 = await wb.contextMenu('Run Model on Selection');
+    const frame = await wb.webviewFrame('panel');
+    const shown = await until('the heatmap of the second run', () => heatmapShown(frame, STORY_2), 120_000, 50);
+    timings.warmRightClickToHeatmapMs = Date.now() - t0;
+    assert.equal(shown, `tokens:${STORY_2.length}`);
+    await until('decorations of the second run', async () => (await wb.decoratedRanges()) || false, 30_000);
+    await wb.screenshot('warm-run');
+  });
+
+  it('clears the colours when the text changes', async () => {
+    assert.ok((await wb.decoratedRanges()) > 0);
+    await wb.page.keyboard.press('Control+End');
+    await wb.page.keyboard.type('x');
+    await until('decorations to clear', async () => (await wb.decoratedRanges()) === 0, 10_000);
+    await wb.page.keyboard.press('Control+Z');
+    await wb.screenshot('decorations-cleared');
+  });
+
+  it('opening a .onnx from the explorer shows the inspector with its architecture', async () => {
+    await wb.openFromExplorer('models/no-tokenizer/gru-encoder.onnx');
+    const frame = await wb.webviewFrame('inspector', 60_000);
+    // The heading names the model and its detected architecture ("gru-encoder — gru").
+    const heading = await until('the architecture in the inspector', async () => {
+      const t = await frame.evaluate(() => Array.from(document.querySelectorAll('h1, h2, h3')).map((h) => h.textContent ?? '').join(' | '));
+      return /gru-encoder\s*[—-]\s*gru\b/i.test(t) ? t : false;
+    }, 60_000);
+    assert.match(heading, /gru/i);
+    await sleep(500);
+    await wb.screenshot('inspector-gru');
+  });
+
+  it('a corrupt .onnx gives a clear message and nothing breaks', async () => {
+    await wb.clearNotifications();
+    await wb.openFromExplorer('models/corrupt.onnx');
+    const msg = await wb.waitNotification(/not an ONNX model/i);
+    assert.match(msg, /corrupt\.onnx/);
+    await sleep(500);
+    await wb.screenshot('corrupt-onnx');
+  });
+
+  it('an empty selection gives a clear message', async () => {
+    await wb.clearNotifications();
+    await wb.openFile('notes/story.txt');
+    await wb.selectInEditor(3, 1, 0);
+    await wb.command('Sequence Lens: Run Model on Selection');
+    await wb.waitNotification(/selection is empty/i);
+    await wb.screenshot('empty-selection');
+  });
+
+  it('a model without a tokenizer says what to add', async () => {
+    await wb.clearNotifications();
+    await wb.command('Sequence Lens: Select Model');
+    await wb.pick('gru-encoder');
+    await wb.openFile('notes/story.txt');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const msg = await wb.waitNotification(/No tokenizer found/i);
+    assert.match(msg, /tokenizer\.json/);
+    await wb.screenshot('no-tokenizer');
+  });
+
+  it('switches model with the quick pick and runs again', async () => {
+    await wb.clearNotifications();
+    await wb.command('Sequence Lens: Select Model');
+    const rows = await wb.quickPickRows();
+    assert.ok(rows.some((r) => /char-lstm/.test(r) && /lstm/.test(r) && /zoo/.test(r)), `quick pick rows: ${rows.join(' | ')}`);
+    assert.ok(rows.some((r) => /\bKB|MB\b/.test(r)), 'sizes are shown');
+    await wb.screenshot('select-model-quick-pick');
+    await wb.pick('char-lstm');
+    await wb.page.locator('.statusbar-item', { hasText: 'char-lstm' }).first().waitFor({ timeout: 10_000 });
+    await wb.openFile('src/debounce.ts');
+    await wb.selectInEditor(12, 3, 'let timer: ReturnType<typeof setTimeout> | undefined;'.length);
+    const t0 = await wb.contextMenu('Run Model on Selection');
+    const frame = await wb.webviewFrame('panel');
+    await until('the LSTM run', () => runShown(frame, 'let timer: ReturnType<typeof setTimeout>'), 120_000, 50);
+    timings.lstmRightClickToRenderedMs = Date.now() - t0;
+    await until('decorations of the LSTM run', async () => (await wb.decoratedRanges()) || false, 30_000);
+    await wb.screenshot('lstm-run');
+  });
+
+  it('compares two models on the selection', async () => {
+    await wb.selectInEditor(10, 1, 'export function debounce'.length);
+    await wb.command('Sequence Lens: Compare Two Models on Selection');
+    await wb.pick('char-transformer');
+    await wb.pick('char-lstm');
+    const frame = await wb.webviewFrame('panel');
+    await until('both runs of the comparison', () => runShown(frame, 'export function debounce', 2), 120_000, 100);
+    await wb.screenshot('compare');
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * Driving the VS Code workbench (code-server) with Playwright: the palette, quick picks, the
+ * explorer, the editor's context menu, notifications, and the webviews' inner frames.
+ * Pitfalls this encodes (see ../shared/notes/e2e-code-server.md): Escape in the editor drops the
+ * selection; right-click must land inside the selection; a webview's content is two frames deep.
+ */
+import type { Frame, Page } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+export class Workbench {
+  private shot = 0;
+  constructor(readonly page: Page, readonly shotsDir: string) {
+    mkdirSync(shotsDir, { recursive: true });
+  }
+
+  async screenshot(name: string): Promise<string> {
+    this.shot += 1;
+    const file = join(this.shotsDir, `${String(this.shot).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  async waitLoaded(): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+    await this.page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60_000 });
+  }
+
+  /** Runs a palette command by its full label; retries while the extension is still activating. */
+  async command(label: string, timeoutMs = 30_000): Promise<void> {
+    await until(`command "${label}" in the palette`, async () => {
+      await this.page.keyboard.press('F1');
+      const input = this.page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 5000 });
+      await input.fill(`>${label}`);
+      await sleep(400);
+      const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+      if (!(await row.isVisible())) {
+        await this.page.keyboard.press('Escape');
+        return false;
+      }
+      await row.click();
+      return true;
+    }, timeoutMs, 1000);
+  }
+
+  /** Picks a row of the open quick pick by its text. */
+  async pick(text: string, timeoutMs = 15_000): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: timeoutMs });
+    await input.fill(text);
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+    await row.waitFor({ timeout: timeoutMs });
+    await row.click();
+  }
+
+  async quickPickRows(): Promise<string[]> {
+    await this.page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15_000 });
+    return this.page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+  }
+
+  /** Opens a workspace file by name with Quick Open. */
+  async openFile(relPath: string): Promise<void> {
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(relPath);
+    const name = relPath.split('/').pop() ?? relPath;
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.page.locator(`.tab[aria-label^="${name}"], .tab:has-text("${name}")`).first().waitFor();
+  }
+
+  /** Clicks a file in the explorer, expanding the folders on its path. */
+  async openFromExplorer(relPath: string): Promise<void> {
+    const parts = relPath.split('/');
+    for (let i = 0; i < parts.length; i += 1) {
+      const row = this.page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${parts[i]}"]`).first();
+      await row.waitFor({ timeout: 15_000 });
+      const expanded = await row.getAttribute('aria-expanded');
+      if (i < parts.length - 1) {
+        if (expanded !== 'true') await row.click();
+      } else {
+        await row.click();
+      }
+      await sleep(300);
+    }
+  }
+
+  /** The editor's text area: focus it, then select `length` characters from the start of line `line` (1-based). */
+  async selectInEditor(line: number, column: number, length: number): Promise<void> {
+    // A leftover menu or hover (rendered in a shadow root) would swallow the click: close it first.
+    if (await this.page.locator('.shadow-root-host, .context-view .monaco-menu').first().isVisible().catch(() => false)) {
+      await this.page.keyboard.press('Escape');
+    }
+    const editor = this.page.locator('.editor-instance .monaco-editor').first();
+    await editor.locator('.view-lines').click({ timeout: 5000 }).catch(() => undefined);
+    await this.page.keyboard.press('Control+G');
+    await this.page.keyboard.type(`${line}:${column}`);
+    await this.page.keyboard.press('Enter');
+    await sleep(200);
+    for (let i = 0; i < length; i += 1) await this.page.keyboard.press('Shift+ArrowRight');
+  }
+
+  /** Screen point inside the current selection (right-clicking elsewhere would drop it). */
+  async selectionPoint(): Promise<{ x: number; y: number }> {
+    const sel = this.page.locator('.editor-instance .monaco-editor .selected-text').first();
+    await sel.waitFor({ timeout: 10_000 });
+    const box = await sel.boundingBox();
+    if (!box) throw new Error('selection has no box');
+    return { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 };
+  }
+
+  /** Right-clicks inside the selection and chooses `item` from the context menu. Returns the time of the right-click. */
+  async contextMenu(item: string): Promise<number> {
+    const p = await this.selectionPoint();
+    const t0 = Date.now();
+    await this.page.mouse.click(p.x, p.y, { button: 'right' });
+    const entry = this.page.locator('.monaco-menu .action-item', { hasText: item }).first();
+    await entry.waitFor({ timeout: 10_000 });
+    await this.screenshotQuiet('context-menu');
+    await entry.click();
+    return t0;
+  }
+
+  private pendingMenuShot = false;
+  /** A screenshot of the open context menu, taken once per test run. */
+  private async screenshotQuiet(name: string): Promise<void> {
+    if (this.pendingMenuShot) return;
+    this.pendingMenuShot = true;
+    await this.screenshot(name);
+  }
+
+  async notifications(): Promise<string[]> {
+    return this.page.locator('.notifications-toasts .notification-toast .notification-list-item-message').allInnerTexts();
+  }
+
+  async waitNotification(re: RegExp, timeoutMs = 30_000): Promise<string> {
+    return until(`a notification matching ${re}`, async () => (await this.notifications()).find((t) => re.test(t)), timeoutMs);
+  }
+
+  async clearNotifications(): Promise<void> {
+    await this.command('Notifications: Clear All Notifications');
+  }
+
+  /** Makes the bottom panel about `height` px tall by dragging its top edge. */
+  async resizePanel(height: number): Promise<void> {
+    const panel = await this.page.locator('.part.panel').first().boundingBox();
+    if (!panel) return;
+    const x = panel.x + panel.width / 2;
+    const targetTop = panel.y + panel.height - height;
+    await this.page.mouse.move(x, panel.y - 1);
+    await this.page.mouse.down();
+    await this.page.mouse.move(x, (panel.y + targetTop) / 2, { steps: 5 });
+    await this.page.mouse.move(x, targetTop, { steps: 5 });
+    await this.page.mouse.up();
+  }
+
+  /** Number of decoration ranges Sequence Lens painted in the visible editor. */
+  async decoratedRanges(): Promise<number> {
+    return this.page.evaluate(() => {
+      const els = Array.from(document.querySelectorAll('.editor-instance .view-overlays div[class*="ced-"]'));
+      return els.filter((e) => getComputedStyle(e).backgroundColor.startsWith('rgba')).length;
+    });
+  }
+
+  /** The inner frame of a Sequence Lens webview (its app exposes `window.__seqlens`; body data-mode tells which). */
+  async webviewFrame(mode: 'panel' | 'inspector', timeoutMs = 30_000): Promise<Frame> {
+    return until(`the ${mode} webview`, async () => {
+      for (const f of this.page.frames()) {
+        const ok = await f.evaluate((m) => typeof (window as { __seqlens?: unknown }).__seqlens === 'object' && document.body.dataset.mode === m, mode)
+          .catch(() => false);
+        if (ok) return f;
+      }
+      return undefined;
+    }, timeoutMs);
+  }
+}
