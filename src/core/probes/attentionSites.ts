@@ -186,7 +186,7 @@ function einsumRank(n: NodeProto): number | undefined {
 }
 
 function valueInfoShape(index: GraphIndex, name: string): (number | undefined)[] | undefined {
-  const vi = [...index.graph.valueInfo, ...index.graph.output].find((v) => v.name === name);
+  const vi = [...index.graph.valueInfo, ...index.graph.output, ...index.graph.input].find((v) => v.name === name);
   const dims = vi?.type?.tensorType?.shape?.dim;
   if (!dims) return undefined;
   return dims.map((d) => (d.dimParam ? undefined : d.dimValue !== undefined && d.dimValue !== null ? Number(d.dimValue) : undefined));
@@ -313,7 +313,9 @@ export function findAttentionSites(index: GraphIndex, model: ModelProto, opts: F
           if (k.heads !== undefined) shape = k;
         }
         const vi = valueInfoShape(index, n.output[0]) ?? valueInfoShape(index, n.input[0]);
-        let rank = shape.rank ?? (product.opType === 'Einsum' ? einsumRank(product) : undefined) ?? vi?.length;
+        const operandRanks = [qOp, kOp].map((o) => valueInfoShape(index, o)?.length).filter((r): r is number => r !== undefined);
+        let rank = shape.rank ?? (product.opType === 'Einsum' ? einsumRank(product) : undefined) ?? vi?.length
+          ?? (operandRanks.length ? Math.max(...operandRanks) : undefined);
         let heads = shape.heads;
         if (vi && vi.length === 4) {
           rank = 4;

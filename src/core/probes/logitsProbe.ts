@@ -7,7 +7,7 @@
 import type { GraphIndex } from '../onnx/graphIndex.js';
 import { isWeight } from '../onnx/graphIndex.js';
 import type { NodeProto } from '../onnx/decode.js';
-import { attrInt } from '../onnx/attributes.js';
+import { attrInt, attrInts } from '../onnx/attributes.js';
 import type { AxisRole, LogitLens, Probe } from '../types.js';
 import { emptyDelta } from '../onnx/graphDelta.js';
 import type { ProbeContribution } from './contribution.js';
@@ -80,16 +80,20 @@ function projectionOf(index: GraphIndex, output: string): Projection | undefined
   return undefined;
 }
 
-export function logitsProbe(index: GraphIndex, streams: StreamHidden[]): ProbeContribution & { lens?: LogitLens } {
+export function logitsProbe(index: GraphIndex, streams: StreamHidden[], aliases: Map<string, string> = new Map()): ProbeContribution & { lens?: LogitLens } {
   const candidates = [...index.outputs].map((o) => projectionOf(index, o)).filter((p): p is Projection => p !== undefined);
   if (!candidates.length) return { probes: [], delta: emptyDelta(), unavailable: [] };
   const best = candidates.reduce((a, b) => ((b.lens.vocabSize ?? 0) > (a.lens.vocabSize ?? 0) ? b : a));
   const lens = { ...best.lens };
   // Which stream's hidden states this projection reads, and whether a norm sits in between.
-  const norm = normalizationOf(index, best.hidden);
+  // The head may read the stream through an If output (inlined branch copy) or a [seq, batch] transpose.
+  let hidden = aliases.get(best.hidden) ?? best.hidden;
+  const tp = index.producer.get(hidden);
+  if (tp?.opType === 'Transpose' && String(attrInts(tp, 'perm')) === '1,0,2') hidden = tp.input[0];
+  const norm = normalizationOf(index, hidden);
   for (const s of streams) {
     const last = s.tensors[s.tensors.length - 1];
-    if (last === best.hidden) lens.stream = s.stream;
+    if (last === hidden) lens.stream = s.stream;
     else if (norm && last === norm.input) {
       lens.stream = s.stream;
       lens.finalNorm = { kind: norm.kind, scale: norm.scale, bias: norm.bias, epsilon: norm.epsilon, node: norm.node || norm.output };

@@ -19,7 +19,7 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan
   const a = analyzeGraph(model, opts);
   const attention = attentionProbes(a.extended, model, a.sites);
   const hidden = hiddenProbes(a.extended, a.streams);
-  const logits = logitsProbe(a.extended, a.streams);
+  const logits = logitsProbe(a.extended, a.streams, a.inlined.aliases);
   const recurrent = recurrentProbes(a.index, model);
   const parts = [attention, hidden, logits, recurrent];
   const delta = mergeDeltas(...parts.map((p) => p.delta));

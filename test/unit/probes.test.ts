@@ -1,0 +1,143 @@
+/**
+ * The probe plan's structure on graphs made several ways: how many attention layers per stream,
+ * heads, hidden states per block, the logits and the logit-lens projection, and what is reported
+ * as unavailable. Expected values come from how each fixture was built (fixtures.json), not from
+ * the code under test. Running the probes is in instrument.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeModel, type ModelProto } from '../../src/core/onnx/decode.js';
+import { onnx } from '../../src/core/onnx/onnxProto.js';
+import { floatTensor, makeNode } from '../../src/core/onnx/graphDelta.js';
+import { planProbes } from '../../src/core/probes/planProbes.js';
+import { indexGraph } from '../../src/core/onnx/graphIndex.js';
+import { constantDims } from '../../src/core/probes/graphWalk.js';
+import type { AttentionStream } from '../../src/core/types.js';
+import { fixtureInfo, readFixture } from './fixturesHelpers.js';
+
+const info = fixtureInfo();
+
+for (const [file, i] of Object.entries(info)) {
+  if (i.exportError || !Object.keys(i.streams).length) continue;
+  test(`probes of ${file}: attention per stream, heads, hidden states, logits`, () => {
+    const model = decodeModel(readFixture(file), file);
+    const { plan, delta } = planProbes(model, i.role ? { role: i.role } : {});
+    for (const stream of ['encoder', 'decoder', 'cross'] as AttentionStream[]) {
+      const att = plan.probes.filter((p) => p.kind === 'attention' && p.stream === stream);
+      const want = i.streams[stream] ?? 0;
+      if (file === 'ms_attention.onnx') {
+        assert.equal(att.length, 0, 'com.microsoft Attention has no weights output');
+        continue;
+      }
+      assert.equal(att.length, want, `${stream} attention layers`);
+      assert.deepEqual(att.map((p) => p.layer), [...Array(want).keys()], `${stream} layers numbered in order`);
+      for (const p of att) {
+        assert.equal(p.heads, i.heads, `${p.name} heads`);
+        assert.deepEqual(p.axes, ['batch', 'head', 'query', 'key']);
+        assert.ok(delta.outputs.includes(p.name), `${p.name} exposed`);
+      }
+      if (stream !== 'cross' && want > 0) {
+        const hidden = plan.probes.filter((p) => p.kind === 'hidden' && p.stream === stream);
+        assert.equal(hidden.length, want + 1, `${stream}: embeddings + one hidden state per block`);
+        assert.deepEqual(hidden.map((p) => p.layer), [...Array(want + 1).keys()]);
+        assert.equal(new Set(hidden.map((p) => p.name)).size, hidden.length, 'distinct tensors');
+      }
+    }
+    if (i.logits) {
+      const logits = plan.probes.filter((p) => p.kind === 'logits');
+      assert.deepEqual(logits.map((p) => p.name), [i.logits]);
+      const lens = plan.logitLens;
+      assert.ok(lens, 'logit lens found');
+      assert.equal(lens.vocabSize, i.vocab);
+      assert.equal(lens.hiddenSize, i.hidden);
+      const dims = constantDims(indexGraph(model.graph as never), lens.weight);
+      assert.deepEqual(dims, lens.transposed ? [i.vocab, i.hidden] : [i.hidden, i.vocab]);
+      // Pre-LN stacks normalise the last residual state before the head; post-LN ones do not.
+      if (i.norm === 'pre') assert.ok(lens.finalNorm?.scale, 'pre-LN: final norm recorded');
+      if (i.norm === 'post') assert.equal(lens.finalNorm, undefined);
+    }
+  });
+}
+
+test('GPT-2 style: the tied head is found, the final LayerNorm is reported for the lens', () => {
+  for (const opset of [13, 14, 17]) {
+    const { plan } = planProbes(decodeModel(readFixture(`gpt2_preln_opset${opset}.onnx`)));
+    assert.equal(plan.logitLens?.finalNorm?.kind, 'layer');
+    assert.equal(plan.logitLens?.finalNorm?.scale, 'ln_f.weight');
+    assert.ok(Math.abs((plan.logitLens?.finalNorm?.epsilon ?? 0) - 1e-5) < 1e-9, `opset ${opset} epsilon`);
+  }
+});
+
+test('fused ops: opset-23 Attention and com.microsoft MultiHeadAttention get a duplicate node, Attention is unavailable', () => {
+  const a23 = planProbes(decodeModel(readFixture('onnx_attention_opset23.onnx')));
+  const dup = a23.delta.nodes.filter((n) => n.opType === 'Attention');
+  assert.equal(dup.length, 2);
+  for (const n of dup) {
+    assert.equal(n.output?.length, 4);
+    assert.equal(Number(n.attribute?.find((a) => a.name === 'qk_matmul_output_mode')?.i), 3);
+    assert.equal(Number(n.attribute?.find((a) => a.name === 'is_causal')?.i), 1, 'other attributes kept');
+  }
+  assert.ok(a23.plan.probes.filter((p) => p.kind === 'attention').every((p) => p.stream === 'decoder' && !p.postprocess));
+
+  const mha = planProbes(decodeModel(readFixture('ms_multihead_attention.onnx')));
+  assert.equal(mha.delta.nodes.filter((n) => n.opType === 'MultiHeadAttention' && n.domain === 'com.microsoft').length, 2);
+  assert.ok(mha.plan.probes.filter((p) => p.kind === 'attention').every((p) => p.postprocess === 'softmax-last-axis'));
+
+  const ms = planProbes(decodeModel(readFixture('ms_attention.onnx')));
+  assert.equal(ms.plan.unavailable.length, 1);
+  assert.match(ms.plan.unavailable[0].reason, /no output for the weights/);
+  assert.equal(ms.plan.unavailable[0].node, 'ms_Attention');
+});
+
+test('constant-condition If: the taken branch is inlined under seqlens/ and its attention exposed', () => {
+  const { plan, delta } = planProbes(decodeModel(readFixture('const_if.onnx')));
+  const att = plan.probes.filter((p) => p.kind === 'attention');
+  assert.equal(att.length, 1);
+  assert.match(att[0].name, /^seqlens\/if\//);
+  assert.ok(delta.nodes.some((n) => n.opType === 'Softmax' && n.output?.[0] === att[0].name), 'branch nodes travel in the delta');
+  assert.ok(delta.nodes.every((n) => (n.output ?? []).every((o) => o.startsWith('seqlens/'))), 'added tensors are all renamed');
+});
+
+test('attention inside a Loop body is reported as unavailable, not guessed', () => {
+  const { plan } = planProbes(decodeModel(readFixture('loop_softmax.onnx')));
+  assert.equal(plan.probes.filter((p) => p.kind === 'attention').length, 0);
+  assert.match(plan.unavailable[0].what, /inside Loop repeat_block/);
+});
+
+/** A tiny graph for rule edge cases: x [1, 4, 6, 6] scores; a classifier head; opset chosen per test. */
+function tinyModel(nodes: onnx.INodeProto[], inits: onnx.ITensorProto[], opset: number, outputs: string[]): ModelProto {
+  const bytes = onnx.ModelProto.encode({
+    irVersion: 8, opsetImport: [{ domain: '', version: opset }],
+    graph: {
+      name: 't', node: nodes, initializer: inits,
+      input: [{ name: 'q', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }, { dimValue: 6 }, { dimValue: 8 }] } } } },
+        { name: 'k', type: { tensorType: { elemType: 1, shape: { dim: [{ dimValue: 1 }, { dimValue: 4 }, { dimValue: 8 }, { dimValue: 6 }] } } } }],
+      output: outputs.map((name) => ({ name })),
+    },
+  }).finish();
+  return decodeModel(bytes);
+}
+
+test('a classifier Softmax over a weight projection is not attention', () => {
+  const m = tinyModel([
+    makeNode('MatMul', ['q', 'w'], ['cls'], 'classifier'),
+    makeNode('Softmax', ['cls'], ['probs'], 'output_softmax', { axis: -1 }),
+  ], [floatTensor('w', new Float32Array(8 * 3), [8, 3])], 17, ['probs']);
+  assert.equal(planProbes(m).plan.probes.filter((p) => p.kind === 'attention').length, 0);
+});
+
+test('Softmax axis: a non-key axis and the pre-opset-13 default are reported, the last axis is accepted', () => {
+  const build = (attrs: Record<string, number>, opset: number): ModelProto => tinyModel([
+    makeNode('MatMul', ['q', 'k'], ['scores'], 'qk'),
+    makeNode('Softmax', ['scores'], ['w'], 'sm', attrs),
+  ], [], opset, ['w']);
+  const last = planProbes(build({ axis: 3 }, 11)).plan;
+  assert.equal(last.probes.filter((p) => p.kind === 'attention').length, 1);
+  const wrong = planProbes(build({ axis: 2 }, 17)).plan;
+  assert.equal(wrong.probes.length, 0);
+  assert.match(wrong.unavailable[0].reason, /axis 2 is not the key axis/);
+  const legacy = planProbes(build({}, 11)).plan;
+  assert.match(legacy.unavailable[0].reason, /pre-opset-13 default axis 1/);
+  const modern = planProbes(build({}, 13)).plan;
+  assert.equal(modern.probes.filter((p) => p.kind === 'attention').length, 1);
+});
