@@ -212,6 +212,29 @@ function checkNative(
   }
 }
 
+/** The exposed hidden state (Y, or the duplicate's Y) at each row's last processed step is the op's own Y_h, exactly. */
+function checkHiddenEndsAtYh(node: NodeProto, layer: number, probes: Probe[], out: Outputs, feeds: Record<string, ort.Tensor>): void {
+  const hidden = probes.find((p) => p.layer === layer && p.kind === 'hidden');
+  assert.ok(hidden);
+  const y = out[hidden.name];
+  const yh = node.output[1] ? out[node.output[1]] : undefined;
+  if (!yh) return;
+  const layout = attrInt(node, 'layout', 0);
+  const direction = attrString(node, 'direction') ?? 'forward';
+  const [T, D, B, H] = layout === 1 ? [y.dims[1], y.dims[2], y.dims[0], y.dims[3]] : y.dims;
+  const lens = node.input[4] ? Array.from(feeds[node.input[4]].data as Int32Array) : Array<number>(B).fill(T);
+  for (let d = 0; d < D; d++) {
+    const reverse = direction === 'reverse' || d === 1;
+    for (let b = 0; b < B; b++) {
+      for (let u = 0; u < H; u++) {
+        const last = at(y, hidden.axes, { seq: reverse ? 0 : lens[b] - 1, direction: d, batch: b, unit: u });
+        const want = at(yh, layout === 1 ? ['batch', 'direction', 'unit'] : ['direction', 'batch', 'unit'], { direction: d, batch: b, unit: u });
+        assert.equal(last, want, `Y_h of layer ${layer}`);
+      }
+    }
+  }
+}
+
 function nativeNodes(index: GraphIndex): NodeProto[] {
   return index.topoOrder.filter((n) => ['LSTM', 'GRU', 'RNN'].includes(n.opType));
 }
@@ -232,6 +255,7 @@ async function verifyModel(path: string, steps = STEPS): Promise<{ inst: Instrum
   const stats: CheckStats = { checked: 0, maxErr: 0 };
   const nodes = nativeNodes(inst.index);
   nodes.forEach((node, layer) => {
+    checkHiddenEndsAtYh(node, layer, inst.contribution.probes, probed, feeds);
     if (node.opType === 'RNN') return;
     if (inst.contribution.probes.some((p) => p.layer === layer && p.kind === 'gate')) {
       checkNative(node, layer, inst.contribution.probes, probed, feeds, stats);
@@ -247,8 +271,9 @@ test('fixtures exist', () => {
 });
 
 for (const file of fixtureFiles.filter((f) => !f.includes('unrolled') && !f.includes('peephole') && !f.startsWith('layout1'))) {
-  test(`native recurrent op probes reproduce the op: ${file}`, async () => {
+  test(`native recurrent op probes reproduce the op: ${file}`, async (t) => {
     const { inst, stats } = await verifyModel(join(FIXTURES, file));
+    t.diagnostic(`${stats.checked} values checked, max |diff| ${stats.maxErr.toExponential(2)}`);
     const nodes = nativeNodes(inst.index);
     assert.ok(nodes.length > 0);
     const probes = inst.contribution.probes;
@@ -304,6 +329,7 @@ test('decomposed (unrolled) LSTM: gates, cell and hidden stacked per step, in ti
   assert.deepEqual(probes.map((p) => p.gate ?? p.kind),
     ['hidden', 'input', 'forget', 'output', 'cell-candidate', 'cell']);
   assert.ok(probes.every((p) => p.layer === 0));
+  assert.deepEqual(inst.contribution.unavailable, []);
   const get = (k: string): { data: Float32Array; dims: number[] } => {
     const p = probes.find((q) => (q.gate ?? q.kind) === k);
     assert.ok(p);
@@ -326,6 +352,16 @@ test('decomposed (unrolled) LSTM: gates, cell and hidden stacked per step, in ti
   }
   // The last step's cell is the model's c_last output.
   for (let k = 0; k < B * H; k++) assert.equal(c.data[(T - 1) * B * H + k], out.c_last.data[k]);
+});
+
+test('decomposed GRU: its Sigmoid gates are reported as unavailable, not guessed', async () => {
+  const path = join(FIXTURES, 'gru_unrolled_op13.onnx');
+  const bytes = new Uint8Array(readFileSync(path));
+  const inst = instrument(bytes);
+  assert.deepEqual(inst.contribution.probes, []);
+  assert.equal(inst.contribution.unavailable.length, 1);
+  assert.match(inst.contribution.unavailable[0].what, /decomposed recurrent cell \(8 Sigmoid nodes\)/);
+  assert.deepEqual(inst.bytes, bytes, 'nothing added');
 });
 
 test('layout=1: probes planned on the batch-first op check out against an equivalent layout-0 op', async () => {
@@ -370,11 +406,36 @@ test('layout=1: probes planned on the batch-first op check out against an equiva
   assert.ok(stats.checked > 0);
 });
 
-const ZOO = ['lstm', 'gru', 'rnn'].map((k) => `media/models/${k}/model.onnx`);
-for (const path of ZOO) {
-  test(`zoo model ${path}: outputs unchanged and gate identities hold`, { skip: !existsSync(path) && 'not built yet' }, async () => {
+// Every zoo file with a recurrent op (char LMs, seq2seq encoders and decoder steps), as they appear.
+const ZOO_DIR = 'media/models';
+const zooFiles = existsSync(ZOO_DIR)
+  ? readdirSync(ZOO_DIR).flatMap((d) => (existsSync(join(ZOO_DIR, d)) && !d.includes('.')
+    ? readdirSync(join(ZOO_DIR, d)).filter((f) => f.endsWith('.onnx')).map((f) => join(ZOO_DIR, d, f)) : []))
+  : [];
+const recurrentZoo = zooFiles.filter((f) => {
+  const m = decodeModel(new Uint8Array(readFileSync(f)));
+  return (m.graph?.node ?? []).some((n) => ['LSTM', 'GRU', 'RNN'].includes(n.opType));
+});
+test('the zoo has recurrent models to check', { skip: recurrentZoo.length === 0 && 'zoo not built yet' }, () => {
+  assert.ok(recurrentZoo.length > 0);
+});
+test('zoo models without recurrence (Transformers) get no recurrent probes and no complaints', () => {
+  for (const path of zooFiles.filter((f) => !recurrentZoo.includes(f))) {
+    const inst = instrument(new Uint8Array(readFileSync(path)));
+    assert.deepEqual(inst.contribution.probes, [], path);
+    assert.deepEqual(inst.contribution.unavailable, [], path);
+    assert.equal(inst.contribution.delta.nodes.length, 0, path);
+  }
+});
+
+for (const path of recurrentZoo) {
+  test(`zoo model ${path}: outputs unchanged and gate identities hold`, async (t) => {
     const { inst, stats } = await verifyModel(path, 64);
-    assert.ok(inst.contribution.probes.some((p) => p.kind === 'hidden'));
-    if (!path.includes('rnn')) assert.ok(stats.checked > 0);
+    t.diagnostic(`${stats.checked} values checked, max |diff| ${stats.maxErr.toExponential(2)}`);
+    const nodes = nativeNodes(inst.index);
+    assert.equal(inst.contribution.probes.filter((p) => p.kind === 'hidden').length, nodes.length);
+    assert.deepEqual(inst.contribution.unavailable, []);
+    if (nodes.some((n) => n.opType !== 'RNN')) assert.ok(stats.checked > 0);
+    assert.ok(stats.maxErr <= TOL);
   });
 }

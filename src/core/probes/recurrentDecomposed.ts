@@ -142,15 +142,22 @@ export function decomposedLstmProbes(index: GraphIndex, firstLayer: number, b: R
   return { probes, unavailable, layers: chains.length };
 }
 
-/** A Sigmoid whose output (through view-like ops or 1−σ) multiplies a Tanh output. */
+/**
+ * A Sigmoid whose output, within a few element-wise hops, multiplies a Tanh output or feeds a Tanh:
+ * the mark of a recurrent gate (GRU update and reset gates included).
+ */
 function gatesATanh(index: GraphIndex, sig: NodeProto): boolean {
-  const frontier = [sig.output[0]];
+  let frontier = [sig.output[0]];
   for (let hops = 0; hops < 3 && frontier.length; hops++) {
-    const name = frontier.shift() as string;
-    for (const c of index.consumers.get(name) ?? []) {
-      if (c.opType === 'Mul' && c.input.some((i) => i !== name && isTanh(index, i))) return true;
-      if (PASS_THROUGH.has(c.opType) || c.opType === 'Sub') frontier.push(...c.output);
+    const next: string[] = [];
+    for (const name of frontier) {
+      for (const c of index.consumers.get(name) ?? []) {
+        if (c.opType === 'Tanh') return true;
+        if (c.opType === 'Mul' && c.input.some((i) => i !== name && isTanh(index, i))) return true;
+        if (PASS_THROUGH.has(c.opType) || ['Mul', 'Add', 'Sub'].includes(c.opType)) next.push(...c.output);
+      }
     }
+    frontier = next;
   }
   return false;
 }
