@@ -188,6 +188,25 @@ function comesFromReduceMean(index: GraphIndex, name: string, depth = 0): NodePr
  * Mul(c, Reciprocal/rsqrt)), with c = Sub(x, ReduceMean(x)) for LayerNorm or c = x for RMSNorm.
  */
 export function normalizationOf(index: GraphIndex, name: string): NormInfo | undefined {
+  const info = normalizationParts(index, name);
+  if (!info) return undefined;
+  // Exporters deduplicate equal weights (all-ones scales) through Identity nodes; name the initializer.
+  return { ...info, scale: info.scale && storedWeight(index, info.scale), bias: info.bias && storedWeight(index, info.bias) };
+}
+
+/** The initializer or Constant behind a weight seen through Identity/Cast nodes. */
+export function storedWeight(index: GraphIndex, name: string): string {
+  let t = name;
+  for (let i = 0; i < 4; i++) {
+    if (index.initializers.has(t) || index.constants.has(t)) return t;
+    const p = index.producer.get(t);
+    if (!p || (p.opType !== 'Identity' && p.opType !== 'Cast')) return t;
+    t = p.input[0];
+  }
+  return t;
+}
+
+function normalizationParts(index: GraphIndex, name: string): NormInfo | undefined {
   const p = index.producer.get(name);
   if (!p) return undefined;
   const fused = FUSED_NORMS[p.opType];

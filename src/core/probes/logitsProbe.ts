@@ -11,7 +11,7 @@ import { attrInt, attrInts } from '../onnx/attributes.js';
 import type { AxisRole, LogitLens, Probe } from '../types.js';
 import { emptyDelta } from '../onnx/graphDelta.js';
 import type { ProbeContribution } from './contribution.js';
-import { constantDims, normalizationOf } from './graphWalk.js';
+import { constantDims, normalizationOf, storedWeight } from './graphWalk.js';
 import type { StreamHidden } from './hiddenProbes.js';
 
 const PASS_THROUGH = new Set(['Reshape', 'Identity', 'Cast', 'Squeeze', 'Unsqueeze', 'Flatten']);
@@ -47,7 +47,8 @@ function projectionOf(index: GraphIndex, output: string): Projection | undefined
   if (!p) return undefined;
   let bias: string | undefined;
   if (p.opType === 'Add') {
-    bias = p.input.find((i) => isWeight(index, i));
+    const b = p.input.find((i) => isWeight(index, i));
+    bias = b && storedWeight(index, b);
     const act = p.input.find((i) => !isWeight(index, i));
     if (!bias || !act) return undefined;
     p = index.producer.get(act);
@@ -74,7 +75,7 @@ function projectionOf(index: GraphIndex, output: string): Projection | undefined
     const [hiddenSize, vocabSize] = transB ? [dims[1], dims[0]] : dims;
     return {
       output, node: p, hidden: a,
-      lens: { weight: w.weight, bias: c || bias, transposed: transB !== w.transposedByNode, hiddenSize, vocabSize },
+      lens: { weight: w.weight, bias: c ? storedWeight(index, c) : bias, transposed: transB !== w.transposedByNode, hiddenSize, vocabSize },
     };
   }
   return undefined;
