@@ -187,3 +187,37 @@ test('loadTokenizer reads a tokenizer.json through the caller; a bad file is a c
     (e: unknown) => isSeqLensError(e) && e.code === 'missing-tokenizer' && /model/.test(e.message),
   );
 });
+
+test('the same real vocabularies in the newer tokenizer.json layouts: Metaspace pre-tokenizer; Split regex + ByteLevel', () => {
+  // Llama-2's vocabulary as newer exports write it (legacy=false): no normalizer, a Metaspace
+  // pre-tokenizer that prepends '▁' to the first section only.
+  const llama = JSON.parse(llama2TokenizerJson()) as Record<string, unknown>;
+  const metaspace = {
+    ...llama,
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false },
+    decoder: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false },
+  };
+  // GPT-2's vocabulary laid out like GPT-4o / Llama 3 / Qwen: NFC, a Split on the tokenizer regex, then
+  // ByteLevel without its own regex.
+  const split = {
+    ...gpt2TokenizerJson(),
+    normalizer: { type: 'NFC' },
+    pre_tokenizer: {
+      type: 'Sequence',
+      pretokenizers: [
+        { type: 'Split', pattern: { Regex: "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+" }, behavior: 'Isolated', invert: false },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false },
+      ],
+    },
+  };
+  const text = `${realSourceText().slice(5000, 9000)}\n${UNICODE.join('\n')}\nCafe\u0301 <s> x`;
+  for (const json of [metaspace, split]) {
+    const tok = new HfTokenizer(json);
+    const r = tok.encodeDetailed(text);
+    assert.equal(r.unaligned, 0);
+    assert.deepEqual(r.tokens.map((t) => t.id), new Tokenizer(json, {}).encode(text).ids);
+    // The post-processor's <s> is zero-width at 0, so the partition check covers it too.
+    assertPartition(text, r.tokens);
+  }
+});
