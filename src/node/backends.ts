@@ -17,7 +17,10 @@ export function isBackendName(v: string): v is BackendName {
 
 async function loadNative(): Promise<OrtModule> {
   try {
-    return (await import('onnxruntime-node')) as unknown as OrtModule;
+    const ort = (await import('onnxruntime-node')) as unknown as OrtModule & { env: { logLevel?: string } };
+    // Set before the first session creates onnxruntime's environment: warnings would break one-line errors.
+    ort.env.logLevel = 'error';
+    return ort;
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
     throw new SeqLensError('runtime', `The native backend needs the optional package onnxruntime-node (${msg}); use --backend wasm.`);
@@ -26,10 +29,12 @@ async function loadNative(): Promise<OrtModule> {
 
 async function loadWasm(): Promise<OrtModule> {
   // The package's "node" export condition gives the Node build of onnxruntime-web, which finds its .wasm beside it.
-  const ort = (await import('onnxruntime-web')) as unknown as OrtModule & { env: { wasm: { numThreads: number; proxy: boolean } } };
+  const ort = (await import('onnxruntime-web')) as unknown as OrtModule & { env: { logLevel?: string; wasm: { numThreads: number; proxy: boolean } } };
   // One thread: the webview has no SharedArrayBuffer, so this matches what users get there.
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.proxy = false;
+  // onnxruntime's warnings (shape-merge notes and the like) would break the CLI's one-line errors.
+  ort.env.logLevel = 'error';
   return ort;
 }
 
@@ -40,8 +45,8 @@ export function getBackend(name: BackendName): Promise<InferenceBackend> {
   let b = cache.get(name);
   if (!b) {
     b = name === 'native'
-      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all' } }))
-      : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' } }));
+      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all', logSeverityLevel: 3 } }))
+      : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 } }));
     cache.set(name, b);
   }
   return b;

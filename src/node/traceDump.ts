@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProbeTensor, Trace } from '../core/trace/traceTypes.js';
+import { encodeNpy } from '../core/trace/npy.js';
 
 export interface DumpedProbe {
   name: string;
@@ -78,7 +79,6 @@ export function traceJson(trace: Trace): TraceJson {
 }
 
 export async function dumpTrace(trace: Trace, dir: string): Promise<TraceJson> {
-  const { encodeNpy } = await import('../core/trace/npy.js');
   await mkdir(dir, { recursive: true });
   const json = traceJson(trace);
   for (let i = 0; i < trace.probes.length; i++) {

@@ -5,7 +5,9 @@
  */
 import type { ProbeTensor, TokenSpan, Trace } from '../core/trace/traceTypes.js';
 import type { TextTokenizer } from '../core/tokenize/textTokenizer.js';
-import { attentionMatrix, positionVectors } from './tensorView.js';
+import { attentionMatrix, headCount } from '../core/trace/attention.js';
+import { hiddenMatrix, rowNorms } from '../core/trace/hiddenStates.js';
+import { predictRow } from '../core/trace/predictions.js';
 
 const show = (s: string): string => JSON.stringify(s).slice(1, -1);
 const fmt = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : String(v));
@@ -23,72 +25,63 @@ function tokenList(tokens: readonly TokenSpan[], limit = 48): string {
 
 /** Mean entropy (bits) of attention rows, per head, and the keys attended most from the last position. */
 function attentionLines(pt: ProbeTensor, keyTokens: readonly TokenSpan[], queryTokens: readonly TokenSpan[]): string[] {
-  const a = attentionMatrix(pt);
+  const heads = headCount(pt);
   const entropies: number[] = [];
-  for (let h = 0; h < a.heads; h++) {
+  for (let h = 0; h < heads; h++) {
+    const m = attentionMatrix(pt, { head: h });
     let sum = 0;
-    for (let q = 0; q < a.positions; q++) {
-      let e = 0;
-      for (let k = 0; k < a.keys; k++) {
-        const w = a.get(h, q, k);
-        if (w > 0) e -= w * Math.log2(w);
-      }
-      sum += e;
+    for (let i = 0; i < m.data.length; i++) {
+      const w = m.data[i];
+      if (w > 0) sum -= w * Math.log2(w);
     }
-    entropies.push(sum / Math.max(1, a.positions));
+    entropies.push(sum / Math.max(1, m.rows));
   }
-  const lines = [`  ${label(pt)}: ${a.heads} head(s), ${a.positions}×${a.keys}; mean entropy per head (bits): ${entropies.map((e) => fmt(e, 2)).join(' ')}`];
-  const q = a.positions - 1;
-  const avg = Array.from({ length: a.keys }, (_, k) => {
-    let s = 0;
-    for (let h = 0; h < a.heads; h++) s += a.get(h, q, k);
-    return s / Math.max(1, a.heads);
-  });
-  const top = avg.map((w, k) => ({ w, k })).sort((x, y) => y.w - x.w).slice(0, 3);
+  const mean = attentionMatrix(pt);
+  const lines = [`  ${label(pt)}: ${heads} head(s), ${mean.rows}×${mean.cols}; mean entropy per head (bits): ${entropies.map((e) => fmt(e, 2)).join(' ')}`];
+  const q = mean.rows - 1;
+  const row = mean.data.subarray(q * mean.cols, (q + 1) * mean.cols);
+  const top = Array.from(row, (w, k) => ({ w, k })).sort((x, y) => y.w - x.w).slice(0, 3);
   const qTok = queryTokens[q];
   lines.push(`    from ${qTok ? `"${show(qTok.text)}"` : `position ${q}`} (last) → ` +
     top.map(({ w, k }) => `"${show(keyTokens[k]?.text ?? `#${k}`)}"@${k} ${fmt(w, 2)}`).join(', '));
   return lines;
 }
 
-function norms(pt: ProbeTensor): number[] {
-  return positionVectors(pt).map((v) => Math.sqrt(v.reduce((s, x) => s + x * x, 0)));
+/** Generated token ← the source token the head-mean cross-attention weighs most, per step. */
+function alignmentLine(pt: ProbeTensor, generated: readonly TokenSpan[], source: readonly TokenSpan[]): string {
+  const m = attentionMatrix(pt);
+  const pairs = Array.from({ length: m.rows }, (_, q) => {
+    const row = m.data.subarray(q * m.cols, (q + 1) * m.cols);
+    let best = 0;
+    for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
+    return `${show(generated[q]?.text ?? '?')}←${show(source[best]?.text ?? '?')}`;
+  });
+  return `    alignment (generated←most attended source): ${pairs.join(' ')}`;
 }
 
-function stats(xs: readonly number[]): string {
+function stats(xs: ArrayLike<number>): string {
   if (xs.length === 0) return 'empty';
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  return `mean ${fmt(mean, 2)}, min ${fmt(Math.min(...xs), 2)}, max ${fmt(Math.max(...xs), 2)}`;
-}
-
-function gateLine(pt: ProbeTensor): string {
-  const vecs = positionVectors(pt);
-  let n = 0, sum = 0, low = 0, high = 0;
-  for (const v of vecs) {
-    for (const x of v) {
-      n++;
-      sum += x;
-      if (x < 0.1) low++;
-      if (x > 0.9) high++;
-    }
+  let sum = 0, min = Infinity, max = -Infinity;
+  for (let i = 0; i < xs.length; i++) {
+    sum += xs[i];
+    min = Math.min(min, xs[i]);
+    max = Math.max(max, xs[i]);
   }
-  return `  ${label(pt)}: mean ${fmt(sum / Math.max(1, n), 3)}, ${fmt((100 * high) / Math.max(1, n), 1)}% > 0.9 (open), ` +
-    `${fmt((100 * low) / Math.max(1, n), 1)}% < 0.1 (closed) over ${vecs.length} steps`;
+  return `mean ${fmt(sum / xs.length, 2)}, min ${fmt(min, 2)}, max ${fmt(max, 2)}`;
 }
 
-function softmax(row: Float32Array): Float32Array {
-  let max = -Infinity;
-  for (const x of row) max = Math.max(max, x);
-  const out = new Float32Array(row.length);
-  let s = 0;
-  for (let i = 0; i < row.length; i++) s += (out[i] = Math.exp(row[i] - max));
-  for (let i = 0; i < row.length; i++) out[i] /= s;
-  return out;
-}
-
-function topK(row: Float32Array, k: number): { id: number; p: number }[] {
-  const p = softmax(row);
-  return Array.from(p, (v, id) => ({ id, p: v })).sort((a, b) => b.p - a.p).slice(0, k);
+/** LSTMVis-style gate reading: how often units are open (> 0.9) or closed (< 0.1). */
+function gateLine(pt: ProbeTensor): string {
+  const m = hiddenMatrix(pt);
+  let sum = 0, low = 0, high = 0;
+  for (const x of m.data) {
+    sum += x;
+    if (x < 0.1) low++;
+    if (x > 0.9) high++;
+  }
+  const n = Math.max(1, m.data.length);
+  return `  ${label(pt)}: mean ${fmt(sum / n, 3)}, ${fmt((100 * high) / n, 1)}% > 0.9 (open), ` +
+    `${fmt((100 * low) / n, 1)}% < 0.1 (closed) over ${m.rows} steps`;
 }
 
 export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): string {
@@ -111,25 +104,13 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
       // A decoder step attends over the prefix it was fed: the start token, then what it generated so far.
       const keys = stepped && pt.probe.stream === 'decoder' ? [{ id: -1, text: '<bos>', start: 0, end: 0 }, ...generated] : trace.tokens;
       out.push(...attentionLines(pt, keys, stepped ? generated : trace.tokens));
-      if (stepped && pt.probe.stream === 'cross') {
-        const a = attentionMatrix(pt);
-        const align = Array.from({ length: a.positions }, (_, q) => {
-          let best = 0, bw = -1;
-          for (let k = 0; k < a.keys; k++) {
-            let w = 0;
-            for (let h = 0; h < a.heads; h++) w += a.get(h, q, k);
-            if (w > bw) { bw = w; best = k; }
-          }
-          return `${show(generated[q]?.text ?? '?')}←${show(trace.tokens[best]?.text ?? '?')}`;
-        });
-        out.push(`    alignment (generated←most attended source): ${align.join(' ')}`);
-      }
+      if (stepped && pt.probe.stream === 'cross') out.push(alignmentLine(pt, generated, trace.tokens));
     }
   }
   const hidden = [...byKind('hidden'), ...byKind('cell')];
   if (hidden.length) {
     out.push('hidden-state L2 norm per position:');
-    for (const pt of hidden) out.push(`  ${label(pt)}: ${stats(norms(pt))}`);
+    for (const pt of hidden) out.push(`  ${label(pt)}: ${stats(rowNorms(hiddenMatrix(pt)))}`);
   }
   const gates = byKind('gate');
   if (gates.length) {
@@ -145,11 +126,11 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
       out.push('top-3 predictions per decoding step:');
       for (let r = 0; r < Math.min(rows, 24); r++) {
         const row = logits.data.subarray(r * V, (r + 1) * V);
-        out.push(`  step ${r}: ${topK(row, 3).map((t) => `${name(t.id)} ${fmt(t.p, 3)}`).join(', ')}`);
+        out.push(`  step ${r}: ${predictRow(row, 3).map((t) => `${name(t.id)} ${fmt(t.prob, 3)}`).join(', ')}`);
       }
     } else {
       const row = logits.data.subarray((rows - 1) * V, rows * V);
-      out.push(`next-token prediction after the last token: ${topK(row, 5).map((t) => `${name(t.id)} ${fmt(t.p, 3)}`).join(', ')}`);
+      out.push(`next-token prediction after the last token: ${predictRow(row, 5).map((t) => `${name(t.id)} ${fmt(t.prob, 3)}`).join(', ')}`);
     }
   }
   const t = trace.timings;

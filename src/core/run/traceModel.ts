@@ -66,6 +66,8 @@ async function prepare(
   relPath: string,
   displayName: string,
   role?: 'encoder' | 'decoder',
+  /** Checks that need only the graph; they run before the (slow) session creation. */
+  validate?: (plan: ProbePlan, inputs: PreparedModel['inputs']) => void,
 ): Promise<PreparedModel> {
   return cache.model(opts.backend, bytes, async () => {
     const t0 = now();
@@ -84,6 +86,7 @@ async function prepare(
     const inputs = graphInputs(model);
     const outputs = (model.graph?.output ?? []).map(tensorSummary);
     const instrumented = instrument(bytes, model, { role, allowExternalData: true, fileName: displayName });
+    validate?.(instrumented.plan, inputs);
     const t1 = now();
     const session = await opts.backend.createSession(instrumented.bytes, externalData.length ? { externalData } : undefined);
     return { plan: instrumented.plan, inputs, outputs, session, instrumentMs: t1 - t0, sessionMs: now() - t1 };
@@ -219,18 +222,20 @@ async function traceSingle(
 
   progress(`Loading ${name}`);
   const sizeBefore = cache.size;
-  const prepared = await prepare(opts, cache, bytes, rel, name);
+  // Which inputs to feed: the manifest says, else the graph is read.
+  const ioOf = (inputs: PreparedModel['inputs']): SingleInputs => (manifest && !isSeq2SeqIO(manifest.io)
+    ? { ids: (manifest.io as SingleModelIO).ids, mask: (manifest.io as SingleModelIO).mask }
+    : findSequenceInputs(inputs, name));
+  const prepared = await prepare(opts, cache, bytes, rel, name, undefined, (plan, inputs) => {
+    ioOf(inputs);
+    if (!manifest && noSequenceStructure(plan)) {
+      throw new SeqLensError('not-sequence-model',
+        `${name} shows no sequence structure: no attention, recurrent layer or hidden-state probe was found in its graph.`);
+    }
+  });
   addPrepareTimings(timings, prepared, cache.size > sizeBefore);
   checkAbort(opts.signal);
-
-  // Which inputs to feed: the manifest says, else the graph is read.
-  const io: SingleInputs = manifest && !isSeq2SeqIO(manifest.io)
-    ? { ids: (manifest.io as SingleModelIO).ids, mask: (manifest.io as SingleModelIO).mask }
-    : findSequenceInputs(prepared.inputs, name);
-  if (!manifest && noSequenceStructure(prepared.plan)) {
-    throw new SeqLensError('not-sequence-model',
-      `${name} shows no sequence structure: no attention, recurrent layer or hidden-state probe was found in its graph.`);
-  }
+  const io = ioOf(prepared.inputs);
 
   const tt = now();
   const spec = await tokenizerSpec(opts, name);
