@@ -54,6 +54,11 @@ function mostCommon(values: (number | undefined)[]): number | undefined {
 /** Width of the residual stream: the input width of the Q projection (its weight's first dim). */
 function transformerWidth(a: GraphAnalysis): number | undefined {
   for (const s of a.sites) {
+    if (s.form === 'opaque' && s.node.opType === 'Attention') {
+      // com.microsoft Attention: packed QKV weights [hidden, 3 * hidden] as input 1.
+      const dims = constantDims(a.extended, s.node.input[1]);
+      if (dims?.length === 2) return dims[0];
+    }
     if (!s.qSource) continue;
     for (const c of a.extended.consumers.get(s.qSource) ?? []) {
       if (c.opType !== 'MatMul' && c.opType !== 'Gemm') continue;

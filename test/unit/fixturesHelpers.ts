@@ -25,6 +25,8 @@ export interface FixtureInfo {
   role?: 'encoder' | 'decoder';
   pair?: string;
   exportError?: string;
+  /** Names of the residual-stream tensors (layer 0 = embeddings), where the builder knows them. */
+  hiddenTensors?: string[];
 }
 
 export function fixtureInfo(): Record<string, FixtureInfo> {

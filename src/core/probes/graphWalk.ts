@@ -326,6 +326,12 @@ export function normalizationFrom(index: GraphIndex, name: string): NormInfo | u
 /** Nodes that make up a normalization from `input` to `output` (for telling norm consumers from others). */
 export function normalizationNodes(index: GraphIndex, info: NormInfo): Set<NodeProto> {
   const out = new Set<NodeProto>();
+  if (info.form !== 'decomposed') {
+    // One fused node (its skip input belongs to the residual stream, not to the norm).
+    const p = index.producer.get(info.output);
+    if (p) out.add(p);
+    return out;
+  }
   const stack = [info.output];
   const seen = new Set<string>();
   while (stack.length) {
