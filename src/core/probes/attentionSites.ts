@@ -158,7 +158,7 @@ function headShape(index: GraphIndex, operand: string): { heads?: number; rank?:
       return { rank };
     }
     if (['Div', 'Mul', 'Cast', 'Identity', 'Add'].includes(p.opType)) {
-      const a = p.input.find((x) => x && !isWeight(index, x) && constantValues(index, x) === undefined);
+      const a = p.input.find((x) => x && !isWeight(index, x));
       if (!a) break;
       t = a;
       continue;
@@ -202,7 +202,8 @@ function isTriangularConstant(index: GraphIndex, name: string): boolean {
   if (n < 2 || n !== dims[dims.length - 2] || n > 4096 || tensorSize(t) !== n * n * dims.slice(0, -2).reduce((a, b) => a * b, 1)) {
     return false;
   }
-  const v = constantValues(index, name);
+  if (t.dataType === 1 && dims.length === 2 && n === dims[0] && n > 512) return false; // weight-sized float matrices
+  const v = constantValues(index, name, tensorSize(t));
   if (!v) return false;
   const above = v[1];
   const below = v[n];

@@ -7,7 +7,7 @@ import type { GraphIndex } from '../onnx/graphIndex.js';
 import { isWeight } from '../onnx/graphIndex.js';
 import type { NodeProto, TensorProto } from '../onnx/decode.js';
 import { attrInts, attrTensor } from '../onnx/attributes.js';
-import { tensorToFloat32 } from '../onnx/tensorData.js';
+import { tensorSize, tensorToFloat32 } from '../onnx/tensorData.js';
 
 export function opOf(n: NodeProto | undefined): string {
   return n ? n.opType : '';
@@ -25,9 +25,13 @@ export function constantTensor(index: GraphIndex, name: string): TensorProto | u
   return c ? attrTensor(c, 'value') : undefined;
 }
 
-export function constantValues(index: GraphIndex, name: string): Float32Array | undefined {
+/**
+ * Values of a constant, for the small tensors the rules read (shapes, scalars, masks). Larger
+ * tensors (weights) answer undefined unless `maxElements` allows them, so no weight is converted.
+ */
+export function constantValues(index: GraphIndex, name: string, maxElements = 64): Float32Array | undefined {
   const t = constantTensor(index, name);
-  if (!t) return undefined;
+  if (!t || tensorSize(t) > maxElements) return undefined;
   try {
     return tensorToFloat32(t);
   } catch {
