@@ -248,3 +248,51 @@ test('external data: read beside the model when present, a clear error when miss
   assert.ok(maxAbsDiff(ok.logits?.data ?? new Float32Array(), ref.logits?.data ?? new Float32Array()) < 1e-6);
   await rejectsWith(traceModel({ ...base, files: files(false) }), 'external-data', /weights\.bin.*missing/);
 });
+
+/*
+ * Graphs made other ways (torch exports at several opsets, protobuf-built fused attention), run without a
+ * manifest: the ids and mask inputs are found from the graph, and attention rows sum to 1, also where the
+ * fused op only exposes raw scores and the runner applies the softmax.
+ */
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'graphs');
+interface FixtureFacts { architecture: string; vocab?: number; inputs?: { ids?: string }; streams?: Record<string, number>; weightsUnavailable?: boolean; layers?: number }
+const fixtureFacts: Record<string, FixtureFacts> = existsSync(join(FIXTURES, 'fixtures.json'))
+  ? JSON.parse(readFileSync(join(FIXTURES, 'fixtures.json'), 'utf8')) : {};
+const runnable = Object.entries(fixtureFacts).filter(([file, f]) =>
+  existsSync(join(FIXTURES, file)) && f.architecture !== 'unknown' && f.vocab && f.inputs?.ids &&
+  Object.keys(f.inputs).every((k) => k === 'ids' || k === 'mask'));
+
+for (const [file, facts] of runnable) {
+  test(`no manifest: ${file} runs from its graph inputs; attention rows sum to 1`, async () => {
+    // A character vocabulary as large as the model's embedding (' ' to 'O' for 48), so every id is in range.
+    const vocab = Array.from({ length: facts.vocab ?? 0 }, (_, i) => String.fromCharCode(32 + i));
+    const files = async (rel: string): Promise<Uint8Array> => {
+      if (rel === 'vocab.json') return new TextEncoder().encode(JSON.stringify(vocab));
+      return new Uint8Array(readFileSync(join(FIXTURES, rel)));
+    };
+    // 14 characters: the protobuf-built graphs hold causal masks for at most 16 positions.
+    const text = 'LED A=(B+C)*2;';
+    const trace = await traceModel({
+      backend: await getBackend('native'), files, modelBytes: await files(file), modelName: file, text,
+      tokenizer: { type: 'char', vocab: 'vocab.json' },
+    });
+    const T = trace.tokens.length;
+    assert.equal(T, text.length);
+    const attention = trace.probes.filter((p) => p.probe.kind === 'attention');
+    // com.microsoft MultiHeadAttention exposes raw scores only: these rows sum to 1 because the runner applied the softmax.
+    if (file.startsWith('ms_multihead')) assert.ok(attention.some((p) => p.probe.postprocess === 'softmax-last-axis'));
+    const expected = Object.values(facts.streams ?? {}).reduce((a, b) => a + b, 0);
+    if (!facts.weightsUnavailable) assert.equal(attention.length, expected, 'one attention probe per layer and stream');
+    for (const pt of attention) {
+      const K = pt.tensor.dims[pt.tensor.dims.length - 1];
+      assert.equal(K, T);
+      for (let r = 0; r < pt.tensor.data.length / K; r++) {
+        const sum = pt.tensor.data.subarray(r * K, (r + 1) * K).reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-5, `${pt.probe.name} row ${r}: ${sum}`);
+      }
+    }
+    assert.ok(trace.probes.some((p) => p.probe.kind === 'hidden'), 'hidden states');
+    assert.ok(trace.logits);
+    assert.deepEqual(trace.logits.dims, [T, facts.vocab]);
+  });
+}
