@@ -18,6 +18,8 @@ export interface PcaResult {
   variance: number[];
   /** Total variance (trace of the covariance), for explained-variance ratios. */
   totalVariance: number;
+  /** Block power iterations used (diagnostics). */
+  iterations: number;
 }
 
 export interface PcaOptions {
@@ -119,35 +121,46 @@ export function fitPca(points: readonly Matrix[], options: PcaOptions = {}): Pca
   }
   const denom = Math.max(1, n - 1);
   total /= denom;
-  /** y = C v = Xcᵀ (Xc v) / (n - 1), never forming C. */
-  const applyCov = (v: Float64Array): Float64Array => {
-    const y = new Float64Array(d);
-    let mv = 0;
-    for (let j = 0; j < d; j++) mv += mean[j]! * v[j]!;
+  /** C·v for a block of vectors in one pass over the points: Xcᵀ (Xc v) / (n - 1), never forming C. */
+  const applyCov = (vs: readonly Float64Array[]): Float64Array[] => {
+    const b = vs.length;
+    const ys = vs.map(() => new Float64Array(d));
+    const mv = vs.map((v) => dot(mean, v));
+    const s = new Float64Array(b);
     for (const p of points) {
       for (let i = 0; i < p.rows; i++) {
         const row = i * d;
-        let s = -mv;
-        for (let j = 0; j < d; j++) s += p.data[row + j]! * v[j]!;
-        if (s === 0) continue;
-        for (let j = 0; j < d; j++) y[j]! += s * (p.data[row + j]! - mean[j]!);
+        for (let c = 0; c < b; c++) {
+          const v = vs[c]!;
+          let acc = -mv[c]!;
+          for (let j = 0; j < d; j++) acc += p.data[row + j]! * v[j]!;
+          s[c] = acc;
+        }
+        for (let c = 0; c < b; c++) {
+          const sc = s[c]!;
+          if (sc === 0) continue;
+          const y = ys[c]!;
+          for (let j = 0; j < d; j++) y[j]! += sc * (p.data[row + j]! - mean[j]!);
+        }
       }
     }
-    for (let j = 0; j < d; j++) y[j]! /= denom;
-    return y;
+    for (const y of ys) for (let j = 0; j < d; j++) y[j]! /= denom;
+    return ys;
   };
-  let vs = startVectors(k, d);
+  // A few extra vectors make the wanted ones converge at the rate λ(block+1)/λ(k) instead of λ(k+1)/λ(k).
+  const block = Math.min(d, k + 4);
+  let vs = startVectors(block, d);
   orthonormalise(vs);
   const maxIt = options.maxIterations ?? 300;
-  const tol = options.tolerance ?? 1e-12;
-  let variance = new Array<number>(k).fill(0);
+  const tol = options.tolerance ?? 1e-11;
+  let iterations = 0;
   for (let it = 0; it < maxIt && total > 0; it++) {
+    iterations = it + 1;
     // Rayleigh–Ritz: rotate the basis to the eigenvectors of Vᵀ C V, so each vector converges to its
     // own eigenvector even where two eigenvalues are close.
-    const cvs = vs.map(applyCov);
-    const t = Array.from({ length: k }, (_, i) => Array.from({ length: k }, (_, j) => dot(vs[i]!, cvs[j]!)));
-    const { values, vectors } = jacobiEigen(t);
-    variance = values.map((v) => Math.max(0, v));
+    const cvs = applyCov(vs);
+    const t = Array.from({ length: block }, (_, i) => Array.from({ length: block }, (_, j) => dot(vs[i]!, cvs[j]!)));
+    const { vectors } = jacobiEigen(t);
     const rotate = (basis: Float64Array[]): Float64Array[] =>
       vectors.map((q) => {
         const out = new Float64Array(d);
@@ -160,15 +173,15 @@ export function fitPca(points: readonly Matrix[], options: PcaOptions = {}): Pca
     const next = rotate(cvs);
     const alive = orthonormalise(next);
     let change = 0;
-    next.forEach((v, i) => {
-      if (alive[i]) change = Math.max(change, 1 - Math.abs(dot(v, rotated[i]!)));
-    });
-    // A component that vanished (rank < k) keeps its previous direction: its variance is 0.
+    for (let i = 0; i < k; i++) if (alive[i]) change = Math.max(change, 1 - Math.abs(dot(next[i]!, rotated[i]!)));
+    // A vector that vanished (rank below the block) keeps its previous direction: its variance is 0.
     vs = next.map((v, i) => (alive[i] ? v : rotated[i]!));
     orthonormalise(vs);
     if (change < tol) break;
   }
-  variance = vs.map((v) => Math.max(0, dot(v, applyCov(v))));
+  vs = vs.slice(0, k);
+  const cv = applyCov(vs);
+  const variance = vs.map((v, i) => Math.max(0, dot(v, cv[i]!)));
   // Order by variance, then fix each axis's sign: its largest-magnitude loading is positive.
   const order = variance.map((_, i) => i).sort((a, b) => variance[b]! - variance[a]!);
   const axes = order.map((i) => {
@@ -177,7 +190,7 @@ export function fitPca(points: readonly Matrix[], options: PcaOptions = {}): Pca
     for (let j = 1; j < d; j++) if (Math.abs(v[j]!) > Math.abs(v[big]!) + 1e-12) big = j;
     return v[big]! < 0 ? v.map((x) => -x) : v;
   });
-  return { components: k, axes, mean, variance: order.map((i) => variance[i]!), totalVariance: total };
+  return { components: k, axes, mean, variance: order.map((i) => variance[i]!), totalVariance: total, iterations };
 }
 
 /** Coordinates of each row of `m` on the fitted axes: [rows × components], row-major. */
