@@ -45,4 +45,53 @@ for (const model of readdirSync(refs).sort()) {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${ref.model}: ${ref.cases.length} cases, max |ort - torch| = ${worst.toExponential(2)}`);
   }
 }
+// Seq2seq: run the greedy loop the way the manifest describes it (encoder once, decoder step per token)
+// on heldout.json and compare with the PyTorch predictions saved there.
+const modelsDir = join(root, 'media', 'models');
+for (const model of readdirSync(modelsDir).sort()) {
+  if (only.length > 0 && !only.includes(model)) continue;
+  const dir = join(modelsDir, model);
+  if (!existsSync(join(dir, 'heldout.json'))) continue;
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const srcVocab = JSON.parse(readFileSync(join(dir, manifest.tokenizer.vocab), 'utf8'));
+  const tgtVocab = JSON.parse(readFileSync(join(dir, manifest.io.targetTokenizer.vocab), 'utf8'));
+  const enc = await ort.InferenceSession.create(join(dir, manifest.files.encoder));
+  const dec = await ort.InferenceSession.create(join(dir, manifest.files.decoder));
+  const io = manifest.io;
+  const held = JSON.parse(readFileSync(join(dir, 'heldout.json'), 'utf8'));
+  let same = 0;
+  let correct = 0;
+  for (const pair of held.pairs) {
+    const ids = [...pair.source].map((c) => { const i = srcVocab.indexOf(c); return i < 0 ? manifest.tokenizer.unk : i; });
+    const encOut = await enc.run({ [io.encoder.ids]: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) });
+    let state = io.encoder.state ? encOut[io.encoder.state] : undefined;
+    const tokens = [io.bos];
+    let text = '';
+    for (let step = 0; step < io.maxTargetLength; step++) {
+      const feeds = {};
+      if (io.decoder.tokensMode === 'previous') {
+        feeds[io.decoder.tokens] = new ort.Tensor('int64', BigInt64Array.from([BigInt(tokens[tokens.length - 1])]), [1, 1]);
+      } else {
+        feeds[io.decoder.tokens] = new ort.Tensor('int64', BigInt64Array.from(tokens.map(BigInt)), [1, tokens.length]);
+      }
+      if (io.decoder.stateIn) feeds[io.decoder.stateIn] = state;
+      if (io.decoder.encoderOut) feeds[io.decoder.encoderOut] = encOut[io.encoder.outputs];
+      const out = await dec.run(feeds);
+      if (io.decoder.stateOut) state = out[io.decoder.stateOut];
+      const logits = out[io.decoder.logits];
+      const v = logits.dims[logits.dims.length - 1];
+      const last = logits.data.subarray(logits.data.length - v);
+      let best = 0;
+      for (let i = 1; i < v; i++) if (last[i] > last[best]) best = i;
+      if (best === io.eos) break;
+      tokens.push(best);
+      text += tgtVocab[best];
+    }
+    if (text === pair.predicted) same++;
+    if (text === pair.target) correct++;
+  }
+  const ok = same === held.pairs.length;
+  if (!ok) failed++;
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${model} greedy loop: ${same}/${held.pairs.length} equal to PyTorch, exact match ${correct}/${held.pairs.length}`);
+}
 process.exit(failed > 0 ? 1 : 0);
