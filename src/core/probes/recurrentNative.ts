@@ -18,7 +18,8 @@ import { attrFloat, attrInt, attrString, attrStrings } from '../onnx/attributes.
 import { makeNode } from '../onnx/graphDelta.js';
 import type { AxisRole, GateName, Probe, Unavailable } from '../types.js';
 import type { RecurrentBuilder } from './recurrentBuilder.js';
-import { lstmCellStates } from './recurrentCellLstm.js';
+import { lstmDirection } from './recurrentLstm.js';
+import { gruDirection } from './recurrentGru.js';
 
 export const RECURRENT_OPS = new Set(['RNN', 'LSTM', 'GRU']);
 
@@ -123,8 +124,6 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
   const seqLens = node.input[4] ?? '';
   const h0 = node.input[5] ?? '';
   const c0 = isLstm ? (node.input[6] ?? '') : '';
-  const blocks = isLstm ? 4 : 3;
-  const gh = blocks * hidden;
 
   // Sequence-first views: X [T,B,I], Y [T,D,B,H], initial states [D,B,H].
   const xs = layout === 1 ? b.transpose(x, [1, 0, 2]) : x;
@@ -146,11 +145,10 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
     validF = b.op('Cast', [b.op('Less', [idx, lens])], { to: onnx.TensorProto.DataType.FLOAT });
     nextValid = b.op('Less', [b.add(idx, b.i64([1], [])), lens]);
   }
-  const clipped = (pre: string): string => (clip !== undefined ? b.clip(pre, clip) : pre);
-  const act = (name: string, pre: string): string => b.op(name, [clipped(pre)]);
 
-  const perDir: { gates: string[] }[] = [];
-  const cellPre: { i: string; f: string; c: string }[] = [];
+  const names = isLstm ? LSTM_BLOCKS : GRU_BLOCKS;
+  const perDir: { gates: string[]; cell?: string }[] = [];
+  const steps1d = isLstm ? b.slice(b.op('Shape', [xs]), 0, 1, 0) : '';
   for (let d = 0; d < dirs; d++) {
     const reverse = direction === 'reverse' || d === 1;
     const [fAct, gAct] = acts[d];
@@ -162,52 +160,27 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
       : b.op('Concat', [h0d, b.slice(yd, 0, -1, 0)], { axis: 0 });
     // Reverse with padding starts at t = len-1, whose successor in Y is padding, not initial_h.
     if (seqLens && reverse) hPrev = b.op('Where', [nextValid, hPrev, h0d]);
-    const wT = b.transpose(b.pick(w, d, 0), [1, 0]); // [I, G·H]
-    const rd = b.pick(r, d, 0); // [G·H, H]
-    let xw = b.op('MatMul', [x4, wT]); // [T,1,B,G·H]
-    let hr = b.op('MatMul', [hPrev, b.transpose(rd, [1, 0])]);
-    const bd = bias ? b.pick(bias, d, 0) : ''; // [2·G·H] = Wb ++ Rb
-    const block = (t: string, k: number): string => b.slice(t, k * hidden, (k + 1) * hidden, 3);
+    const dirShape = b.op('Shape', [yd]);
+    // With one direction and no padding mask, the results are the probes themselves: name them now.
+    const outNames = dirs === 1 && !validF ? [...names.map((g) => `${b.prefix}/gate/${g}`), `${b.prefix}/cell`] : undefined;
     if (isLstm) {
-      // One bias add: Wb + Rb depends on weights only, so onnxruntime folds it at load time.
-      let pre = b.add(xw, hr);
-      if (bd) pre = b.add(pre, b.add(b.slice(bd, 0, gh, 0), b.slice(bd, gh, 2 * gh, 0)));
-      const [pi, po, pf, pc] = [0, 1, 2, 3].map((k) => clipped(block(pre, k)));
-      perDir.push({ gates: [b.op(fAct, [pi]), b.op(fAct, [po]), b.op(fAct, [pf]), b.op(gAct, [pc])] });
-      cellPre.push({ i: pi, f: pf, c: pc });
+      perDir.push(lstmDirection(b, {
+        x4, hPrev, w, r, bias, d, hidden, clip, fAct, gAct, c0d: b.slice(c0s, d, d + 1, 0), seqLens, reverse, dirShape, steps1d, outNames,
+      }));
     } else {
-      let rbHidden = '';
-      if (bd) {
-        xw = b.add(xw, b.slice(bd, 0, gh, 0));
-        hr = b.add(hr, b.slice(bd, gh, 2 * gh, 0));
-        rbHidden = b.slice(bd, gh + 2 * hidden, 2 * gh, 0);
-      }
-      const z = act(fAct, b.add(block(xw, 0), block(hr, 0)));
-      const rg = act(fAct, b.add(block(xw, 1), block(hr, 1)));
-      let candidatePre: string;
-      if (linearBeforeReset) {
-        candidatePre = b.add(block(xw, 2), b.mul(rg, block(hr, 2)));
-      } else {
-        const rhT = b.transpose(b.slice(rd, 2 * hidden, 3 * hidden, 0), [1, 0]);
-        candidatePre = b.add(block(xw, 2), b.op('MatMul', [b.mul(rg, hPrev), rhT]));
-        if (rbHidden) candidatePre = b.add(candidatePre, rbHidden);
-      }
-      perDir.push({ gates: [z, rg, act(gAct, candidatePre)] });
+      perDir.push({ gates: gruDirection(b, { x4, hPrev, w, r, bias, d, hidden, clip, linearBeforeReset, fAct, gAct, dirShape, outNames }) });
     }
   }
 
   // Join directions on axis 1, zero the padded steps, and give each probe a readable name.
-  const names = isLstm ? LSTM_BLOCKS : GRU_BLOCKS;
   const finish = (parts: string[], label: string): string => {
-    let t = parts.length > 1 ? b.op('Concat', parts, { axis: 1 }) : parts[0];
-    if (validF) t = b.mul(t, validF);
-    return b.op('Identity', [t], {}, { out: `${b.prefix}/${label}` });
+    const out = `${b.prefix}/${label}`;
+    if (parts.length === 1 && !validF) return parts[0]; // already named `out`
+    const joined = parts.length > 1 ? b.op('Concat', parts, { axis: 1 }, validF ? {} : { out }) : parts[0];
+    return validF ? b.op('Mul', [joined, validF], {}, { out }) : joined;
   };
   const outputs: Partial<Record<GateName, string>> = {};
   names.forEach((g, k) => { outputs[g] = finish(perDir.map((p) => p.gates[k]), `gate/${g}`); });
-  const cell = isLstm
-    ? b.op('Identity', [lstmCellStates(b, { pre: cellPre, c0: c0s, seqLens, direction, hidden, acts, shapeOf: b.op('Shape', [ys]) })], {},
-      { out: `${b.prefix}/cell` })
-    : undefined;
+  const cell = isLstm ? finish(perDir.map((p) => p.cell as string), 'cell') : undefined;
   return { outputs, cell };
 }

@@ -1,0 +1,110 @@
+/**
+ * LSTM gates and cell state for one direction of an ONNX LSTM node, given h_{t-1} for every step
+ * (the op's own Y shifted by one step, built by recurrentNative.ts).
+ *
+ * Gates: one Gemm over all steps, [X_t, h_{t-1}] · [W | R]ᵀ + (Wb + Rb). The rows of [W | R] are
+ * permuted (a Gather on the weights, folded by onnxruntime at load time) so that the result comes
+ * out grouped in blocks of k units: for each block, k pre-activations of i, o, f, c̃ in turn.
+ *
+ * Cell: c_t = f_t⊙c_{t-1} + i_t⊙c̃_t is element-wise per unit, so every block of k units of every
+ * batch row becomes its own small LSTM: an auxiliary LSTM node with hidden_size k and batch B·H/k
+ * whose input at step t is exactly that block's pre-activations (a free reshape of the Gemm output,
+ * thanks to the permutation). Its W only routes (identity on the i, f, c̃ rows), R is zero, the
+ * output gate is pinned to 1 by a large bias and the output activation is the identity
+ * (Affine α=1, β=0), so its Y is c_t. Direction and sequence_lens are the original op's, so the
+ * kernel handles reverse order and padding as the original did, with the original's arithmetic
+ * for the cell update. A per-step Scan gave the same numbers but cost more than the model's own
+ * LSTM; k-unit rows avoid both the per-row overhead of one-unit rows and a dense 4H×4H routing GEMM.
+ */
+import { onnx } from '../onnx/onnxProto.js';
+import { floatTensor, int64Tensor, makeNode } from '../onnx/graphDelta.js';
+import type { RecurrentBuilder } from './recurrentBuilder.js';
+
+/** σ(30) is 1 in float32 (1 − 9e-14 rounds to 1). */
+const OUTPUT_GATE_BIAS = 30;
+
+/** Units per auxiliary row: the largest divisor of H up to 16 (16 and 32 measured best on a 160-unit LSTM). */
+export function unitsPerRow(hidden: number): number {
+  for (let k = Math.min(16, hidden); k > 1; k--) if (hidden % k === 0) return k;
+  return 1;
+}
+
+export interface LstmDirectionInput {
+  x4: string; // [T,1,B,I]
+  hPrev: string; // [T,1,B,H]
+  w: string; r: string; bias: string; d: number;
+  hidden: number;
+  clip?: number;
+  fAct: string; gAct: string;
+  c0d: string; // [1,B,H]
+  seqLens: string;
+  reverse: boolean;
+  /** Shape of one direction's [T,1,B,H] tensor, to restore results to. */
+  dirShape: string;
+  /** [T] as a 1-D int64 tensor. */
+  steps1d: string;
+  /** Names for the [i, o, f, c̃] gates and the cell, when the caller wants them named directly. */
+  outNames?: string[];
+}
+
+/** Returns [i, o, f, c̃] gates and the cell state, each [T,1,B,H]. */
+export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gates: string[]; cell: string } {
+  const H = p.hidden;
+  const k = unitsPerRow(H);
+  const blocks = H / k;
+  // perm[(j·4 + g)·k + u] = g·H + j·k + u: block j, gate g, unit u.
+  const perm: number[] = [];
+  for (let j = 0; j < blocks; j++) for (let g = 0; g < 4; g++) for (let u = 0; u < k; u++) perm.push(g * H + j * k + u);
+  const permName = b.fresh('perm');
+  b.initializers.push(int64Tensor(permName, perm));
+
+  const a = b.op('Flatten', [b.op('Concat', [p.x4, p.hPrev], { axis: 3 })], { axis: 3 }); // [T·B, I+H]
+  // [I+H, 4H], transposed here (folded at load time) rather than by Gemm's transB, measured slower.
+  const wrT = b.transpose(b.op('Gather', [b.op('Concat', [b.pick(p.w, p.d, 0), b.pick(p.r, p.d, 0)], { axis: 1 }), permName], { axis: 0 }), [1, 0]);
+  let pre: string;
+  if (p.bias) {
+    const bd = b.pick(p.bias, p.d, 0);
+    const sum = b.add(b.slice(bd, 0, 4 * H, 0), b.slice(bd, 4 * H, 8 * H, 0));
+    pre = b.op('Gemm', [a, wrT, b.op('Gather', [sum, permName], { axis: 0 })]);
+  } else {
+    pre = b.op('MatMul', [a, wrT]);
+  }
+  if (p.clip !== undefined) pre = b.clip(pre, p.clip);
+
+  const grouped = b.op('Reshape', [pre, b.i64([-1, blocks, 4, k])]); // [T·B, H/k, 4, k]
+  const gates = [p.fAct, p.fAct, p.fAct, p.gAct].map((act, g) =>
+    b.op('Reshape', [b.op(act, [b.slice(grouped, g, g + 1, 2)]), p.dirShape], {}, { out: p.outNames?.[g] }));
+
+  // The auxiliary LSTM: input [T, B·H/k, 4k] is the Gemm output as it lies in memory.
+  const x = b.op('Reshape', [pre, b.op('Concat', [p.steps1d, b.i64([-1, 4 * k])], { axis: 0 })]);
+  const w = new Float32Array(4 * k * 4 * k);
+  for (const g of [0, 2, 3]) for (let u = 0; u < k; u++) w[(g * k + u) * 4 * k + g * k + u] = 1;
+  const bias = new Float32Array(8 * k);
+  for (let u = 0; u < k; u++) bias[k + u] = OUTPUT_GATE_BIAS;
+  const wName = b.fresh('cellW');
+  const rName = b.fresh('cellR');
+  const bName = b.fresh('cellB');
+  b.initializers.push(floatTensor(wName, w, [1, 4 * k, 4 * k]));
+  b.initializers.push(floatTensor(rName, new Float32Array(4 * k * k), [1, 4 * k, k]));
+  b.initializers.push(floatTensor(bName, bias, [1, 8 * k]));
+  let lens = '';
+  if (p.seqLens) {
+    // Each batch row's length, repeated for its H/k auxiliary rows: [B] → [B·H/k].
+    const col = b.op('Reshape', [b.op('Cast', [p.seqLens], { to: onnx.TensorProto.DataType.INT32 }), b.i64([-1, 1])]);
+    lens = b.op('Reshape', [b.op('Expand', [col, b.i64([1, blocks])]), b.i64([-1])]);
+  }
+  const c0 = b.op('Reshape', [p.c0d, b.i64([1, -1, k])]); // [1, B·H/k, k]
+  const y = b.fresh('cells');
+  const node = makeNode('LSTM', [x, wName, rName, bName, lens, '', c0], [y], `${y}/node`, {
+    hidden_size: k, direction: p.reverse ? 'reverse' : 'forward',
+  });
+  const T = onnx.AttributeProto.AttributeType;
+  const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+  node.attribute?.push(
+    { name: 'activations', type: T.STRINGS, strings: [enc(p.fAct), enc(p.gAct), enc('Affine')] },
+    { name: 'activation_alpha', type: T.FLOATS, floats: [1] },
+    { name: 'activation_beta', type: T.FLOATS, floats: [0] },
+  );
+  b.nodes.push(node);
+  return { gates, cell: b.op('Reshape', [y, p.dirShape], {}, { out: p.outNames?.[4] }) }; // [T,1,B·H/k,k] → [T,1,B,H]
+}
