@@ -7,7 +7,9 @@
 import type { GraphIndex } from '../onnx/graphIndex.js';
 import type { AttributeProto, ModelProto, NodeProto } from '../onnx/decode.js';
 import { opsetVersion } from '../onnx/decode.js';
-import { emptyDelta, int64Tensor, makeNode, type GraphDelta } from '../onnx/graphDelta.js';
+import { emptyDelta, floatTensor, int64Tensor, makeNode, type GraphDelta } from '../onnx/graphDelta.js';
+import { attrFloat, attrInt } from '../onnx/attributes.js';
+import { declaredRank } from './graphWalk.js';
 import { onnx } from '../onnx/onnxProto.js';
 import type { Probe, Unavailable } from '../types.js';
 import type { ProbeContribution } from './contribution.js';
@@ -30,8 +32,43 @@ function streamName(s: AttentionSite): string {
   return `${PREFIX}attention/${s.stream}/${s.layer}`;
 }
 
+/**
+ * com.microsoft MultiHeadAttention output 3 is the scaled Q·Kᵀ before key_padding_mask (input 4)
+ * and attention_bias (input 5). Where those are present, the weights are computed in the graph the
+ * way the op does: + attention_bias, + (1 - mask) · mask_filter_value for a 2-D [batch, keys] or
+ * 3-D [batch, queries, keys] mask, then Softmax. Returns the weights tensor, undefined when there
+ * is nothing to apply, or 'unsupported' for mask layouts not reproduced (1-D lengths...).
+ */
+function maskedSoftmax(index: GraphIndex, n: NodeProto, p: string, scores: string, delta: GraphDelta): string | undefined | 'unsupported' {
+  const mask = n.input[4];
+  const bias = n.input[5];
+  if (!mask && !bias) return undefined;
+  let t = scores;
+  if (bias) {
+    delta.nodes.push(makeNode('Add', [t, bias], [`${p}biased`], `${p}AddBias`));
+    t = `${p}biased`;
+  }
+  if (mask) {
+    const rank = declaredRank(index, mask);
+    if (rank !== 2 && rank !== 3) return 'unsupported';
+    const filter = attrFloat(n, 'mask_filter_value') ?? -10000;
+    delta.initializers.push(floatTensor(`${p}one`, [1], []), floatTensor(`${p}filter`, [filter], []),
+      int64Tensor(`${p}mask_axes`, rank === 2 ? [1, 2] : [1]));
+    delta.nodes.push(
+      makeNode('Cast', [mask], [`${p}mask_f`], `${p}CastMask`, { to: onnx.TensorProto.DataType.FLOAT }),
+      makeNode('Sub', [`${p}one`, `${p}mask_f`], [`${p}masked_out`], `${p}InvertMask`),
+      makeNode('Mul', [`${p}masked_out`, `${p}filter`], [`${p}mask_add`], `${p}ScaleMask`),
+      makeNode('Unsqueeze', [`${p}mask_add`, `${p}mask_axes`], [`${p}mask_4d`], `${p}MaskTo4d`),
+      makeNode('Add', [t, `${p}mask_4d`], [`${p}masked`], `${p}AddMask`),
+    );
+    t = `${p}masked`;
+  }
+  const out = `${p}weights`;
+  delta.nodes.push(makeNode('Softmax', [t], [out], `${p}Softmax`, { axis: -1 }));
+  return out;
+}
+
 export function attentionProbes(index: GraphIndex, model: ModelProto, sites: AttentionSite[]): ProbeContribution {
-  void index;
   const probes: Probe[] = [];
   const unavailable: Unavailable[] = [];
   const delta: GraphDelta = emptyDelta();
@@ -88,20 +125,34 @@ export function attentionProbes(index: GraphIndex, model: ModelProto, sites: Att
       case 'ms-multihead': {
         const n = s.node;
         const p = `${streamName(s)}/`;
-        const name = `${p}scores`;
+        const scores = `${p}scores`;
         delta.nodes.push({
           opType: n.opType, domain: n.domain, name: `${p}MultiHeadAttention`, input: [...n.input],
-          output: [`${p}output`, '', '', name],
+          output: [`${p}output`, '', '', scores],
           attribute: n.attribute.map((a) => a as unknown as onnx.IAttributeProto),
         });
-        delta.outputs.push(name);
-        // ORT 1.30 does not infer this optional output's type; the graph output declares it (float, as Q).
-        delta.outputTypes = { ...(delta.outputTypes ?? {}), [name]: onnx.TensorProto.DataType.FLOAT };
-        probes.push({ ...base, name, axes: ['batch', 'head', 'query', 'key'], postprocess: 'softmax-last-axis' });
-        if (n.input[4] || n.input[5]) {
+        // ORT 1.30 does not infer this optional output's type; declaring it as a typed graph output
+        // (float, as Q) is the one way an additive delta can give it a type, even when it only feeds the mask nodes.
+        delta.outputTypes = { ...(delta.outputTypes ?? {}), [scores]: onnx.TensorProto.DataType.FLOAT };
+        delta.outputs.push(scores);
+        const masked = maskedSoftmax(index, n, p, scores, delta);
+        if (masked === 'unsupported') {
+          probes.push({ ...base, name: scores, axes: ['batch', 'head', 'query', 'key'], postprocess: 'softmax-last-axis' });
           unavailable.push({
             what: `${s.stream} attention layer ${s.layer} masking`,
-            reason: 'com.microsoft MultiHeadAttention exposes Q·Kᵀ before its mask/bias inputs are applied; the softmax shown ignores the mask.',
+            reason: 'com.microsoft MultiHeadAttention exposes Q·Kᵀ before its mask is applied and this mask layout is not reproduced; the softmax shown ignores the mask.',
+            node: nodeLabel(n),
+          });
+        } else if (masked) {
+          delta.outputs.push(masked);
+          probes.push({ ...base, name: masked, axes: ['batch', 'head', 'query', 'key'] });
+        } else {
+          probes.push({ ...base, name: scores, axes: ['batch', 'head', 'query', 'key'], postprocess: 'softmax-last-axis' });
+        }
+        if (attrInt(n, 'unidirectional', 0) === 1) {
+          unavailable.push({
+            what: `${s.stream} attention layer ${s.layer} causal mask`,
+            reason: 'unidirectional com.microsoft MultiHeadAttention applies its causal mask after output 3; the weights shown are not causally masked.',
             node: nodeLabel(n),
           });
         }

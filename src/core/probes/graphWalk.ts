@@ -53,6 +53,13 @@ export function constantDims(index: GraphIndex, name: string): number[] | undefi
   return undefined;
 }
 
+/** Rank of a tensor where the graph declares it (value_info, graph inputs/outputs). */
+export function declaredRank(index: GraphIndex, name: string): number | undefined {
+  const g = index.graph;
+  const vi = g.input.find((v) => v.name === name) ?? g.valueInfo.find((v) => v.name === name) ?? g.output.find((v) => v.name === name);
+  return vi?.type?.tensorType?.shape?.dim.length;
+}
+
 /** A non-weight input: an activation computed from the graph inputs. */
 export function isActivation(index: GraphIndex, name: string): boolean {
   return name !== '' && !isWeight(index, name);
