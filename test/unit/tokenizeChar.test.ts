@@ -60,6 +60,8 @@ test('char tokenizer: a surrogate pair is one token (two UTF-16 units) whether o
   const has = new CharTokenizer(['<unk>', 'a', 'b', '😀', '\u00e9', 'e', '\u0301']);
   const r = has.encode(text);
   assert.deepEqual(r.map((t) => [t.id, t.start, t.end]), [[1, 0, 1], [3, 1, 3], [2, 3, 4], [4, 4, 5], [5, 5, 6], [6, 6, 7]]);
+  const halves = new CharTokenizer(['<unk>', 'a', '\ud83d', '\ude00']);
+  assert.deepEqual(halves.encode('a😀').map((t) => [t.id, t.start, t.end]), [[1, 0, 1], [2, 1, 2], [3, 2, 3]]);
   const lacks = new CharTokenizer(['<unk>', 'a', 'b']);
   const r2 = lacks.encodeDetailed('a😀b');
   assert.deepEqual(r2.tokens.map((t) => [t.id, t.start, t.end]), [[1, 0, 1], [0, 1, 3], [2, 3, 4]]);

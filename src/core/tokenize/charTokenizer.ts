@@ -65,6 +65,14 @@ export class CharTokenizer implements TextTokenizer {
       const cp = text.codePointAt(i) ?? 0;
       const width = cp > 0xffff ? 2 : 1;
       const ch = text.slice(i, i + width);
+      // A vocabulary built over UTF-16 units (JavaScript strings) holds the two surrogate halves instead.
+      const hi = width === 2 ? this.ids.get(text[i]!) : undefined;
+      const lo = width === 2 ? this.ids.get(text[i + 1]!) : undefined;
+      if (!this.ids.has(ch) && hi !== undefined && lo !== undefined) {
+        tokens.push({ id: hi, text: text[i]!, start: i, end: i + 1 }, { id: lo, text: text[i + 1]!, start: i + 1, end: i + 2 });
+        i += 2;
+        continue;
+      }
       let id = this.ids.get(ch);
       if (id === undefined) {
         unknown++;

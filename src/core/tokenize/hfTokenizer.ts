@@ -108,7 +108,11 @@ export class HfTokenizer implements TextTokenizer {
         }
       }
     }
-    this.alignNormalize = perClusterNormalizer(withDefaults.normalizer);
+    const clusterNormalize = perClusterNormalizer(withDefaults.normalizer);
+    // Some tokenizer_config.json files ask for lowercasing and accent removal before the normalizer (XLM).
+    const lowerFirst = isRecord(config) && config.do_lowercase_and_remove_accent === true;
+    const lower = (s: string): string => s.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
+    this.alignNormalize = lowerFirst ? (s) => (clusterNormalize ? clusterNormalize(lower(s)) : lower(s)) : clusterNormalize;
     let maxId = -1;
     for (const id of this.tok.get_vocab(true).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
