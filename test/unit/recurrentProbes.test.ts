@@ -309,6 +309,15 @@ test('an empty Y output gets a duplicate node whose Y is exposed, the original n
   }
 });
 
+test('gates: false exposes the hidden states only, with no added computation', () => {
+  const bytes = new Uint8Array(readFileSync(join(FIXTURES, 'lstm_2layer_bidir_bf_op17.onnx')));
+  const model = decodeModel(bytes);
+  assert.ok(model.graph);
+  const c = recurrentProbes(indexGraph(model.graph), model, { gates: false });
+  assert.deepEqual(c.probes.map((p) => [p.kind, p.layer]), [['hidden', 0], ['hidden', 1]]);
+  assert.deepEqual(c.delta.nodes, []);
+});
+
 test('peephole LSTM: hidden state exposed, gates listed as unavailable with the reason', async () => {
   const path = join(FIXTURES, 'lstm_peephole_op13.onnx');
   const { inst } = await verifyModel(path);

@@ -38,7 +38,9 @@ const ACTIVATION_OPS: Record<string, string> = {
 export interface NativeResult { probes: Probe[]; unavailable: Unavailable[] }
 
 /** Builds the probes of one recurrent node; `b` collects the nodes and initializers it adds. */
-export function nativeRecurrentProbes(index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder): NativeResult {
+export function nativeRecurrentProbes(
+  index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder, withGates = true,
+): NativeResult {
   const op = node.opType;
   const source = { op, node: node.name || node.output.find((o) => o) || op };
   const probes: Probe[] = [];
@@ -57,7 +59,7 @@ export function nativeRecurrentProbes(index: GraphIndex, node: NodeProto, layer:
     });
   }
   probes.push({ name: y, kind: 'hidden', layer, axes: layout === 1 ? BATCH_FIRST : SEQ_FIRST, source });
-  if (op === 'RNN') return { probes, unavailable };
+  if (op === 'RNN' || !withGates) return { probes, unavailable };
 
   const gateNames = op === 'LSTM' ? LSTM_BLOCKS : GRU_BLOCKS;
   const why = gatesUnsupported(index, node, b.opset);
