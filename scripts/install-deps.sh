@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-for pkg in libkrb5-dev pkg-config libsecret-1-dev libx11-dev libxkbfile-dev build-essential python3; do
+for pkg in libkrb5-dev pkg-config libsecret-1-dev libx11-dev libxkbfile-dev build-essential python3 python3-numpy; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
