@@ -25,6 +25,8 @@ export interface FixtureInfo {
   role?: 'encoder' | 'decoder';
   pair?: string;
   exportError?: string;
+  /** Key/value cache inputs ([batch, heads, past, head_dim]) of decoder exports with a cache. */
+  pastInputs?: string[];
   /** Names of the residual-stream tensors (layer 0 = embeddings), where the builder knows them. */
   hiddenTensors?: string[];
 }
@@ -49,7 +51,7 @@ export function ids(name: string, values: number[]): Feeds {
 }
 
 export async function run(bytes: Uint8Array, feeds: Feeds): Promise<Record<string, ort.Tensor>> {
-  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1 });
+  const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: 1, logSeverityLevel: 3 });
   try {
     return await session.run(feeds);
   } finally {
@@ -82,6 +84,8 @@ function softmaxLast(data: Float32Array, k: number): Float32Array {
 
 export interface AttentionCheck {
   causal?: boolean;
+  /** Cached positions before the first query (query i may see keys up to offset + i). */
+  offset?: number;
   /** Key positions that are padding (must get weight 0). */
   paddedKeys?: number[];
   queries?: number;
@@ -110,7 +114,8 @@ export function checkAttention(t: ort.Tensor, probe: Probe, c: AttentionCheck = 
     }
     assert.ok(Math.abs(s - 1) <= 1e-5, `${probe.name}: row ${r} sums to ${s}`);
     const qi = r % q;
-    if (c.causal) for (let j = qi + 1; j < k; j++) assert.equal(w[r * k + j], 0, `${probe.name}: causal zero at q${qi} k${j}`);
+    if (c.causal) assert.ok(w[r * k + (c.offset ?? 0) + qi] > 0, `${probe.name}: a query sees its own position`);
+    if (c.causal) for (let j = (c.offset ?? 0) + qi + 1; j < k; j++) assert.equal(w[r * k + j], 0, `${probe.name}: causal zero at q${qi} k${j}`);
     for (const j of c.paddedKeys ?? []) assert.equal(w[r * k + j], 0, `${probe.name}: padded key ${j} gets zero`);
   }
   return dims;

@@ -25,6 +25,7 @@ const info = fixtureInfo();
 const SRC = [3, 17, 42, 8, 25, 11, 30];
 const MASK = [1, 1, 1, 1, 1, 0, 0]; // the last two keys are padding
 const TGT = [5, 9, 2, 40, 7];
+const PAST = 3; // cached positions fed to decoders with a key/value cache
 
 function feedsFor(file: string, i: FixtureInfo): Feeds {
   const f: Feeds = {};
@@ -32,6 +33,10 @@ function feedsFor(file: string, i: FixtureInfo): Feeds {
     if (role === 'mask') Object.assign(f, ids(name, MASK));
     else if (role === 'mask32') f[name] = new ort.Tensor('int32', Int32Array.from(MASK), [1, MASK.length]);
     else Object.assign(f, ids(name, role === 'tgt' ? TGT : SRC));
+  }
+  for (const name of i.pastInputs ?? []) {
+    f[name] = new ort.Tensor('float32', Float32Array.from({ length: i.heads * PAST * (i.hidden / i.heads) }, (_, k) => Math.cos(k)),
+      [1, i.heads, PAST, i.hidden / i.heads]);
   }
   if (file === 'encdec_encoder.onnx') Object.assign(f, ids('src_ids', SRC));
   if (file === 'encdec_decoder.onnx') {
@@ -102,8 +107,10 @@ for (const [file, i] of Object.entries(info)) {
       if (p.kind === 'attention') {
         const dims = checkAttention(t, p, {
           causal: p.stream === 'decoder',
+          offset: i.pastInputs ? PAST : 0,
+          keys: i.pastInputs ? PAST + SRC.length : undefined,
           paddedKeys: i.inputs?.mask || i.inputs?.mask32 ? [5, 6] : [],
-          keys: p.stream === 'cross' || p.stream === 'encoder' ? srcLen : undefined,
+          ...(p.stream === 'cross' || p.stream === 'encoder' ? { keys: srcLen } : {}),
         });
         assert.equal(dims[1], i.heads);
       }
