@@ -48,6 +48,7 @@ export class App {
   private readonly badge: HTMLElement;
   private readonly progress: HTMLElement;
   private readonly cancelBtn: HTMLElement;
+  private readonly warnings: HTMLElement;
   private readonly tabs: HTMLElement & { selectedIndex: number };
   private readonly inspector: InspectorPage;
   private readonly tryBox: HTMLElement & { value: string };
@@ -114,11 +115,13 @@ export class App {
       const idx = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex;
       this.showView(idx);
     });
+    this.warnings = el('div', 'app-warnings');
+    this.warnings.hidden = true;
     this.inspector = new InspectorPage((text) => void this.tryIt(text));
     this.inspector.root.hidden = true;
     const empty = el('div', 'app-empty');
     empty.textContent = 'Select text in an editor and choose "Run Sequence Model", or type text above.';
-    this.root.append(this.header, tryRow, this.inspector.root, this.tabs, empty);
+    this.root.append(this.header, this.warnings, tryRow, this.inspector.root, this.tabs, empty);
     this.tabs.hidden = true;
     this.updateBadge();
     window.addEventListener('resize', () => this.renderActive());
@@ -158,9 +161,10 @@ export class App {
     this.hosts[this.active]?.render();
   }
 
-  private updateBadge(): void {
-    const b = this.runner.activeBackend;
-    this.badge.textContent = b ? b.toUpperCase() : this.runner.preference.toUpperCase();
+  private updateBadge(outcome?: RunOutcome): void {
+    const b = outcome?.backend ?? this.runner.activeBackend;
+    this.badge.textContent = (b ?? this.runner.preference).toUpperCase() + (outcome?.fallbackReason ? ' (WebGPU fallback)' : '');
+    this.badge.title = outcome?.fallbackReason ? `WebGPU could not run this model: ${outcome.fallbackReason}` : 'Inference backend';
     this.badge.dataset.backend = b ?? '';
   }
 
@@ -257,8 +261,10 @@ export class App {
       this.tabs.hidden = false;
       this.root.querySelector('.app-empty')?.remove();
       this.pickDefaults();
-      this.updateBadge();
+      this.updateBadge(outcome);
       this.setStatus(timingText(outcome), false);
+      this.warnings.textContent = runs.flatMap((r) => r.trace.warnings).join('\n');
+      this.warnings.hidden = !this.warnings.textContent;
       this.showView(this.firstAvailable());
       if (id >= 0) this.postResult(id, outcome);
     } catch (e) {

@@ -49,10 +49,12 @@ export function rollout(run: RunData, stream: AttentionStream, layer: number): M
 /** Hidden state of one probe as [seq, unit] (batch 0; directions concatenated). */
 export function hiddenMatrix(p: ProbeTensor): Matrix {
   const axes = probeAxes(p);
-  const rowAxis = axes.includes('seq') ? 'seq' : axes.includes('step') ? 'step' : 'query';
-  if (!axes.includes('direction')) return sliceMatrix(p, rowAxis, 'unit', { batch: 0, query: 'last' });
+  // Stacked decoder steps: one row per step, the step's last position.
+  const rowAxis = axes.includes('step') ? 'step' : axes.includes('seq') ? 'seq' : 'query';
+  const picks = { batch: 0, query: 'last', seq: 'last' } as const;
+  if (!axes.includes('direction')) return sliceMatrix(p, rowAxis, 'unit', picks);
   const dirs = p.tensor.dims[axes.indexOf('direction')];
-  const parts = Array.from({ length: dirs }, (_, d) => sliceMatrix(p, rowAxis, 'unit', { batch: 0, direction: d }));
+  const parts = Array.from({ length: dirs }, (_, d) => sliceMatrix(p, rowAxis, 'unit', { ...picks, direction: d }));
   if (parts.length === 1) return parts[0];
   const rows = parts[0].rows, cols = parts.reduce((s, m) => s + m.cols, 0);
   const data = new Float32Array(rows * cols);

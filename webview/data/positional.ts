@@ -34,6 +34,7 @@ function dependsOnIds(index: GraphIndex, name: string, inputs: Set<string>): boo
   const seen = new Set<string>();
   while (stack.length) {
     const t = stack.pop()!;
+    if (inputs.has(t)) return true;
     if (seen.has(t)) continue;
     seen.add(t);
     const n = index.producer.get(t);

@@ -15,7 +15,7 @@ export type TextAlign = 'left' | 'center' | 'right';
 export type TextBaseline = 'top' | 'middle' | 'bottom' | 'alphabetic';
 
 export type Prim =
-  | { k: 'rect'; x: number; y: number; w: number; h: number; fill?: string; stroke?: string; lw?: number }
+  | { k: 'rect'; x: number; y: number; w: number; h: number; fill?: string; stroke?: string; lw?: number; alpha?: number }
   | { k: 'line'; x1: number; y1: number; x2: number; y2: number; stroke: string; lw: number; alpha?: number }
   | { k: 'path'; pts: number[]; stroke: string; lw: number; alpha?: number }
   | { k: 'circle'; x: number; y: number; r: number; fill?: string; stroke?: string; alpha?: number }
@@ -28,8 +28,8 @@ export class Scene {
   readonly prims: Prim[] = [];
   constructor(public width: number, public height: number, readonly background: string, readonly fonts: Fonts) {}
 
-  rect(x: number, y: number, w: number, h: number, fill?: string, stroke?: string, lw = 1): void {
-    this.prims.push({ k: 'rect', x, y, w, h, fill, stroke, lw });
+  rect(x: number, y: number, w: number, h: number, fill?: string, stroke?: string, lw = 1, alpha?: number): void {
+    this.prims.push({ k: 'rect', x, y, w, h, fill, stroke, lw, alpha });
   }
   line(x1: number, y1: number, x2: number, y2: number, stroke: string, lw = 1, alpha?: number): void {
     this.prims.push({ k: 'line', x1, y1, x2, y2, stroke, lw, alpha });
@@ -75,8 +75,10 @@ export function paint(scene: Scene, ctx: CanvasRenderingContext2D, scale = 1): v
   for (const p of scene.prims) {
     switch (p.k) {
       case 'rect':
+        ctx.globalAlpha = p.alpha ?? 1;
         if (p.fill) { ctx.fillStyle = p.fill; ctx.fillRect(p.x, p.y, p.w, p.h); }
         if (p.stroke) { ctx.strokeStyle = p.stroke; ctx.lineWidth = p.lw ?? 1; ctx.strokeRect(p.x, p.y, p.w, p.h); }
+        ctx.globalAlpha = 1;
         break;
       case 'line':
         ctx.globalAlpha = p.alpha ?? 1;
@@ -133,7 +135,7 @@ export function toSvg(scene: Scene): string {
   for (const p of scene.prims) {
     switch (p.k) {
       case 'rect':
-        out.push(`<rect x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" fill="${p.fill ? esc(p.fill) : 'none'}"${p.stroke ? ` stroke="${esc(p.stroke)}" stroke-width="${p.lw ?? 1}"` : ''}/>`);
+        out.push(`<rect x="${n(p.x)}" y="${n(p.y)}" width="${n(p.w)}" height="${n(p.h)}" fill="${p.fill ? esc(p.fill) : 'none'}"${p.stroke ? ` stroke="${esc(p.stroke)}" stroke-width="${p.lw ?? 1}"` : ''}${p.alpha !== undefined ? ` opacity="${n(p.alpha)}"` : ''}/>`);
         break;
       case 'line':
         out.push(`<line x1="${n(p.x1)}" y1="${n(p.y1)}" x2="${n(p.x2)}" y2="${n(p.y2)}" stroke="${esc(p.stroke)}" stroke-width="${n(p.lw)}"${p.alpha !== undefined ? ` stroke-opacity="${n(p.alpha)}"` : ''}/>`);

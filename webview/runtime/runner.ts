@@ -23,6 +23,8 @@ export interface RunOutcome {
   run: RunData;
   backend: ConcreteBackend;
   timings: Record<string, number>;
+  /** Set when WebGPU was chosen but this model had to run on WASM. */
+  fallbackReason?: string;
 }
 
 async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
@@ -71,6 +73,9 @@ export class Runner {
     this.activeBackend = undefined;
     await old.dispose();
     await oldBackend?.dispose();
+    await this.wasmFallback?.dispose();
+    this.wasmFallback = undefined;
+    this.needsWasm.clear();
   }
 
   async ensureBackend(): Promise<OrtWebBackend> {
@@ -114,18 +119,30 @@ export class Runner {
 
   async run(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
     const backend = await this.ensureBackend();
+    if (backend.name === 'webgpu' && this.needsWasm.has(model.id)) return this.runOnWasm(model, text, signal, progress, this.needsWasm.get(model.id)!);
     try {
       return await this.runOn(backend, model, text, signal, progress);
     } catch (e) {
-      // WebGPU can fail on ops it lacks or on a lost device: fall back to WASM once when the user chose auto.
-      if (this.preference !== 'auto' || backend.name !== 'webgpu' || (e instanceof SeqLensError && e.code !== 'runtime')) throw e;
-      progress(`WebGPU failed (${e instanceof Error ? e.message : String(e)}); using WASM`);
-      await this.reset();
-      configureOrt(this.wasmBase);
-      this.backend = new OrtWebBackend('wasm');
-      this.activeBackend = 'wasm';
-      return this.runOn(this.backend, model, text, signal, progress);
+      // onnxruntime-web's WebGPU EP lacks some kernels (e.g. LSTM with an Affine activation) and only says so at
+      // run time: run this model on WASM instead, say why, and remember it for the next runs.
+      if (backend.name !== 'webgpu' || signal.aborted || (e instanceof SeqLensError && e.code !== 'runtime')) throw e;
+      const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+      this.needsWasm.set(model.id, why);
+      progress(`WebGPU could not run ${model.label}; using WASM`);
+      return this.runOnWasm(model, text, signal, progress, why);
     }
+  }
+
+  private readonly needsWasm = new Map<string, string>();
+  private wasmFallback?: OrtWebBackend;
+
+  private async runOnWasm(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void, why: string): Promise<RunOutcome> {
+    configureOrt(this.wasmBase);
+    this.wasmFallback ??= new OrtWebBackend('wasm');
+    const out = await this.runOn(this.wasmFallback, model, text, signal, progress);
+    out.run.trace.warnings.push(`WebGPU could not run this model (${why}); it ran on WASM.`);
+    out.fallbackReason = why;
+    return out;
   }
 
   private async runOn(backend: OrtWebBackend, model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {

@@ -49,6 +49,8 @@ export class AttentionHeatmap implements View {
   private winKey = '';
   private cursor = { r: 0, c: 0 };
   private layout?: Layout;
+  /** Colour scale: linear weights, their square root (shows the long tail of small weights), or each row over its own max. */
+  private scale: 'linear' | 'sqrt' | 'row' = 'sqrt';
   /** Which run of env.runs this view draws (compare view reuses the class). */
   constructor(private readonly runIndex = 0) {}
 
@@ -68,6 +70,7 @@ export class AttentionHeatmap implements View {
     if (!run) return [];
     return [
       ...streamControls(env, run, true),
+      { kind: 'select', id: 'scale', label: 'Scale', value: this.scale, options: [{ value: 'sqrt', label: '√ weight' }, { value: 'linear', label: 'Linear' }, { value: 'row', label: 'Row max' }], set: (v) => { this.scale = v as 'linear' | 'sqrt' | 'row'; env.redraw(); } },
       { kind: 'button', id: 'zoomReset', label: 'Reset zoom', run: () => { this.win = undefined; env.redraw(); } },
     ];
   }
@@ -98,7 +101,8 @@ export class AttentionHeatmap implements View {
     const size = Math.min(avail, 900);
     const cellW = size / nc, cellH = Math.min(size / nr, cellW * 4, 28);
     const h = cellH * nr;
-    const raster = rasterize(m, { lut: th.seq, min: 0, max: Math.max(1e-6, maxOf(m)), maxRows: MAX_PX, maxCols: MAX_PX, window: win, pool: 'max' });
+    const shown = scaled(m, this.scale);
+    const raster = rasterize(shown, { lut: th.seq, min: 0, max: Math.max(1e-6, maxOf(shown)), maxRows: MAX_PX, maxCols: MAX_PX, window: win, pool: 'max' });
     s.height = TOP + h + 56;
     const headLabel = env.sel.head === 'mean' ? 'mean of heads' : env.sel.head === 'rollout' ? 'rollout' : `head ${env.sel.head}`;
     const zoomed = nr !== m.rows || nc !== m.cols;
@@ -110,7 +114,7 @@ export class AttentionHeatmap implements View {
     const pin = env.sel.pinned;
     if (pin !== undefined && pin >= win.r0 && pin < win.r1) s.rect(LEFT - 1, TOP + (pin - win.r0) * cellH, size + 2, cellH, undefined, th.pin, 2);
     s.text(LEFT - 4, TOP - 6, 'query ↓ key →', th.muted, 10, 'right', 'bottom');
-    legend(s, th, th.seq, LEFT, TOP + h + 12, Math.min(240, size), 0, maxOf(m), 'attention weight');
+    legend(s, th, th.seq, LEFT, TOP + h + 12, Math.min(240, size), 0, maxOf(m), this.scale === 'sqrt' ? 'attention weight (√ scale)' : this.scale === 'row' ? 'weight / row max' : 'attention weight');
     this.layout = { x: LEFT, y: TOP, size, cellW, cellH, win, raster, m };
     return s;
   }
@@ -221,6 +225,22 @@ export class AttentionHeatmap implements View {
     const m = this.matrix(env);
     return m ? { matrix: Array.from(m.data), shape: [m.rows, m.cols] } : {};
   }
+}
+
+/** The matrix as coloured: hover and exports keep the raw weights. */
+export function scaled(m: Matrix, scale: 'linear' | 'sqrt' | 'row'): Matrix {
+  if (scale === 'linear') return m;
+  const data = new Float32Array(m.data.length);
+  if (scale === 'sqrt') {
+    for (let i = 0; i < data.length; i++) data[i] = Math.sqrt(Math.max(0, m.data[i]));
+  } else {
+    for (let r = 0; r < m.rows; r++) {
+      let mx = 0;
+      for (let c = 0; c < m.cols; c++) mx = Math.max(mx, m.data[r * m.cols + c]);
+      for (let c = 0; c < m.cols; c++) data[r * m.cols + c] = mx > 0 ? m.data[r * m.cols + c] / mx : 0;
+    }
+  }
+  return { rows: m.rows, cols: m.cols, data };
 }
 
 function maxOf(m: Matrix): number {

@@ -5,6 +5,7 @@ import type { Matrix } from '../data/tensorSlice.js';
 import type { Scene } from '../render/scene.js';
 import type { Theme } from '../render/theme.js';
 import { lutColor } from '../render/theme.js';
+import { rasterize } from '../render/rasterize.js';
 
 /** Labels tokens [i0, i1) along an axis of length `len` px; thins labels so none overlap. */
 export function tokenAxis(s: Scene, th: Theme, tokens: TokenSpan[], i0: number, i1: number, x: number, y: number, len: number, dir: 'down' | 'right', pinned?: number): void {
@@ -56,4 +57,39 @@ export function tokenNames(tokens: TokenSpan[], n: number): string[] {
 /** Caption line at the top of a view. */
 export function title(s: Scene, th: Theme, text: string, x = 8, y = 12): void {
   s.text(x, y, text, th.fg, 12, 'left', 'middle', { bold: true });
+}
+
+export interface MatrixLayout { x: number; y: number; w: number; h: number; rows: number; cols: number; r0: number; c0: number }
+
+/** Draws m (or its window) as one raster in the box; returns what hit-testing needs. */
+export function drawMatrix(s: Scene, th: Theme, m: Matrix, x: number, y: number, w: number, h: number, lut: Uint8ClampedArray, min: number, max: number,
+  win?: { r0: number; r1: number; c0: number; c1: number }, pool: 'max' | 'mean' | 'absmax' = 'max'): MatrixLayout {
+  const wnd = win ?? { r0: 0, r1: m.rows, c0: 0, c1: m.cols };
+  const raster = rasterize(m, { lut, min, max, maxRows: Math.max(1, Math.ceil(h * 2)), maxCols: Math.max(1, Math.ceil(w * 2)), window: wnd, pool });
+  s.image(x, y, w, h, raster);
+  s.rect(x, y, w, h, undefined, th.border);
+  return { x, y, w, h, rows: wnd.r1 - wnd.r0, cols: wnd.c1 - wnd.c0, r0: wnd.r0, c0: wnd.c0 };
+}
+
+export function hitMatrix(L: MatrixLayout | undefined, px: number, py: number): { r: number; c: number } | undefined {
+  if (!L || px < L.x || py < L.y || px >= L.x + L.w || py >= L.y + L.h) return undefined;
+  return { r: L.r0 + Math.floor(((py - L.y) / L.h) * L.rows), c: L.c0 + Math.floor(((px - L.x) / L.w) * L.cols) };
+}
+
+export function cellMark(L: MatrixLayout, r: number, c: number): { x: number; y: number; w: number; h: number } {
+  const cw = L.w / L.cols, ch = L.h / L.rows;
+  return { x: L.x + (c - L.c0) * cw, y: L.y + (r - L.r0) * ch, w: Math.max(2, cw), h: Math.max(2, ch) };
+}
+
+export function range(m: Matrix): { min: number; max: number; absMax: number } {
+  let min = Infinity, max = -Infinity;
+  for (const v of m.data) { if (!Number.isFinite(v)) continue; if (v < min) min = v; if (v > max) max = v; }
+  if (min === Infinity) { min = 0; max = 0; }
+  return { min, max, absMax: Math.max(Math.abs(min), Math.abs(max)) || 1 };
+}
+
+/** Shows a token window [t0, t1) of a long sequence; the rest is reached with the window control. */
+export function tokenWindow(n: number, start: number, size: number): { t0: number; t1: number } {
+  const t0 = Math.max(0, Math.min(Math.max(0, n - size), start));
+  return { t0, t1: Math.min(n, t0 + size) };
 }

@@ -1,0 +1,87 @@
+/**
+ * Drives the real webview bundle in headless Chromium through the harness page: sends host messages,
+ * waits for answers, reads window.__seqlens, takes screenshots. Shared by the tests and the benchmark.
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { ModelRef } from '../../src/shared/protocol.js';
+import { CHROMIUM_ARGS, WEBGPU_ARGS, type Harness } from './harnessServer.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export async function launch(backend: 'wasm' | 'webgpu'): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: backend === 'webgpu' ? WEBGPU_ARGS : CHROMIUM_ARGS });
+}
+
+export interface HostMessage { type: string; inReplyTo?: number; [k: string]: unknown }
+
+export class PageDriver {
+  readonly errors: string[] = [];
+  private nextId = 1;
+
+  private constructor(readonly page: Page) {
+    page.on('pageerror', (e) => this.errors.push(e.message));
+  }
+
+  static async open(browser: Browser, h: Harness, backend: 'wasm' | 'webgpu' | 'auto', width = 1100): Promise<PageDriver> {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    const d = new PageDriver(page);
+    await page.goto(`${h.origin}/`);
+    await page.waitForFunction(() => !!window.__seqlens);
+    await d.post({ type: 'init', mode: 'panel', backend, maxTokens: 4096, trusted: true });
+    return d;
+  }
+
+  async post(msg: unknown): Promise<void> {
+    await this.page.evaluate((m) => window.postMessage(m, '*'), msg);
+  }
+
+  /** Sends a run and waits for its runResult or runError. */
+  async run(model: ModelRef, text: string, compareWith?: ModelRef): Promise<HostMessage> {
+    const id = this.nextId++;
+    await this.post({ type: 'run', id, model, text, compareWith });
+    return this.answer(id);
+  }
+
+  async answer(id: number, timeout = 120_000): Promise<HostMessage> {
+    const handle = await this.page.waitForFunction((id) => {
+      const msgs = (window as unknown as { __hostMessages: { type: string; inReplyTo?: number }[] }).__hostMessages;
+      return msgs.find((m) => m.inReplyTo === id && m.type !== 'progress');
+    }, id, { timeout });
+    return (await handle.jsonValue()) as HostMessage;
+  }
+
+  async hostMessages(): Promise<HostMessage[]> {
+    return this.page.evaluate(() => (window as unknown as { __hostMessages: HostMessage[] }).__hostMessages);
+  }
+
+  /** The page's trace with every tensor as a plain array (for comparison in Node). */
+  async trace(i = 0): Promise<PlainTrace> {
+    return this.page.evaluate((i) => {
+      const t = window.__seqlens!.trace(i) as { tokens: { id: number; text: string; start: number; end: number }[]; generated?: { id: number }[]; probes: { probe: { name: string; kind: string; layer: number; stream?: string; gate?: string; axes: string[] }; tensor: { dims: number[]; data: Float32Array }; stepAxis?: boolean }[]; logits?: { dims: number[]; data: Float32Array }; backend: string };
+      return {
+        backend: t.backend,
+        tokens: t.tokens,
+        generated: t.generated?.map((g) => g.id),
+        probes: t.probes.map((p) => ({ name: p.probe.name, kind: p.probe.kind, layer: p.probe.layer, stream: p.probe.stream, gate: p.probe.gate, axes: p.probe.axes, dims: p.tensor.dims, data: Array.from(p.tensor.data), stepAxis: !!p.stepAxis })),
+        logits: t.logits ? { dims: t.logits.dims, data: Array.from(t.logits.data) } : undefined,
+      };
+    }, i);
+  }
+
+  async values(view: string): Promise<Record<string, number[] | number> | undefined> {
+    return this.page.evaluate((v) => window.__seqlens!.values(v), view);
+  }
+
+  async show(view: string): Promise<number> {
+    return this.page.evaluate((v) => window.__seqlens!.show(v), view);
+  }
+
+  async screenshot(view: string, path: string): Promise<void> {
+    await this.show(view);
+    await this.page.waitForTimeout(60);
+    await this.page.locator('#app').screenshot({ path });
+  }
+}
+
+export interface PlainProbe { name: string; kind: string; layer: number; stream?: string; gate?: string; axes: string[]; dims: number[]; data: number[]; stepAxis: boolean }
+export interface PlainTrace { backend: string; tokens: { id: number; text: string; start: number; end: number }[]; generated?: number[]; probes: PlainProbe[]; logits?: { dims: number[]; data: number[] } }

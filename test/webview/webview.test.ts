@@ -1,0 +1,246 @@
+/**
+ * The real webview bundle (dist/webview.js) in headless Chromium with zoo models: once on WASM and once
+ * on WebGPU (SwiftShader). The numbers behind the views must equal core's traceModel on
+ * onnxruntime-node (what `seqlens trace --dump` writes) within 1e-4; every view is screenshotted at a
+ * normal and a long input into test-results/webview/; exports, inspect and cancel are checked.
+ * Run: node --import tsx --test test/webview/webview.test.ts   (builds dist/webview.js first)
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { traceModel } from '../../src/core/run/traceModel.js';
+import { parseManifest } from '../../src/core/manifest.js';
+import { getBackend } from '../../src/node/backends.js';
+import type { Trace } from '../../src/core/trace/traceTypes.js';
+import { startHarness, type Harness } from './harnessServer.js';
+import { launch, PageDriver, CHROMIUM, type PlainTrace } from './pageDriver.js';
+import { zooRef } from './zooRefs.js';
+import { buildWebviewBundle } from './buildBundle.js';
+
+const OUT = 'test-results/webview';
+const TOL = 1e-4;
+const TEXT = 'interface Foo {\n  bar(): number;\n}';
+// Held-out text (never trained on): a lib file the zoo's generator keeps out of training.
+const LONG_SOURCE = readFileSync('node_modules/typescript/lib/lib.es2016.array.include.d.ts', 'utf8');
+const DATE = 'Tuesday, the 3rd of March 1998';
+
+async function reference(name: string, text: string): Promise<Trace> {
+  const dir = `media/models/${name}`;
+  const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  return traceModel({ backend: await getBackend('native'), files: async (rel) => new Uint8Array(await readFile(join(dir, rel))), manifest, text });
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length');
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/**
+ * |a-b| / max(1, |b|): absolute for values up to 1 (attention weights, gates), relative beyond (a residual
+ * stream of norm 90 carries float32 rounding of about 1e-5 per unit; WebGPU sums in another order).
+ */
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length, 'length');
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return m;
+}
+
+/** Every probe tensor and the logits of the page's trace equal the onnxruntime-node reference. */
+function assertSameTrace(page: PlainTrace, ref: Trace): void {
+  assert.deepEqual(page.tokens.map((t) => [t.id, t.start, t.end]), ref.tokens.map((t) => [t.id, t.start, t.end]), 'tokens');
+  assert.deepEqual(page.generated, ref.generated?.map((g) => g.id), 'generated tokens');
+  assert.equal(page.probes.length, ref.probes.length, 'probe count');
+  for (const rp of ref.probes) {
+    // Encoder and decoder files may use the same tensor names: match on the stream too.
+    const pp = page.probes.find((p) => p.name === rp.probe.name && p.stream === rp.probe.stream);
+    assert.ok(pp, `probe ${rp.probe.name} missing in the webview`);
+    assert.deepEqual(pp.dims, rp.tensor.dims, `${rp.probe.name} dims`);
+    const d = maxRelDiff(pp.data, rp.tensor.data);
+    assert.ok(d <= TOL, `${rp.probe.name} differs by ${d}`);
+  }
+  if (ref.logits) assert.ok(maxRelDiff(page.logits!.data, ref.logits.data) <= TOL, 'logits');
+}
+
+function probe(ref: Trace, kind: string, layer: number, stream?: string) {
+  const p = ref.probes.find((q) => q.probe.kind === kind && q.probe.layer === layer && (!stream || q.probe.stream === stream));
+  assert.ok(p, `reference has no ${kind} L${layer} ${stream ?? ''}`);
+  return p;
+}
+
+/** attention[batch 0, head h, q, k] of a [1, H, Q, K] probe, or the mean over heads. */
+function refAttention(ref: Trace, layer: number, head: number | 'mean', stream = 'decoder'): number[] {
+  const p = probe(ref, 'attention', layer, stream);
+  const [, H, Q, K] = p.tensor.dims;
+  const heads = head === 'mean' ? Array.from({ length: H }, (_, i) => i) : [head];
+  const out = new Array<number>(Q * K).fill(0);
+  for (const h of heads) for (let i = 0; i < Q * K; i++) out[i] += p.tensor.data[h * Q * K + i] / heads.length;
+  return out;
+}
+
+/** L2 norm per token of each [1, T, U] hidden probe, layers in order. */
+function refNorms(ref: Trace): number[] {
+  const out: number[] = [];
+  for (const p of ref.probes.filter((q) => q.probe.kind === 'hidden').sort((a, b) => a.probe.layer - b.probe.layer)) {
+    const U = p.tensor.dims[p.tensor.dims.length - 1], T = p.tensor.data.length / U;
+    for (let t = 0; t < T; t++) {
+      let s = 0;
+      for (let u = 0; u < U; u++) s += p.tensor.data[t * U + u] ** 2;
+      out.push(Math.sqrt(s));
+    }
+  }
+  return out;
+}
+
+let harness: Harness;
+const have = (m: string): boolean => existsSync(`media/models/${m}/manifest.json`);
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  await buildWebviewBundle();
+});
+before(async () => { harness = await startHarness(); });
+after(async () => { await harness?.close(); });
+
+for (const backend of ['wasm', 'webgpu'] as const) {
+  describe(`webview on ${backend}`, { skip: !existsSync(CHROMIUM) && 'no Chromium' }, () => {
+    let browser: Browser;
+    before(async () => { browser = await launch(backend); });
+    after(async () => { await browser?.close(); });
+
+    test('transformer: every number behind the views equals onnxruntime-node', { skip: !have('transformer') }, async () => {
+      const d = await PageDriver.open(browser, harness, backend);
+      const res = await d.run(zooRef(harness.origin, 'transformer'), TEXT);
+      assert.equal(res.type, 'runResult', JSON.stringify(res));
+      assert.equal(res.backend, backend, 'the backend asked for is the one used');
+      const ref = await reference('transformer', TEXT);
+      assertSameTrace(await d.trace(), ref);
+      // Heatmap: head 1 of layer 1, then the mean of heads of layer 0.
+      await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 1 }));
+      assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 1, 1)) <= TOL, 'heatmap L1 H1');
+      await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 0, head: 'mean' }));
+      assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 0, 'mean')) <= TOL, 'heatmap L0 mean');
+      const head2 = (await d.values('headview'))!.head2 as number[];
+      assert.ok(maxDiff(head2, refAttention(ref, 0, 2)) <= TOL, 'head view L0 H2');
+      assert.ok(maxDiff((await d.values('hidden'))!.norms as number[], refNorms(ref)) <= 1e-3, 'hidden-state norms');
+      // Top-1 prediction per position: the reference logits' argmax.
+      const V = ref.logits!.dims[ref.logits!.dims.length - 1];
+      const top = (await d.values('predictions'))!.topIds as number[];
+      for (let t = 0; t < ref.tokens.length; t++) {
+        const row = ref.logits!.data.subarray(t * V, (t + 1) * V);
+        let best = 0;
+        for (let i = 1; i < V; i++) if (row[i] > row[best]) best = i;
+        assert.equal(top[t * 5], best, `top-1 at ${t}`);
+      }
+      assert.ok((await d.values('positional'))?.shape, 'sinusoidal positional encoding found');
+      for (const v of await d.page.evaluate(() => window.__seqlens!.viewIds())) await d.screenshot(v, `${OUT}/${backend}-transformer-normal-${v}.png`);
+      assert.deepEqual(d.errors, []);
+      await d.page.close();
+    });
+
+    test('lstm: gates, cell and hidden state equal onnxruntime-node', { skip: !have('lstm') }, async () => {
+      const d = await PageDriver.open(browser, harness, backend);
+      const res = await d.run(zooRef(harness.origin, 'lstm'), TEXT);
+      assert.equal(res.type, 'runResult', JSON.stringify(res));
+      if (res.backend !== backend) {
+        // onnxruntime-web's WebGPU EP has no kernel for some LSTM forms: the run must fall back to WASM and say so.
+        assert.equal(backend, 'webgpu');
+        const warnings = await d.page.evaluate(() => (window.__seqlens!.trace() as { warnings: string[] }).warnings);
+        assert.ok(warnings.some((w) => /WebGPU could not run/.test(w)), 'fallback is reported');
+        console.log(`# lstm on WebGPU fell back to WASM: ${warnings.join(' | ')}`);
+      }
+      const ref = await reference('lstm', TEXT);
+      assertSameTrace(await d.trace(), ref);
+      const rec = (await d.values('recurrent'))!;
+      const gate = (g: string) => ref.probes.find((p) => p.probe.kind === 'gate' && p.probe.gate === g)!.tensor.data;
+      assert.ok(maxDiff(rec['input gate i'] as number[], gate('input')) <= TOL, 'input gate');
+      assert.ok(maxDiff(rec['forget gate f'] as number[], gate('forget')) <= TOL, 'forget gate');
+      assert.ok(maxDiff(rec['cell state c'] as number[], ref.probes.find((p) => p.probe.kind === 'cell')!.tensor.data) <= TOL, 'cell');
+      assert.ok(maxDiff(rec['hidden state h'] as number[], probe(ref, 'hidden', 0).tensor.data) <= TOL, 'hidden');
+      assert.match(String(await d.page.evaluate(() => window.__seqlens!.unavailable('heatmap'))), /no attention/);
+      for (const v of ['hidden', 'recurrent', 'predictions']) await d.screenshot(v, `${OUT}/${backend}-lstm-normal-${v}.png`);
+      assert.deepEqual(d.errors, []);
+      await d.page.close();
+    });
+
+    test('seq2seq with attention: alignment and greedy output equal onnxruntime-node; bottleneck model beside it', { skip: !have('dates-gru-attention') || !have('dates-gru') }, async () => {
+      const d = await PageDriver.open(browser, harness, backend);
+      const res = await d.run(zooRef(harness.origin, 'dates-gru'), DATE, zooRef(harness.origin, 'dates-gru-attention'));
+      assert.equal(res.type, 'runResult', JSON.stringify(res));
+      const [refPlain, refAtt] = [await reference('dates-gru', DATE), await reference('dates-gru-attention', DATE)];
+      assertSameTrace(await d.trace(0), refPlain);
+      assertSameTrace(await d.trace(1), refAtt);
+      await d.page.evaluate(() => window.__seqlens!.app.setSel({ step: 100 }));
+      const v = (await d.values('encdec'))!;
+      assert.ok(maxDiff(v.alignment1 as number[], probe(refAtt, 'attention', 0, 'cross').tensor.data) <= TOL, 'cross-attention alignment');
+      assert.deepEqual(v.generated1, refAtt.generated!.map((g) => g.id));
+      assert.ok((v.context0 as number[]).length > 0, 'context vector of the no-attention model');
+      await d.screenshot('encdec', `${OUT}/${backend}-dates-normal-encdec.png`);
+      assert.deepEqual(d.errors, []);
+      await d.page.close();
+    });
+  });
+}
+
+describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, () => {
+  let browser: Browser;
+  before(async () => { browser = await launch('wasm'); });
+  after(async () => { await browser?.close(); });
+
+  test('long inputs: every view renders (screenshots)', { skip: !have('transformer') || !have('lstm') }, async () => {
+    const d = await PageDriver.open(browser, harness, 'wasm');
+    const res = await d.run(zooRef(harness.origin, 'transformer'), LONG_SOURCE, zooRef(harness.origin, 'lstm'));
+    assert.equal(res.type, 'runResult', JSON.stringify(res));
+    const ids = await d.page.evaluate(() => window.__seqlens!.viewIds());
+    for (const v of ids) await d.screenshot(v, `${OUT}/wasm-transformer-long-${v}.png`);
+    const lstm = await d.run(zooRef(harness.origin, 'lstm'), LONG_SOURCE.slice(0, 2000));
+    assert.equal(lstm.type, 'runResult');
+    for (const v of ['hidden', 'recurrent', 'predictions']) await d.screenshot(v, `${OUT}/wasm-lstm-long-${v}.png`);
+    if (have('dates-transformer')) {
+      assert.equal((await d.run(zooRef(harness.origin, 'dates-transformer'), DATE)).type, 'runResult');
+      for (const v of ['heatmap', 'modelview', 'encdec']) await d.screenshot(v, `${OUT}/wasm-dates-transformer-${v}.png`);
+    }
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  });
+
+  test('exports: PNG, SVG, CSV, JSON and .npy go to the host as exportFile', { skip: !have('transformer') }, async () => {
+    const d = await PageDriver.open(browser, harness, 'wasm');
+    await d.run(zooRef(harness.origin, 'transformer'), TEXT);
+    const names = await d.page.evaluate(() => window.__seqlens!.exportView('heatmap'));
+    const files = await d.page.evaluate(() => (window as unknown as { __exports: { fileName: string; mime: string; size: number; head: number[] }[] }).__exports.map((e) => ({ ...e })));
+    assert.deepEqual(files.map((f) => f.fileName), names);
+    const by = (ext: string) => files.find((f) => f.fileName.endsWith(ext))!;
+    assert.deepEqual(by('.png').head.slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
+    assert.equal(String.fromCharCode(...by('.svg').head.slice(0, 4)), '<svg');
+    assert.equal(String.fromCharCode(...by('.npy').head.slice(1, 6)), 'NUMPY');
+    assert.ok(by('.csv').size > 34 * 34);
+    assert.equal(by('.json').mime, 'application/json');
+    await d.page.close();
+  });
+
+  test('inspect answers with the architecture; cancel answers with a cancelled error', { skip: !have('transformer') }, async () => {
+    const d = await PageDriver.open(browser, harness, 'wasm');
+    await d.post({ type: 'inspect', id: 50, model: zooRef(harness.origin, 'transformer') });
+    const insp = await d.answer(50);
+    assert.equal(insp.type, 'inspectResult');
+    assert.equal(insp.architecture, 'transformer-decoder');
+    await d.page.locator('#app').screenshot({ path: `${OUT}/wasm-inspector.png` });
+    await d.page.evaluate((model) => {
+      window.postMessage({ type: 'run', id: 60, model, text: 'let x = 1;' }, '*');
+      window.postMessage({ type: 'cancel', id: 60 }, '*');
+    }, zooRef(harness.origin, 'lstm'));
+    const ans = await d.answer(60);
+    assert.equal(ans.type, 'runError');
+    assert.equal((ans.error as { code: string }).code, 'cancelled');
+    // Malformed messages are dropped with a log line, never trusted.
+    await d.post({ type: 'run', id: 'x' });
+    await d.page.waitForFunction(() => (window as unknown as { __hostMessages: { type: string; message?: string }[] }).__hostMessages.some((m) => m.type === 'log' && /malformed/.test(m.message ?? '')));
+    await d.page.close();
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * 2. Head view (BertViz style): tokens in two columns, a line from each query token (left) to each key
+ * token (right) with opacity by weight, one colour per head; heads toggle on and off. Long inputs show
+ * a window of tokens (the pinned token's neighbourhood); a pinned token shows only its own lines.
+ */
+import { headMatrices } from '../data/derived.js';
+import { tokenLabel, type RunData } from '../data/runData.js';
+import { Scene } from '../render/scene.js';
+import { activeStream, streamControls } from './attentionHeatmap.js';
+import { fmt, title, tokenWindow } from './drawing.js';
+import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
+
+const ROW = 18, TOP = 60, COLW = 120, WINDOW = 48;
+
+export class HeadView implements View {
+  readonly id = 'headview';
+  readonly title = 'Head view';
+  private start = 0;
+  private layout?: { lx: number; rx: number; t0: number; t1: number; k0: number; k1: number };
+
+  unavailable(env: ViewEnv): string | undefined {
+    const run = env.runs[0];
+    if (!run) return 'No run yet.';
+    return run.streams().length ? undefined : 'This model has no attention heads.';
+  }
+
+  private heads(env: ViewEnv): number {
+    const run = env.runs[0];
+    const st = activeStream(env, run)!;
+    return run.heads(st, env.sel.layer);
+  }
+
+  controls(env: ViewEnv): Control[] {
+    const run = env.runs[0];
+    const n = this.heads(env);
+    const out: Control[] = streamControls(env, run, false);
+    for (let h = 0; h < n; h++) {
+      out.push({ kind: 'checkbox', id: `head${h}`, label: `H${h}`, checked: !env.sel.hiddenHeads.includes(h), set: (v) => env.setSel({ hiddenHeads: v ? env.sel.hiddenHeads.filter((x) => x !== h) : [...env.sel.hiddenHeads, h] }) });
+    }
+    const q = run.queryTokens(activeStream(env, run)!).length;
+    if (q > WINDOW) out.push({ kind: 'number', id: 'start', label: 'From token', value: this.start, min: 0, max: q - 1, set: (v) => { this.start = v; env.redraw(); } });
+    return out;
+  }
+
+  private window(env: ViewEnv, run: RunData): { t0: number; t1: number } {
+    const n = run.queryTokens(activeStream(env, run)!).length;
+    const start = env.sel.pinned !== undefined && (env.sel.pinned < this.start || env.sel.pinned >= this.start + WINDOW) ? env.sel.pinned - WINDOW / 2 : this.start;
+    return tokenWindow(n, start, WINDOW);
+  }
+
+  scene(env: ViewEnv): Scene {
+    const th = env.theme, run = env.runs[0];
+    const st = activeStream(env, run)!;
+    const mats = headMatrices(run, st, env.sel.layer);
+    const { t0, t1 } = this.window(env, run);
+    const keys = run.keyTokens(st);
+    // Self-attention: keys in the same window; cross: all source tokens (windowed the same way when long).
+    const { t0: k0, t1: k1 } = st === 'cross' ? tokenWindow(keys.length, 0, WINDOW) : { t0, t1 };
+    const rows = Math.max(t1 - t0, k1 - k0);
+    const s = new Scene(env.width, TOP + rows * ROW + 30, th.bg, th.fonts);
+    title(s, th, `${run.label} · ${st} · layer ${env.sel.layer} · ${mats.length} heads${t1 - t0 < run.queryTokens(st).length ? ` · tokens ${t0}–${t1 - 1}` : ''}`);
+    const lx = 16 + COLW, rx = Math.min(env.width - COLW - 16, lx + 360);
+    s.text(lx, TOP - 14, 'query', th.muted, 10, 'right', 'middle');
+    s.text(rx, TOP - 14, 'key', th.muted, 10, 'left', 'middle');
+    const pinned = env.sel.pinned;
+    const visibleHeads = mats.map((_, h) => h).filter((h) => !env.sel.hiddenHeads.includes(h));
+    for (const h of visibleHeads) {
+      const m = mats[h];
+      const color = th.headColor(h);
+      for (let q = t0; q < t1 && q < m.rows; q++) {
+        if (pinned !== undefined && q !== pinned) continue;
+        const y1 = TOP + (q - t0 + 0.5) * ROW;
+        for (let k = k0; k < k1 && k < m.cols; k++) {
+          const w = m.data[q * m.cols + k];
+          if (w < 0.02) continue;
+          const y2 = TOP + (k - k0 + 0.5) * ROW;
+          s.line(lx + 4, y1, rx - 4, y2, color, 1 + 2 * w, Math.min(1, w * (pinned !== undefined ? 1.2 : 0.9)));
+        }
+      }
+    }
+    const qt = run.queryTokens(st);
+    for (let q = t0; q < t1; q++) {
+      const y = TOP + (q - t0 + 0.5) * ROW;
+      if (q === pinned) s.rect(lx - COLW + 4, y - ROW / 2, COLW - 6, ROW, undefined, th.pin, 1.5);
+      s.text(lx - 2, y, tokenLabel(qt[q], 14), q === pinned ? th.pin : th.fg, 12, 'right', 'middle', { mono: true });
+    }
+    for (let k = k0; k < k1; k++) s.text(rx + 2, TOP + (k - k0 + 0.5) * ROW, tokenLabel(keys[k], 14), th.fg, 12, 'left', 'middle', { mono: true });
+    // Head legend.
+    const lxp = rx + COLW + 8;
+    if (lxp + 60 < env.width) {
+      for (const [i, h] of mats.map((_, x) => x).entries()) {
+        const off = env.sel.hiddenHeads.includes(h);
+        s.rect(lxp, TOP + i * ROW + 3, 12, 12, off ? undefined : th.headColor(h), th.headColor(h));
+        s.text(lxp + 18, TOP + i * ROW + 9, `head ${h}`, off ? th.muted : th.fg, 11);
+      }
+    }
+    this.layout = { lx, rx, t0, t1, k0, k1 };
+    return s;
+  }
+
+  hover(env: ViewEnv, x: number, y: number): HoverInfo | undefined {
+    const L = this.layout, run = env.runs[0];
+    if (!L || x > L.lx || y < TOP) return undefined;
+    const q = L.t0 + Math.floor((y - TOP) / ROW);
+    if (q >= L.t1) return undefined;
+    const st = activeStream(env, run)!;
+    const mats = headMatrices(run, st, env.sel.layer);
+    const keys = run.keyTokens(st);
+    const lines = [`query ${q} "${tokenLabel(run.queryTokens(st)[q], 24)}" — click to pin`];
+    for (const [h, m] of mats.entries()) {
+      if (env.sel.hiddenHeads.includes(h)) continue;
+      let best = 0;
+      for (let k = 0; k < m.cols; k++) if (m.data[q * m.cols + k] > m.data[q * m.cols + best]) best = k;
+      lines.push(`head ${h}: → ${best} "${tokenLabel(keys[best], 16)}" ${fmt(m.data[q * m.cols + best])}`);
+    }
+    return { text: lines.join('\n'), marks: [{ x: L.lx - COLW + 4, y: TOP + (q - L.t0) * ROW, w: COLW - 6, h: ROW }] };
+  }
+
+  click(env: ViewEnv, x: number, y: number): void {
+    const L = this.layout;
+    if (!L || x > L.lx || y < TOP) return;
+    const q = L.t0 + Math.floor((y - TOP) / ROW);
+    if (q < L.t1) env.setSel({ pinned: env.sel.pinned === q ? undefined : q });
+  }
+
+  key(env: ViewEnv, e: KeyboardEvent): boolean {
+    const run = env.runs[0];
+    const n = run.queryTokens(activeStream(env, run)!).length;
+    const p = env.sel.pinned ?? -1;
+    if (e.key === 'ArrowDown') { env.setSel({ pinned: Math.min(n - 1, p + 1) }); return true; }
+    if (e.key === 'ArrowUp') { env.setSel({ pinned: Math.max(0, p - 1) }); return true; }
+    if (e.key === 'Escape') { env.setSel({ pinned: undefined }); return true; }
+    return false;
+  }
+
+  numbers(env: ViewEnv): ExportNumbers {
+    const run = env.runs[0];
+    const st = activeStream(env, run)!;
+    const mats = headMatrices(run, st, env.sel.layer);
+    const p = run.attention(st, env.sel.layer);
+    return {
+      name: `headview-${st}-L${env.sel.layer}`,
+      json: { model: run.label, stream: st, layer: env.sel.layer, queryTokens: run.queryTokens(st).map((t) => t.text), keyTokens: run.keyTokens(st).map((t) => t.text), heads: mats.map((m) => ({ rows: m.rows, cols: m.cols, values: Array.from(m.data) })) },
+      csv: ['head,query,key,weight', ...mats.flatMap((m, h) => Array.from({ length: m.rows * m.cols }, (_, i) => `${h},${Math.floor(i / m.cols)},${i % m.cols},${m.data[i]}`))].join('\n'),
+      tensors: p ? [{ name: p.probe.name, tensor: p.tensor }] : [],
+    };
+  }
+
+  probeValues(env: ViewEnv): Record<string, number[]> {
+    const run = env.runs[0];
+    const mats = headMatrices(run, activeStream(env, run)!, env.sel.layer);
+    return { heads: [mats.length], ...Object.fromEntries(mats.map((m, h) => [`head${h}`, Array.from(m.data)])) };
+  }
+}
