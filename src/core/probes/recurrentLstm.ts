@@ -45,12 +45,20 @@ export interface LstmDirectionInput {
   steps1d: string;
   /** Names for the [i, o, f, c̃] gates and the cell, when the caller wants them named directly. */
   outNames?: string[];
+  /**
+   * Peephole weights P [D, 3H] (order i, o, f), or ''. With peepholes i and f depend on c_{t-1} and
+   * o on c_t, so the auxiliary LSTM gets one row per batch element (k = H) and the real P for i and
+   * f, and the three gates are recomputed afterwards from the known cell states.
+   */
+  peepholes: string;
+  /** h_{t-1}-style shift of a [T,1,B,H] per-step tensor, with `init` [1,1,B,H] entering at the start. */
+  shift: (perStep: string, init: string) => string;
 }
 
 /** Returns [i, o, f, c̃] gates and the cell state, each [T,1,B,H]. */
 export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gates: string[]; cell: string } {
   const H = p.hidden;
-  const k = unitsPerRow(H);
+  const k = p.peepholes ? H : unitsPerRow(H);
   const blocks = H / k;
   // perm[(j·4 + g)·k + u] = g·H + j·k + u: block j, gate g, unit u.
   const perm: number[] = [];
@@ -72,7 +80,7 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
   if (p.clip !== undefined) pre = b.clip(pre, p.clip);
 
   const grouped = b.op('Reshape', [pre, b.i64([-1, blocks, 4, k])]); // [T·B, H/k, 4, k]
-  const gates = [p.fAct, p.fAct, p.fAct, p.gAct].map((act, g) =>
+  const gates = p.peepholes ? [] : [p.fAct, p.fAct, p.fAct, p.gAct].map((act, g) =>
     b.op('Reshape', [b.op(act, [b.slice(grouped, g, g + 1, 2)]), p.dirShape], {}, { out: p.outNames?.[g] }));
 
   // The auxiliary LSTM: input [T, B·H/k, 4k] is the Gemm output as it lies in memory.
@@ -95,7 +103,15 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
   }
   const c0 = b.op('Reshape', [p.c0d, b.i64([1, -1, k])]); // [1, B·H/k, k]
   const y = b.fresh('cells');
-  const node = makeNode('LSTM', [x, wName, rName, bName, lens, '', c0], [y], `${y}/node`, {
+  let peep = '';
+  let pd = '';
+  if (p.peepholes) {
+    // Aux P = [Pi, 0, Pf]: the real peepholes for i and f, none on the pinned output gate.
+    pd = b.pick(p.peepholes, p.d, 0);
+    const po = b.slice(pd, H, 2 * H, 0);
+    peep = b.unsqueeze(b.op('Concat', [b.slice(pd, 0, H, 0), b.op('Sub', [po, po]), b.slice(pd, 2 * H, 3 * H, 0)], { axis: 0 }), [0]);
+  }
+  const node = makeNode('LSTM', [x, wName, rName, bName, lens, '', c0, peep], [y], `${y}/node`, {
     hidden_size: k, direction: p.reverse ? 'reverse' : 'forward',
   });
   const T = onnx.AttributeProto.AttributeType;
@@ -106,5 +122,22 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
     { name: 'activation_beta', type: T.FLOATS, floats: [0] },
   );
   b.nodes.push(node);
-  return { gates, cell: b.op('Reshape', [y, p.dirShape], {}, { out: p.outNames?.[4] }) }; // [T,1,B·H/k,k] → [T,1,B,H]
+  const cell = b.op('Reshape', [y, p.dirShape], {}, { out: p.outNames?.[4] }); // [T,1,B·H/k,k] → [T,1,B,H]
+  if (!p.peepholes) return { gates, cell };
+  // i = f(pre_i + Pi⊙c_{t-1}), f = f(pre_f + Pf⊙c_{t-1}), o = f(pre_o + Po⊙c_t); with k = H the
+  // grouped pre-activations are in plain i, o, f, c̃ order.
+  const cPrev = p.shift(cell, b.unsqueeze(p.c0d, [0]));
+  const preOf = (g: number): string => b.op('Reshape', [b.slice(grouped, g, g + 1, 2), p.dirShape]);
+  const peepOf = (g: number): string => b.slice(pd, g * H, (g + 1) * H, 0);
+  const withPeep = (g: number, c: string, out?: string): string =>
+    b.op(p.fAct, [b.add(preOf(g), b.mul(peepOf(g), c))], {}, { out });
+  return {
+    gates: [
+      withPeep(0, cPrev, p.outNames?.[0]),
+      withPeep(1, cell, p.outNames?.[1]),
+      withPeep(2, cPrev, p.outNames?.[2]),
+      b.op('Reshape', [b.op(p.gAct, [b.slice(grouped, 3, 4, 2)]), p.dirShape], {}, { out: p.outNames?.[3] }),
+    ],
+    cell,
+  };
 }

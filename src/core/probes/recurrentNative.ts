@@ -80,9 +80,8 @@ export function nativeRecurrentProbes(
 function gatesUnsupported(index: GraphIndex, node: NodeProto, opset: number): string | undefined {
   if (opset < 10) return `the model's opset ${opset} is older than 10 (Slice with tensor inputs is needed)`;
   if (attrInt(node, 'hidden_size') === undefined) return 'the node has no hidden_size attribute';
-  if (node.opType === 'LSTM' && (node.input[7] ?? '') !== '') {
-    return 'the LSTM has peephole weights (P): its input and forget gates depend on c_{t-1} non-linearly, ' +
-      'so they cannot be computed from the op\'s outputs';
+  if (node.opType === 'LSTM' && (node.input[7] ?? '') !== '' && attrFloat(node, 'clip') !== undefined) {
+    return 'the LSTM has both peephole weights and clip: the cell states cannot be recomputed with the op\'s own kernel';
   }
   if (node.opType === 'LSTM' && attrInt(node, 'input_forget', 0) !== 0) return 'input_forget=1 (coupled gates) is not supported';
   if (attrFloat(node, 'activation_alpha') !== undefined || attrFloat(node, 'activation_beta') !== undefined) {
@@ -157,17 +156,21 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
     const yd = b.slice(ys, d, d + 1, 1); // [T,1,B,H]
     const h0d = b.unsqueeze(b.slice(h0s, d, d + 1, 0), [1]); // [1,1,B,H]
     // h_{t-1} for every t: the previous step in processing order (t-1 forward, t+1 reverse).
-    let hPrev = reverse
-      ? b.op('Concat', [b.slice(yd, 1, undefined, 0), h0d], { axis: 0 })
-      : b.op('Concat', [h0d, b.slice(yd, 0, -1, 0)], { axis: 0 });
     // Reverse with padding starts at t = len-1, whose successor in Y is padding, not initial_h.
-    if (seqLens && reverse) hPrev = b.op('Where', [nextValid, hPrev, h0d]);
+    const shift = (perStep: string, init: string): string => {
+      const moved = reverse
+        ? b.op('Concat', [b.slice(perStep, 1, undefined, 0), init], { axis: 0 })
+        : b.op('Concat', [init, b.slice(perStep, 0, -1, 0)], { axis: 0 });
+      return seqLens && reverse ? b.op('Where', [nextValid, moved, init]) : moved;
+    };
+    const hPrev = shift(yd, h0d);
     const dirShape = b.op('Shape', [yd]);
     // With one direction and no padding mask, the results are the probes themselves: name them now.
     const outNames = dirs === 1 && !validF ? [...names.map((g) => `${b.prefix}/gate/${g}`), `${b.prefix}/cell`] : undefined;
     if (isLstm) {
       perDir.push(lstmDirection(b, {
         x4, hPrev, w, r, bias, d, hidden, clip, fAct, gAct, c0d: b.slice(c0s, d, d + 1, 0), seqLens, reverse, dirShape, steps1d, outNames,
+        peepholes: node.input[7] ?? '', shift,
       }));
     } else {
       perDir.push({ gates: gruDirection(b, { x4, hPrev, w, r, bias, d, hidden, clip, linearBeforeReset, fAct, gAct, dirShape, outNames }) });
