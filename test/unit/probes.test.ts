@@ -152,3 +152,18 @@ test('Softmax axis: a non-key axis and the pre-opset-13 default are reported, th
   const modern = planProbes(build({}, 13)).plan;
   assert.equal(modern.probes.filter((p) => p.kind === 'attention').length, 1);
 });
+
+test('damaged graphs (nodes dropped, inputs renamed) never make planning throw', () => {
+  for (const file of ['bert_postln_opset13.onnx', 'gpt2_kvcache_opset17.onnx', 'encdec_opset17.onnx', 'llama_style_rmsnorm_gqa.onnx']) {
+    for (const every of [3, 7, 11]) {
+      const model = decodeModel(readFixture(file));
+      const g = model.graph as NonNullable<ModelProto['graph']>;
+      g.node = g.node.filter((_, k) => k % every !== 0);
+      g.node.forEach((n, k) => {
+        if (k % (every + 2) === 0 && n.input.length) n.input[0] = `missing_${k}`;
+      });
+      const { plan } = planProbes(model);
+      assert.ok(Array.isArray(plan.probes) && Array.isArray(plan.unavailable), `${file} / ${every}`);
+    }
+  }
+});

@@ -5,6 +5,7 @@
 import { indexGraph, type GraphIndex } from '../onnx/graphIndex.js';
 import type { GraphProto, ModelProto } from '../onnx/decode.js';
 import { SeqLensError } from '../errors.js';
+import type { Unavailable } from '../types.js';
 import { findAttentionSites, type AttentionSite, type FindOptions } from './attentionSites.js';
 import { hiddenStreams, type StreamHidden } from './hiddenProbes.js';
 import { inlineConstantIfs, type InlinedBranches } from './subgraphs.js';
@@ -18,6 +19,8 @@ export interface GraphAnalysis {
   inlined: InlinedBranches;
   sites: AttentionSite[];
   streams: StreamHidden[];
+  /** Rules that threw on this graph, as unavailable entries. */
+  failures: Unavailable[];
 }
 
 export type AnalyzeOptions = FindOptions;
@@ -40,9 +43,20 @@ export function analyzeGraph(model: ModelProto, opts: AnalyzeOptions = {}, index
     });
     extended = indexGraph(g);
   }
-  const sites = findAttentionSites(extended, model, opts);
-  const streams = hiddenStreams(extended, sites);
-  const result: GraphAnalysis = { model, index: base, extended, inlined, sites, streams };
+  // Every file is hostile input: a rule that trips over an odd graph degrades to "not found"
+  // with the reason, instead of taking the whole inspection down.
+  const failures: Unavailable[] = [];
+  const guard = <T>(what: string, f: () => T, fallback: T): T => {
+    try {
+      return f();
+    } catch (e) {
+      failures.push({ what, reason: `the probe rule failed on this graph: ${e instanceof Error ? e.message : String(e)}` });
+      return fallback;
+    }
+  };
+  const sites = guard('attention', () => findAttentionSites(extended, model, opts), []);
+  const streams = guard('hidden states', () => hiddenStreams(extended, sites), []);
+  const result: GraphAnalysis = { model, index: base, extended, inlined, sites, streams, failures };
   let m = cache.get(model);
   if (!m) {
     m = new Map();

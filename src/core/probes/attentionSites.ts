@@ -340,7 +340,8 @@ export function findAttentionSites(index: GraphIndex, model: ModelProto, opts: F
       continue;
     }
     if (n.opType === 'Attention' && domain === '') {
-      const qHeads = attrInt(n, 'q_num_heads');
+      // 3-D inputs carry q_num_heads; 4-D inputs [batch, heads, seq, dim] carry it in their shape.
+      const qHeads = attrInt(n, 'q_num_heads') ?? headShape(index, n.input[0]).heads ?? valueInfoShape(index, n.input[0])?.[1];
       const causal = attrInt(n, 'is_causal', 0) === 1;
       sites.push({ form: 'onnx-attention', node: n, qSource: sourceOf(index, n.input[0]), kSource: sourceOf(index, n.input[1]),
         causal, causalEvidence: causal ? 'is_causal=1' : undefined, heads: qHeads, rank: 4 });

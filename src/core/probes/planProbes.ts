@@ -4,8 +4,9 @@
  * plus what was seen but cannot be exposed. The delta exposes every probe tensor as a graph output.
  */
 import type { ModelProto } from '../onnx/decode.js';
-import { mergeDeltas, type GraphDelta } from '../onnx/graphDelta.js';
-import type { ProbePlan } from '../types.js';
+import { emptyDelta, mergeDeltas, type GraphDelta } from '../onnx/graphDelta.js';
+import type { LogitLens, ProbePlan, Unavailable } from '../types.js';
+import type { ProbeContribution } from './contribution.js';
 import { analyzeGraph, type AnalyzeOptions } from './analyzeGraph.js';
 import { attentionProbes } from './attentionProbes.js';
 import { hiddenProbes } from './hiddenProbes.js';
@@ -17,10 +18,20 @@ import { attrInt, attrString } from '../onnx/attributes.js';
 
 export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan: ProbePlan; delta: GraphDelta } {
   const a = analyzeGraph(model, opts);
-  const attention = attentionProbes(a.extended, model, a.sites);
-  const hidden = hiddenProbes(a.extended, a.streams);
-  const logits = logitsProbe(a.extended, a.streams, a.inlined.aliases);
-  const recurrent = recurrentProbes(a.index, model);
+  const failures: Unavailable[] = [...a.failures];
+  const guard = <T extends ProbeContribution>(what: string, f: () => T): T | ProbeContribution => {
+    try {
+      return f();
+    } catch (e) {
+      failures.push({ what, reason: `the probe rule failed on this graph: ${e instanceof Error ? e.message : String(e)}` });
+      return { probes: [], delta: emptyDelta(), unavailable: [] };
+    }
+  };
+  const attention = guard('attention', () => attentionProbes(a.extended, model, a.sites));
+  const hidden = guard('hidden states', () => hiddenProbes(a.extended, a.streams));
+  const logitsPart = guard('logits', () => logitsProbe(a.extended, a.streams, a.inlined.aliases));
+  const logits: ProbeContribution & { lens?: LogitLens } = logitsPart;
+  const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model));
   const parts = [attention, hidden, logits, recurrent];
   const delta = mergeDeltas(...parts.map((p) => p.delta));
   // Inlined If branches travel only when a probe reads one of their tensors.
@@ -36,7 +47,7 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan
   const plan: ProbePlan = {
     architecture: architectureFromAnalysis(a).architecture,
     probes: parts.flatMap((p) => p.probes),
-    unavailable: [...a.inlined.unavailable, ...parts.flatMap((p) => p.unavailable)],
+    unavailable: [...a.inlined.unavailable, ...parts.flatMap((p) => p.unavailable), ...failures],
     ...(lens && lensFits ? { logitLens: lens } : {}),
   };
   return { plan, delta: full };
