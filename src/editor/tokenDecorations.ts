@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import type { DecorationMode, TokenSummary } from '../shared/protocol.js';
 import { BUCKETS, bucketColor, modeLabel, scoreBucket } from './scoreColors.js';
+import { cleanTokens } from './tokenSummaries.js';
 
 interface Decorated {
   version: number;
@@ -20,26 +21,6 @@ interface Decorated {
 
 function isMode(m: string): m is DecorationMode {
   return m === 'attention' || m === 'hiddenNorm' || m === 'gate';
-}
-
-/** Drops tokens whose fields are not what the protocol says (webview data is untrusted). */
-export function cleanTokens(tokens: readonly unknown[], textLength: number): TokenSummary[] {
-  const out: TokenSummary[] = [];
-  for (const t of tokens) {
-    if (typeof t !== 'object' || t === null) continue;
-    const o = t as Record<string, unknown>;
-    if (typeof o.start !== 'number' || typeof o.end !== 'number' || typeof o.score !== 'number') continue;
-    if (!(o.start >= 0 && o.end > o.start && o.end <= textLength)) continue;
-    out.push({
-      start: o.start, end: o.end, score: o.score,
-      text: typeof o.text === 'string' ? o.text : '',
-      attends: Array.isArray(o.attends) ? o.attends.filter((a): a is { index: number; weight: number } =>
-        typeof a === 'object' && a !== null && typeof a.index === 'number' && typeof a.weight === 'number').slice(0, 8) : [],
-      predictions: Array.isArray(o.predictions) ? o.predictions.filter((p): p is { text: string; p: number } =>
-        typeof p === 'object' && p !== null && typeof p.text === 'string' && typeof p.p === 'number').slice(0, 8) : [],
-    });
-  }
-  return out;
 }
 
 export class TokenDecorations implements vscode.Disposable, vscode.HoverProvider {

@@ -1,5 +1,8 @@
 /** The "Sequence Lens" output channel: what happened, for users and for E2E failure reports. */
 import * as vscode from 'vscode';
+import { describeError } from './describeError.js';
+
+export { describeError };
 
 export class Log implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('Sequence Lens', { log: true });
@@ -22,16 +25,5 @@ export class Log implements vscode.Disposable {
 
   dispose(): void {
     this.channel.dispose();
-  }
-}
-
-/** One readable line for any thrown value. */
-export function describeError(e: unknown): string {
-  if (e instanceof Error) return e.message;
-  if (typeof e === 'string') return e;
-  try {
-    return JSON.stringify(e);
-  } catch {
-    return String(e);
   }
 }

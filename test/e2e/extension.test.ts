@@ -61,6 +61,18 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
   let scratch: string;
   const timings: Record<string, number | string> = {};
 
+  /** A test step that leaves a screenshot of the workbench when it fails. */
+  const step = (name: string, fn: () => Promise<void>): void => {
+    it(name, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        await wb?.screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`).catch(() => undefined);
+        throw e;
+      }
+    });
+  };
+
   before(async () => {
     rmSync(OUT, { recursive: true, force: true });
     mkdirSync(OUT, { recursive: true });
@@ -107,13 +119,13 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('activates: the status bar names the default model', async () => {
+  step('activates: the status bar names the default model', async () => {
     const item = wb.page.locator('.statusbar-item', { hasText: 'char-transformer' }).first();
     await item.waitFor({ timeout: 60_000 });
     await wb.screenshot('workbench');
   });
 
-  it('right-click > Run Model on Selection shows the attention heatmap and colours the text (cold)', async () => {
+  step('right-click > Run Model on Selection shows the attention heatmap and colours the text (cold)', async () => {
     await wb.openFile('notes/story.txt');
     await wb.selectInEditor(1, 1, STORY_1.length);
     await wb.screenshot('selection');
@@ -129,15 +141,21 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     assert.ok(ranges > 0);
     await wb.screenshot('heatmap-and-decorations');
 
-    // Hover a coloured character: the hover names the model and the token's score.
+    // Hover a coloured character (Monaco shows no hover over a live selection: collapse it first).
     const p = await wb.selectionPoint();
-    await wb.page.mouse.move(p.x + 30, p.y);
+    await wb.page.mouse.click(p.x + 50, p.y);
     const hover = wb.page.locator('.monaco-hover', { hasText: 'Sequence Lens' }).first();
-    await hover.waitFor({ timeout: 15_000 });
+    await until('the token hover', async () => {
+      await wb.page.mouse.move(p.x + 52, p.y + 1);
+      await sleep(200);
+      await wb.page.mouse.move(p.x + 54, p.y + 2);
+      return hover.isVisible({ timeout: 2000 }).catch(() => false);
+    }, 20_000, 500);
+    assert.match(await hover.innerText(), /char-transformer · token \d+\/54/);
     await wb.screenshot('token-hover');
   });
 
-  it('runs again on other text (warm)', async () => {
+  step('runs again on other text (warm)', async () => {
     await wb.page.mouse.move(5, 5);
     await wb.selectInEditor(2, 1, STORY_2.length);
     const t0 = await wb.contextMenu('Run Model on Selection');
@@ -149,7 +167,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('warm-run');
   });
 
-  it('clears the colours when the text changes', async () => {
+  step('clears the colours when the text changes', async () => {
     assert.ok((await wb.decoratedRanges()) > 0);
     await wb.page.keyboard.press('Control+End');
     await wb.page.keyboard.type('x');
@@ -158,7 +176,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('decorations-cleared');
   });
 
-  it('opening a .onnx from the explorer shows the inspector with its architecture', async () => {
+  step('opening a .onnx from the explorer shows the inspector with its architecture', async () => {
     await wb.openFromExplorer('models/no-tokenizer/gru-encoder.onnx');
     const frame = await wb.webviewFrame('inspector', 60_000);
     // The heading names the model and its detected architecture ("gru-encoder — gru").
@@ -171,7 +189,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('inspector-gru');
   });
 
-  it('a corrupt .onnx gives a clear message and nothing breaks', async () => {
+  step('a corrupt .onnx gives a clear message and nothing breaks', async () => {
     await wb.clearNotifications();
     await wb.openFromExplorer('models/corrupt.onnx');
     const msg = await wb.waitNotification(/not an ONNX model/i);
@@ -180,7 +198,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('corrupt-onnx');
   });
 
-  it('an empty selection gives a clear message', async () => {
+  step('an empty selection gives a clear message', async () => {
     await wb.clearNotifications();
     await wb.openFile('notes/story.txt');
     await wb.selectInEditor(3, 1, 0);
@@ -189,7 +207,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('empty-selection');
   });
 
-  it('a model without a tokenizer says what to add', async () => {
+  step('a model without a tokenizer says what to add', async () => {
     await wb.clearNotifications();
     await wb.command('Sequence Lens: Select Model');
     await wb.pick('gru-encoder');
@@ -201,7 +219,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('no-tokenizer');
   });
 
-  it('switches model with the quick pick and runs again', async () => {
+  step('switches model with the quick pick and runs again', async () => {
     await wb.clearNotifications();
     await wb.command('Sequence Lens: Select Model');
     const rows = await wb.quickPickRows();
@@ -211,7 +229,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.pick('char-lstm');
     await wb.page.locator('.statusbar-item', { hasText: 'char-lstm' }).first().waitFor({ timeout: 10_000 });
     await wb.openFile('src/debounce.ts');
-    await wb.selectInEditor(12, 3, 'let timer: ReturnType<typeof setTimeout> | undefined;'.length);
+    await wb.selectInEditor(11, 3, 'let timer: ReturnType<typeof setTimeout> | undefined;'.length);
     const t0 = await wb.contextMenu('Run Model on Selection');
     const frame = await wb.webviewFrame('panel');
     await until('the LSTM run', () => runShown(frame, 'let timer: ReturnType<typeof setTimeout>'), 120_000, 50);
@@ -220,13 +238,18 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.screenshot('lstm-run');
   });
 
-  it('compares two models on the selection', async () => {
+  step('compares two models on the selection', async () => {
     await wb.selectInEditor(10, 1, 'export function debounce'.length);
     await wb.command('Sequence Lens: Compare Two Models on Selection');
     await wb.pick('char-transformer');
     await wb.pick('char-lstm');
     const frame = await wb.webviewFrame('panel');
     await until('both runs of the comparison', () => runShown(frame, 'export function debounce', 2), 120_000, 100);
+    const models = await frame.evaluate(() => {
+      const h = (window as unknown as { __seqlens: { trace(i?: number): { model?: string } | undefined } }).__seqlens;
+      return [h.trace(0)?.model, h.trace(1)?.model];
+    });
+    assert.deepEqual(models, ['char-transformer', 'char-lstm']);
     await wb.screenshot('compare');
   });
 });

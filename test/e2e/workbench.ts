@@ -106,19 +106,36 @@ export class Workbench {
     }
   }
 
-  /** The editor's text area: focus it, then select `length` characters from the start of line `line` (1-based). */
+  /** The status bar's "Ln 1, Col 55 (54 selected)". */
+  async cursorStatus(): Promise<string> {
+    return (await this.page.locator('[id="status.editor.selection"]').first().innerText().catch(() => '')).trim();
+  }
+
+  /**
+   * Selects `length` characters from line `line`, column `column` (1-based) of the active editor,
+   * with Go to Line and Shift+Right, and checks the result in the status bar (retrying when a
+   * keystroke was lost on a busy machine).
+   */
   async selectInEditor(line: number, column: number, length: number): Promise<void> {
-    // A leftover menu or hover (rendered in a shadow root) would swallow the click: close it first.
-    if (await this.page.locator('.shadow-root-host, .context-view .monaco-menu').first().isVisible().catch(() => false)) {
-      await this.page.keyboard.press('Escape');
-    }
-    const editor = this.page.locator('.editor-instance .monaco-editor').first();
-    await editor.locator('.view-lines').click({ timeout: 5000 }).catch(() => undefined);
-    await this.page.keyboard.press('Control+G');
-    await this.page.keyboard.type(`${line}:${column}`);
-    await this.page.keyboard.press('Enter');
-    await sleep(200);
-    for (let i = 0; i < length; i += 1) await this.page.keyboard.press('Shift+ArrowRight');
+    const want = new RegExp(`^Ln ${line}, Col ${column + length}${length > 0 ? ` \\(${length} selected\\)` : '$'}`);
+    await until(`a selection of ${length} characters at ${line}:${column}`, async () => {
+      // A leftover menu or hover (rendered in a shadow root) would swallow the click: close it first.
+      if (await this.page.locator('.context-view .monaco-menu').first().isVisible().catch(() => false)) {
+        await this.page.keyboard.press('Escape');
+      }
+      const editor = this.page.locator('.editor-instance .monaco-editor').first();
+      await editor.locator('.view-lines').click({ timeout: 5000 }).catch(() => undefined);
+      await this.page.keyboard.press('Control+G');
+      const input = this.page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 5000 });
+      await input.fill(`:${line}:${column}`);
+      await sleep(150);
+      await this.page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 5000 });
+      for (let i = 0; i < length; i += 1) await this.page.keyboard.press('Shift+ArrowRight');
+      await sleep(150);
+      return want.test(await this.cursorStatus());
+    }, 30_000, 500);
   }
 
   /** Screen point inside the current selection (right-clicking elsewhere would drop it). */
