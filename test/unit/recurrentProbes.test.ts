@@ -330,42 +330,44 @@ test('peephole LSTM with clip: hidden state exposed, gates listed as unavailable
   assert.match(inst.contribution.unavailable[0].reason, /peephole/);
 });
 
-test('decomposed (unrolled) LSTM: gates, cell and hidden stacked per step, in time order', async () => {
-  const path = join(FIXTURES, 'lstm_unrolled_op13.onnx');
-  const bytes = new Uint8Array(readFileSync(path));
-  const inst = instrument(bytes);
-  const feeds = makeFeeds(inst.model, 7);
-  const plain = await run(bytes, feeds);
-  const out = await run(inst.bytes, feeds);
-  for (const name of inst.plainOutputs) assert.deepEqual(out[name].data, plain[name].data);
-  const probes = inst.contribution.probes;
-  assert.deepEqual(probes.map((p) => p.gate ?? p.kind),
-    ['hidden', 'input', 'forget', 'output', 'cell-candidate', 'cell']);
-  assert.ok(probes.every((p) => p.layer === 0));
-  assert.deepEqual(inst.contribution.unavailable, []);
-  const get = (k: string): { data: Float32Array; dims: number[] } => {
-    const p = probes.find((q) => (q.gate ?? q.kind) === k);
-    assert.ok(p);
-    return out[p.name];
-  };
-  const [h, i, f, o, c] = ['hidden', 'input', 'forget', 'output', 'cell'].map(get);
-  const [T, B, H] = h.dims;
-  assert.deepEqual([T, B, H], [7, BATCH, 6]);
-  // The model's own output y is stack(h_t, dim=1) [B, T, H]: the stacked hidden must match it in order.
-  const y = out.y;
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let u = 0; u < H; u++) {
-        const k = (t * B + b) * H + u;
-        assert.equal(h.data[k], y.data[(b * T + t) * H + u]);
-        assert.ok(Math.abs(o.data[k] * Math.tanh(c.data[k]) - h.data[k]) <= TOL);
-        for (const g of [i, f, o]) assert.ok(g.data[k] > 0 && g.data[k] < 1);
+for (const [file, steps] of [['lstm_unrolled_op13.onnx', 7], ['lstm_unrolled_sliced_op17.onnx', 5]] as const) {
+  test(`decomposed (unrolled) LSTM: gates, cell and hidden stacked per step, in time order: ${file}`, async () => {
+    const path = join(FIXTURES, file);
+    const bytes = new Uint8Array(readFileSync(path));
+    const inst = instrument(bytes);
+    const feeds = makeFeeds(inst.model, steps);
+    const plain = await run(bytes, feeds);
+    const out = await run(inst.bytes, feeds);
+    for (const name of inst.plainOutputs) assert.deepEqual(out[name].data, plain[name].data);
+    const probes = inst.contribution.probes;
+    assert.deepEqual(probes.map((p) => p.gate ?? p.kind),
+      ['hidden', 'input', 'forget', 'output', 'cell-candidate', 'cell']);
+    assert.ok(probes.every((p) => p.layer === 0));
+    assert.deepEqual(inst.contribution.unavailable, []);
+    const get = (k: string): { data: Float32Array; dims: number[] } => {
+      const p = probes.find((q) => (q.gate ?? q.kind) === k);
+      assert.ok(p);
+      return out[p.name];
+    };
+    const [h, i, f, o, c] = ['hidden', 'input', 'forget', 'output', 'cell'].map(get);
+    const [T, B, H] = h.dims;
+    assert.deepEqual([T, B, H], [steps, BATCH, 6]);
+    // The model's own output y is stack(h_t, dim=1) [B, T, H]: the stacked hidden must match it in order.
+    const y = out.y;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        for (let u = 0; u < H; u++) {
+          const k = (t * B + b) * H + u;
+          assert.equal(h.data[k], y.data[(b * T + t) * H + u]);
+          assert.ok(Math.abs(o.data[k] * Math.tanh(c.data[k]) - h.data[k]) <= TOL);
+          for (const g of [i, f, o]) assert.ok(g.data[k] > 0 && g.data[k] < 1);
+        }
       }
     }
-  }
-  // The last step's cell is the model's c_last output.
-  for (let k = 0; k < B * H; k++) assert.equal(c.data[(T - 1) * B * H + k], out.c_last.data[k]);
-});
+    // The last step's cell is the model's c_last output.
+    for (let k = 0; k < B * H; k++) assert.equal(c.data[(T - 1) * B * H + k], out.c_last.data[k]);
+  });
+}
 
 test('decomposed GRU: its Sigmoid gates are reported as unavailable, not guessed', async () => {
   const path = join(FIXTURES, 'gru_unrolled_op13.onnx');
