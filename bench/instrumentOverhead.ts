@@ -4,7 +4,7 @@
  * The plain run fetches the model's own outputs; the instrumented run fetches those plus every probe, and
  * both go through the same InferenceBackend adapter the CLI uses (outputs converted to float32).
  *
- *   npx tsx bench/instrumentOverhead.ts [--backend native|wasm] [--reps N] [--only NAME]
+ *   npx tsx bench/instrumentOverhead.ts [--backend native|wasm] [--reps N] [--only NAME] [--threads N (default 1; 0 = onnxruntime's default)]
  * Every zoo model in media/models, plus the 6-layer 384-wide 12-head model at 128 tokens from
  * bench/make_models.py (generated on first use under .cache/bench/).
  */
@@ -26,6 +26,8 @@ const { values } = parseArgs({
     reps: { type: 'string' },
     only: { type: 'string' },
     warmup: { type: 'string', default: '10' },
+    // One intra-op thread: on a shared machine, onnxruntime's spinning worker threads make medians swing.
+    threads: { type: 'string', default: '1' },
   },
 });
 if (!isBackendName(values.backend ?? '')) throw new Error('--backend native|wasm');
@@ -148,9 +150,9 @@ async function measure(backend: InferenceBackend, c: Case, reps: number, warmup:
     `(instrumented graph, own outputs only: ${fmt(mo / mp, 3)}×)`);
 }
 
-const backend = await getBackend(values.backend as 'native' | 'wasm');
+const backend = await getBackend(values.backend as 'native' | 'wasm', { threads: Number(values.threads) || undefined });
 const cases = [...await zooCases(backend), bigCase()].filter((c) => !values.only || c.label.includes(values.only));
-console.log(`instrumented / plain run, backend ${backend.name}, interleaved, median (${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+console.log(`instrumented / plain run, backend ${backend.name} (${values.threads} thread(s)), interleaved, median (${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 for (const c of cases) {
   const reps = values.reps ? Number(values.reps) : c.bytes.length > 20e6 ? 60 : 300;
   await measure(backend, c, reps, Number(values.warmup));

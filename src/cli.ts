@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { isSeqLensError } from './core/errors.js';
 import { isSeq2SeqIO } from './core/manifest.js';
 import { traceModel } from './core/run/traceModel.js';
@@ -64,7 +65,8 @@ async function cmdTrace(modelArg: string, a: TraceArgs): Promise<void> {
       manifest,
       modelBytes,
       modelName: loaded.name,
-      tokenizer: a.tokenizer ? { type: 'hf', file: a.tokenizer } : undefined,
+      // Relative to where the user is, not to the model's folder.
+      tokenizer: a.tokenizer ? { type: 'hf', file: resolve(a.tokenizer) } : undefined,
       text: a.text,
       maxTokens: a.maxTokens,
       cache,
@@ -74,7 +76,7 @@ async function cmdTrace(modelArg: string, a: TraceArgs): Promise<void> {
       process.stdout.write(JSON.stringify(json, null, 2) + '\n');
     } else {
       const spec = manifest ? (isSeq2SeqIO(manifest.io) ? manifest.io.targetTokenizer : manifest.tokenizer)
-        : { type: 'hf' as const, file: a.tokenizer ?? 'tokenizer.json' };
+        : { type: 'hf' as const, file: a.tokenizer ? resolve(a.tokenizer) : 'tokenizer.json' };
       const vocab = await loadTokenizer(spec, loaded.files).catch(() => undefined);
       process.stdout.write(formatTrace(trace, vocab) + '\n');
       if (a.dump) process.stdout.write(`wrote ${a.dump}/trace.json and ${json.probes.length + (json.logits ? 1 : 0)} .npy files\n`);

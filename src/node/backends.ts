@@ -38,16 +38,23 @@ async function loadWasm(): Promise<OrtModule> {
   return ort;
 }
 
-const cache = new Map<BackendName, Promise<InferenceBackend>>();
+const cache = new Map<string, Promise<InferenceBackend>>();
+
+export interface BackendOptions {
+  /** onnxruntime-node intra-op threads (default: onnxruntime's choice, one per core). Benchmarks pin it to 1. */
+  threads?: number;
+}
 
 /** The backend by name; the module is imported once per process. */
-export function getBackend(name: BackendName): Promise<InferenceBackend> {
-  let b = cache.get(name);
+export function getBackend(name: BackendName, opts: BackendOptions = {}): Promise<InferenceBackend> {
+  const key = `${name}:${opts.threads ?? ''}`;
+  let b = cache.get(key);
   if (!b) {
+    const threads = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {};
     b = name === 'native'
-      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all', logSeverityLevel: 3 } }))
+      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...threads } }))
       : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 } }));
-    cache.set(name, b);
+    cache.set(key, b);
   }
   return b;
 }
