@@ -91,9 +91,11 @@ test('fused ops: opset-23 Attention and com.microsoft MultiHeadAttention get a d
 
   const mha = planProbes(decodeModel(readFixture('ms_multihead_attention.onnx')));
   assert.equal(mha.delta.nodes.filter((n) => n.opType === 'MultiHeadAttention' && n.domain === 'com.microsoft').length, 2);
+  assert.ok(mha.plan.probes.filter((p) => p.kind === 'attention').every((p) => p.postprocess === 'softmax-last-axis'));
   // With a key padding mask the weights are computed in the graph (mask added, then Softmax): no postprocess left.
-  assert.ok(mha.plan.probes.filter((p) => p.kind === 'attention').every((p) => p.postprocess === undefined && p.name.endsWith('/weights')));
-  assert.equal(mha.delta.nodes.filter((n) => n.opType === 'Softmax').length, 2);
+  const masked = planProbes(decodeModel(readFixture('ms_mha_padding_mask.onnx')));
+  assert.ok(masked.plan.probes.filter((p) => p.kind === 'attention').every((p) => p.postprocess === undefined && p.name.endsWith('/weights')));
+  assert.equal(masked.delta.nodes.filter((n) => n.opType === 'Softmax').length, 2);
 
   const ms = planProbes(decodeModel(readFixture('ms_attention.onnx')));
   assert.deepEqual(ms.plan.unavailable.map((u) => u.node), ['l0_ms_Attention', 'l1_ms_Attention']);
