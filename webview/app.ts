@@ -279,6 +279,16 @@ export class App {
     }
   }
 
+  /** Shows runs without running a model (benchmark, tests). */
+  showTraces(runs: RunData[]): void {
+    this.runs = runs;
+    this.inspector.root.hidden = true;
+    this.tabs.hidden = false;
+    this.root.querySelector('.app-empty')?.remove();
+    this.pickDefaults();
+    this.showView(this.firstAvailable());
+  }
+
   private postResult(id: number, outcome: RunOutcome): void {
     if (id < 0) return;
     const tokens = tokenSummaries(outcome.run, this.decorationMode, this.sel);

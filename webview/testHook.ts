@@ -3,6 +3,8 @@
  * view, render and hover timings, exports. Read-only with respect to the model: it only drives the UI.
  */
 import type { App } from './app.js';
+import type { Trace } from '../src/core/trace/traceTypes.js';
+import { RunData } from './data/runData.js';
 
 export interface SeqLensHook {
   app: App;
@@ -18,6 +20,8 @@ export interface SeqLensHook {
   click(id: string, x: number, y: number): void;
   exportView(id: string): Promise<string[]>;
   trace(i?: number): unknown;
+  /** Shows a Trace built outside a run (the benchmark's synthetic 12×12×2048 traces). */
+  load(traces: Trace[]): void;
 }
 
 declare global {
@@ -51,5 +55,6 @@ export function installTestHook(app: App): void {
       return names;
     },
     trace: (i = 0) => app.runs[i]?.trace,
+    load: (traces) => app.showTraces(traces.map((t) => new RunData(t, t.model))),
   };
 }

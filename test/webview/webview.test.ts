@@ -51,20 +51,34 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** Every probe tensor and the logits of the page's trace equal the onnxruntime-node reference. */
-function assertSameTrace(page: PlainTrace, ref: Trace): void {
+/**
+ * Every probe tensor and the logits of the page's trace equal the onnxruntime-node reference: attention
+ * weights within 1e-4 on every backend; other tensors within 1e-4 on WASM. WebGPU evaluates sin/cos
+ * (the sinusoidal positions) with WGSL's own precision, so states downstream of them get `gpuTol`.
+ * The largest differences are printed as test diagnostics.
+ */
+function assertSameTrace(page: PlainTrace, ref: Trace, label: string, gpuTol = TOL): void {
   assert.deepEqual(page.tokens.map((t) => [t.id, t.start, t.end]), ref.tokens.map((t) => [t.id, t.start, t.end]), 'tokens');
   assert.deepEqual(page.generated, ref.generated?.map((g) => g.id), 'generated tokens');
   assert.equal(page.probes.length, ref.probes.length, 'probe count');
+  let worstAtt = 0, worstOther = 0;
   for (const rp of ref.probes) {
     // Encoder and decoder files may use the same tensor names: match on the stream too.
     const pp = page.probes.find((p) => p.name === rp.probe.name && p.stream === rp.probe.stream);
     assert.ok(pp, `probe ${rp.probe.name} missing in the webview`);
     assert.deepEqual(pp.dims, rp.tensor.dims, `${rp.probe.name} dims`);
     const d = maxRelDiff(pp.data, rp.tensor.data);
-    assert.ok(d <= TOL, `${rp.probe.name} differs by ${d}`);
+    if (rp.probe.kind === 'attention') {
+      worstAtt = Math.max(worstAtt, d);
+      assert.ok(d <= TOL, `attention ${rp.probe.name} differs by ${d}`);
+    } else {
+      worstOther = Math.max(worstOther, d);
+      assert.ok(d <= gpuTol, `${rp.probe.kind} ${rp.probe.name} differs by ${d}`);
+    }
   }
-  if (ref.logits) assert.ok(maxRelDiff(page.logits!.data, ref.logits.data) <= TOL, 'logits');
+  const dl = ref.logits ? maxRelDiff(page.logits!.data, ref.logits.data) : 0;
+  assert.ok(dl <= gpuTol, `logits differ by ${dl}`);
+  console.log(`# ${label} on ${page.backend}: max |diff| vs onnxruntime-node: attention ${worstAtt.toExponential(2)}, other probes ${worstOther.toExponential(2)} (relative above 1), logits ${dl.toExponential(2)}`);
 }
 
 function probe(ref: Trace, kind: string, layer: number, stream?: string) {
@@ -119,7 +133,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       assert.equal(res.type, 'runResult', JSON.stringify(res));
       assert.equal(res.backend, backend, 'the backend asked for is the one used');
       const ref = await reference('transformer', TEXT);
-      assertSameTrace(await d.trace(), ref);
+      assertSameTrace(await d.trace(), ref, 'transformer', backend === 'webgpu' ? 1e-3 : TOL);
       // Heatmap: head 1 of layer 1, then the mean of heads of layer 0.
       await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 1 }));
       assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 1, 1)) <= TOL, 'heatmap L1 H1');
@@ -127,7 +141,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 0, 'mean')) <= TOL, 'heatmap L0 mean');
       const head2 = (await d.values('headview'))!.head2 as number[];
       assert.ok(maxDiff(head2, refAttention(ref, 0, 2)) <= TOL, 'head view L0 H2');
-      assert.ok(maxDiff((await d.values('hidden'))!.norms as number[], refNorms(ref)) <= 1e-3, 'hidden-state norms');
+      assert.ok(maxRelDiff((await d.values('hidden'))!.norms as number[], refNorms(ref)) <= (backend === 'webgpu' ? 1e-3 : TOL), 'hidden-state norms');
       // Top-1 prediction per position: the reference logits' argmax.
       const V = ref.logits!.dims[ref.logits!.dims.length - 1];
       const top = (await d.values('predictions'))!.topIds as number[];
@@ -155,7 +169,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
         console.log(`# lstm on WebGPU fell back to WASM: ${warnings.join(' | ')}`);
       }
       const ref = await reference('lstm', TEXT);
-      assertSameTrace(await d.trace(), ref);
+      assertSameTrace(await d.trace(), ref, 'lstm');
       const rec = (await d.values('recurrent'))!;
       const gate = (g: string) => ref.probes.find((p) => p.probe.kind === 'gate' && p.probe.gate === g)!.tensor.data;
       assert.ok(maxDiff(rec['input gate i'] as number[], gate('input')) <= TOL, 'input gate');
@@ -173,8 +187,8 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       const res = await d.run(zooRef(harness.origin, 'dates-gru'), DATE, zooRef(harness.origin, 'dates-gru-attention'));
       assert.equal(res.type, 'runResult', JSON.stringify(res));
       const [refPlain, refAtt] = [await reference('dates-gru', DATE), await reference('dates-gru-attention', DATE)];
-      assertSameTrace(await d.trace(0), refPlain);
-      assertSameTrace(await d.trace(1), refAtt);
+      assertSameTrace(await d.trace(0), refPlain, 'dates-gru');
+      assertSameTrace(await d.trace(1), refAtt, 'dates-gru-attention');
       await d.page.evaluate(() => window.__seqlens!.app.setSel({ step: 100 }));
       const v = (await d.values('encdec'))!;
       assert.ok(maxDiff(v.alignment1 as number[], probe(refAtt, 'attention', 0, 'cross').tensor.data) <= TOL, 'cross-attention alignment');

@@ -122,3 +122,57 @@ export function lensLayers(run: RunData): { layer: number; m: Matrix }[] {
     return { layer: p.probe.layer, m: sliceMatrix(p, axes.includes('seq') ? 'seq' : 'query', 'vocab', { batch: 0 }) };
   }));
 }
+
+/**
+ * Direct strided access to one attention probe (no copies): what the head view and the model view use,
+ * so 12 heads × 2,048² weights are never sliced into new arrays just to draw a window or a thumbnail.
+ */
+export interface AttentionReader {
+  heads: number;
+  rows: number;
+  cols: number;
+  /** Offset of (head, row, 0) in the tensor data; columns are `colStride` apart. */
+  rowOffset(head: number, row: number): number;
+  colStride: number;
+  data: Float32Array;
+}
+
+export function attentionReader(p: ProbeTensor): AttentionReader {
+  const axes = probeAxes(p);
+  const dims = p.tensor.dims;
+  const strides: number[] = new Array<number>(dims.length);
+  let s = 1;
+  for (let i = dims.length - 1; i >= 0; i--) { strides[i] = s; s *= dims[i]; }
+  const ax = (name: string): number => axes.indexOf(name as never);
+  const rowAxis = ax('step') >= 0 ? ax('step') : ax('query');
+  const hAxis = ax('head'), kAxis = ax('key'), qAxis = ax('query');
+  // A stepped decoder probe keeps its last query position.
+  const fixed = rowAxis !== qAxis && qAxis >= 0 ? (dims[qAxis] - 1) * strides[qAxis] : 0;
+  return {
+    heads: hAxis >= 0 ? dims[hAxis] : 1,
+    rows: dims[rowAxis],
+    cols: dims[kAxis],
+    colStride: strides[kAxis],
+    data: p.tensor.data,
+    rowOffset: (h, r) => fixed + (hAxis >= 0 ? h * strides[hAxis] : 0) + r * strides[rowAxis],
+  };
+}
+
+/** Max-pooled [outRows × outCols] picture of one head (for thumbnails). */
+export function pooledHead(r: AttentionReader, head: number, outRows: number, outCols: number): { rows: number; cols: number; data: Float32Array } {
+  const rows = Math.min(outRows, r.rows), cols = Math.min(outCols, r.cols);
+  const out = new Float32Array(rows * cols);
+  for (let y = 0; y < rows; y++) {
+    const ra = Math.floor((y * r.rows) / rows), rb = Math.max(ra + 1, Math.floor(((y + 1) * r.rows) / rows));
+    for (let row = ra; row < rb; row++) {
+      const base = r.rowOffset(head, row);
+      for (let x = 0; x < cols; x++) {
+        const ca = Math.floor((x * r.cols) / cols), cb = Math.max(ca + 1, Math.floor(((x + 1) * r.cols) / cols));
+        let m = out[y * cols + x];
+        for (let c = ca; c < cb; c++) { const v = r.data[base + c * r.colStride]; if (v > m) m = v; }
+        out[y * cols + x] = m;
+      }
+    }
+  }
+  return { rows, cols, data: out };
+}

@@ -75,9 +75,23 @@ export class RunData {
     return stream === 'decoder' ? (this.trace.generated ?? this.trace.tokens) : this.trace.tokens;
   }
 
+  /**
+   * Derived values, computed once. Per-head matrices are large at long inputs (2,048² floats = 16 MB
+   * each), so 'att:' entries are kept LRU, at most 24 of them.
+   */
   memo<T>(key: string, make: () => T): T {
-    if (!this.cache.has(key)) this.cache.set(key, make());
-    return this.cache.get(key) as T;
+    if (this.cache.has(key)) {
+      const v = this.cache.get(key) as T;
+      if (key.startsWith('att:')) { this.cache.delete(key); this.cache.set(key, v); }
+      return v;
+    }
+    const v = make();
+    this.cache.set(key, v);
+    if (key.startsWith('att:')) {
+      const att = [...this.cache.keys()].filter((k) => k.startsWith('att:'));
+      for (const k of att.slice(0, Math.max(0, att.length - 24))) this.cache.delete(k);
+    }
+    return v;
   }
 }
 

@@ -3,7 +3,7 @@
  * token (right) with opacity by weight, one colour per head; heads toggle on and off. Long inputs show
  * a window of tokens (the pinned token's neighbourhood); a pinned token shows only its own lines.
  */
-import { headMatrices } from '../data/derived.js';
+import { attentionReader, headMatrices } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import { Scene } from '../render/scene.js';
 import { activeStream, streamControls } from './attentionHeatmap.js';
@@ -51,7 +51,9 @@ export class HeadView implements View {
   scene(env: ViewEnv): Scene {
     const th = env.theme, run = env.runs[0];
     const st = activeStream(env, run)!;
-    const mats = headMatrices(run, st, env.sel.layer);
+    const probe = run.attention(st, env.sel.layer)!;
+    const rd = attentionReader(probe);
+    const mats = Array.from({ length: rd.heads }, (_, h) => h);
     const { t0, t1 } = this.window(env, run);
     const keys = run.keyTokens(st);
     // Self-attention: keys in the same window; cross: all source tokens (windowed the same way when long).
@@ -65,13 +67,13 @@ export class HeadView implements View {
     const pinned = env.sel.pinned;
     const visibleHeads = mats.map((_, h) => h).filter((h) => !env.sel.hiddenHeads.includes(h));
     for (const h of visibleHeads) {
-      const m = mats[h];
       const color = th.headColor(h);
-      for (let q = t0; q < t1 && q < m.rows; q++) {
+      for (let q = t0; q < t1 && q < rd.rows; q++) {
         if (pinned !== undefined && q !== pinned) continue;
         const y1 = TOP + (q - t0 + 0.5) * ROW;
-        for (let k = k0; k < k1 && k < m.cols; k++) {
-          const w = m.data[q * m.cols + k];
+        const base = rd.rowOffset(h, q);
+        for (let k = k0; k < k1 && k < rd.cols; k++) {
+          const w = rd.data[base + k * rd.colStride];
           if (w < 0.02) continue;
           const y2 = TOP + (k - k0 + 0.5) * ROW;
           s.line(lx + 4, y1, rx - 4, y2, color, 1 + 2 * w, Math.min(1, w * (pinned !== undefined ? 1.2 : 0.9)));
@@ -104,14 +106,15 @@ export class HeadView implements View {
     const q = L.t0 + Math.floor((y - TOP) / ROW);
     if (q >= L.t1) return undefined;
     const st = activeStream(env, run)!;
-    const mats = headMatrices(run, st, env.sel.layer);
+    const rd = attentionReader(run.attention(st, env.sel.layer)!);
     const keys = run.keyTokens(st);
     const lines = [`query ${q} "${tokenLabel(run.queryTokens(st)[q], 24)}" — click to pin`];
-    for (const [h, m] of mats.entries()) {
+    for (let h = 0; h < rd.heads; h++) {
       if (env.sel.hiddenHeads.includes(h)) continue;
+      const base = rd.rowOffset(h, q);
       let best = 0;
-      for (let k = 0; k < m.cols; k++) if (m.data[q * m.cols + k] > m.data[q * m.cols + best]) best = k;
-      lines.push(`head ${h}: → ${best} "${tokenLabel(keys[best], 16)}" ${fmt(m.data[q * m.cols + best])}`);
+      for (let k = 0; k < rd.cols; k++) if (rd.data[base + k * rd.colStride] > rd.data[base + best * rd.colStride]) best = k;
+      lines.push(`head ${h}: → ${best} "${tokenLabel(keys[best], 16)}" ${fmt(rd.data[base + best * rd.colStride])}`);
     }
     return { text: lines.join('\n'), marks: [{ x: L.lx - COLW + 4, y: TOP + (q - L.t0) * ROW, w: COLW - 6, h: ROW }] };
   }

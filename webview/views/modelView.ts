@@ -3,7 +3,7 @@
  * stream; a click (or Enter on the keyboard cursor) opens that layer and head in the heatmap.
  */
 import type { AttentionStream } from '../../src/core/types.js';
-import { attentionMatrix } from '../data/derived.js';
+import { attentionMatrix, attentionReader, pooledHead } from '../data/derived.js';
 import { rasterize } from '../render/rasterize.js';
 import { Scene } from '../render/scene.js';
 import { title } from './drawing.js';
@@ -52,10 +52,10 @@ export class ModelView implements View {
         for (let h = 0; h < run.heads(b.stream, l); h++) {
           const x = LEFT + h * (THUMB + GAP);
           if (x + THUMB > env.width) break;
-          const m = attentionMatrix(run, b.stream, l, h);
-          if (!m) continue;
-          // √ scale, as the heatmap's default: small weights stay visible at long inputs.
-          const sm = scaled(m, 'sqrt');
+          const p = run.attention(b.stream, l);
+          if (!p) continue;
+          // Pooled straight from the tensor (no per-head copy), then √ scale as the heatmap's default.
+          const sm = scaled(run.memo(`thumb:${b.stream}:${l}:${h}`, () => pooledHead(attentionReader(p), h, THUMB, THUMB)), 'sqrt');
           let max = 0;
           for (const v of sm.data) if (v > max) max = v;
           s.image(x, ty, THUMB, THUMB, rasterize(sm, { lut: th.seq, min: 0, max: max || 1, maxRows: THUMB, maxCols: THUMB, pool: 'max' }));

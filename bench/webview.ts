@@ -1,0 +1,142 @@
+/**
+ * Webview benchmark (headless Chromium, the real dist/webview.js):
+ *  - per backend (WASM, WebGPU/SwiftShader): session create, first run, warm run of the zoo Transformer at
+ *    128 tokens, plus the heatmap render after a warm run (goal: warm run + render <= 100 ms);
+ *  - onnxruntime-node on the same model and text, measured in the same process: the WASM/native ratio;
+ *  - render time of every view at 128, 512 and 2,048 tokens on synthetic traces of the scale in the
+ *    issue (12 heads; 12 layers at 128/512, 2 layers at 2,048: 12 layers would be 2.4 GB of attention),
+ *    hover time at 2,048 tokens (goal < 16 ms), JS heap after each size.
+ * Run: node --import tsx bench/webview.ts        (prints a table; nothing is asserted)
+ */
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { traceModel } from '../src/core/run/traceModel.js';
+import { TraceSessionCache } from '../src/core/run/sessionCache.js';
+import { parseManifest } from '../src/core/manifest.js';
+import { getBackend } from '../src/node/backends.js';
+import { startHarness } from '../test/webview/harnessServer.js';
+import { launch, PageDriver } from '../test/webview/pageDriver.js';
+import { zooRef } from '../test/webview/zooRefs.js';
+import { buildWebviewBundle } from '../test/webview/buildBundle.js';
+
+const MODEL = process.env.BENCH_MODEL ?? 'transformer';
+const SOURCE = readFileSync('node_modules/typescript/lib/lib.es2016.array.include.d.ts', 'utf8');
+const TEXT = SOURCE.slice(0, 128);
+const WARM = 5;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ms = (v: number): string => `${v.toFixed(1)} ms`;
+
+async function nodeNative(): Promise<{ first: number; warm: number; ortRun: number }> {
+  const dir = `media/models/${MODEL}`;
+  const manifest = parseManifest(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  const cache = new TraceSessionCache();
+  const files = async (rel: string) => new Uint8Array(await readFile(join(dir, rel)));
+  const backend = await getBackend('native');
+  let t0 = performance.now();
+  await traceModel({ backend, files, manifest, text: TEXT, cache });
+  const first = performance.now() - t0;
+  const warm: number[] = [], ort: number[] = [];
+  for (let i = 0; i < WARM; i++) {
+    t0 = performance.now();
+    const tr = await traceModel({ backend, files, manifest, text: TEXT, cache });
+    warm.push(performance.now() - t0);
+    ort.push(tr.timings.run);
+  }
+  await cache.dispose();
+  return { first, warm: median(warm), ortRun: median(ort) };
+}
+
+/** Builds a synthetic Trace in the page: causal softmax attention, random hidden states and logits. */
+function synthSource(): string {
+  return `(({ layers, heads, n, d, vocab }) => {
+    let seed = 1;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+    const probes = [];
+    for (let l = 0; l < layers; l++) {
+      const data = new Float32Array(heads * n * n);
+      for (let h = 0; h < heads; h++) for (let q = 0; q < n; q++) {
+        const o = (h * n + q) * n; let z = 0;
+        for (let k = 0; k <= q; k++) { const v = Math.exp(4 * rnd() * (k === q || k === q - 1 - h ? 2 : 1)); data[o + k] = v; z += v; }
+        for (let k = 0; k <= q; k++) data[o + k] /= z;
+      }
+      probes.push({ probe: { name: 'att' + l, kind: 'attention', layer: l, stream: 'decoder', heads, axes: ['batch', 'head', 'query', 'key'], source: { op: 'Softmax', node: 's' + l } }, tensor: { dims: [1, heads, n, n], data } });
+    }
+    for (let l = 0; l <= layers; l++) {
+      const data = new Float32Array(n * d);
+      for (let i = 0; i < data.length; i++) data[i] = (rnd() - 0.5) * (1 + l);
+      probes.push({ probe: { name: 'h' + l, kind: 'hidden', layer: l, stream: 'decoder', axes: ['batch', 'seq', 'unit'], source: { op: 'Add', node: 'a' + l } }, tensor: { dims: [1, n, d], data } });
+    }
+    const logits = new Float32Array(n * vocab);
+    for (let i = 0; i < logits.length; i++) logits[i] = rnd() * 8;
+    const tokens = Array.from({ length: n }, (_, i) => ({ id: i % vocab, text: String.fromCharCode(97 + (i % 26)), start: i, end: i + 1 }));
+    return { model: 'synthetic-' + layers + 'x' + heads + 'x' + n, architecture: 'transformer-decoder', backend: 'synthetic', input: tokens.map((t) => t.text).join(''), tokens, probes, logits: { dims: [n, vocab], data: logits }, timings: {}, warnings: [] };
+  })`;
+}
+
+async function main(): Promise<void> {
+  await buildWebviewBundle();
+  const h = await startHarness();
+  const rows: string[] = [];
+  const native = await nodeNative();
+  rows.push(`onnxruntime-node (native), ${MODEL}, ${TEXT.length} tokens: first trace ${ms(native.first)}, warm trace ${ms(native.warm)} (ORT run ${ms(native.ortRun)})`);
+  const warmByBackend: Record<string, { total: number; ortRun: number }> = {};
+  for (const backend of ['wasm', 'webgpu'] as const) {
+    const browser = await launch(backend);
+    const d = await PageDriver.open(browser, h, backend);
+    const ref = zooRef(h.origin, MODEL);
+    const wall = async (): Promise<{ wall: number; res: Record<string, unknown> }> => {
+      const t0 = performance.now();
+      const res = await d.run(ref, TEXT);
+      return { wall: performance.now() - t0, res };
+    };
+    const first = await wall();
+    if (first.res.type !== 'runResult') throw new Error(JSON.stringify(first.res));
+    const ft = first.res.timings as Record<string, number>;
+    const warm: number[] = [], ortRun: number[] = [], render: number[] = [];
+    for (let i = 0; i < WARM; i++) {
+      const w = await wall();
+      const t = w.res.timings as Record<string, number>;
+      warm.push(t.total);
+      ortRun.push(t.run);
+      render.push(await d.show('heatmap'));
+    }
+    warmByBackend[backend] = { total: median(warm), ortRun: median(ortRun) };
+    rows.push(`${backend} (${first.res.backend}), ${MODEL}, ${TEXT.length} tokens: session create ${ms(ft.sessionCreate)}, first run ${ms(ft.total)} (page wall ${ms(first.wall)}), warm run ${ms(median(warm))} (ORT run ${ms(median(ortRun))}), heatmap render ${ms(median(render))}, warm run + heatmap ${ms(median(warm) + median(render))}`);
+    await browser.close();
+  }
+  rows.push(`ratio webview WASM / onnxruntime-node, warm trace: ${(warmByBackend.wasm.total / native.warm).toFixed(2)}x; ORT run only: ${(warmByBackend.wasm.ortRun / native.ortRun).toFixed(2)}x`);
+  rows.push(`ratio webview WebGPU(SwiftShader) / WASM, warm trace: ${(warmByBackend.webgpu.total / warmByBackend.wasm.total).toFixed(2)}x`);
+
+  // Render and hover at scale.
+  const browser = await launch('wasm');
+  const d = await PageDriver.open(browser, h, 'wasm');
+  const views = await d.page.evaluate(() => window.__seqlens!.viewIds());
+  for (const [n, layers] of [[128, 12], [512, 12], [2048, 2]] as const) {
+    await d.page.evaluate(({ src, cfg }) => {
+      const make = (0, eval)(src) as (c: typeof cfg) => unknown;
+      window.__seqlens!.load([make(cfg) as never]);
+    }, { src: synthSource(), cfg: { layers, heads: 12, n, d: 768, vocab: 97 } });
+    const times: string[] = [];
+    for (const v of views) {
+      if (await d.page.evaluate((id) => window.__seqlens!.unavailable(id), v)) continue;
+      const first = await d.show(v);
+      const again = await d.show(v);
+      times.push(`${v} ${first.toFixed(0)}/${again.toFixed(0)}`);
+    }
+    await d.show('heatmap');
+    const hovers = await d.page.evaluate(() => {
+      const out: number[] = [];
+      for (let i = 0; i < 200; i++) out.push(window.__seqlens!.hover('heatmap', 100 + (i * 37) % 800, 90 + (i * 53) % 800));
+      return out;
+    });
+    const heap = await d.page.evaluate(() => (performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0);
+    rows.push(`render ms (first/again) at ${n} tokens, ${layers} layers x 12 heads: ${times.join(', ')}; heatmap hover median ${median(hovers).toFixed(2)} ms, max ${Math.max(...hovers).toFixed(2)} ms; JS heap ${(heap / 2 ** 20).toFixed(0)} MiB`);
+  }
+  await browser.close();
+  await h.close();
+  console.log(rows.join('\n'));
+}
+
+await main();
