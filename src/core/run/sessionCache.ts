@@ -20,6 +20,8 @@ export interface PreparedModel {
   /** Milliseconds spent decoding + instrumenting, and creating the session, when it was built. */
   instrumentMs: number;
   sessionMs: number;
+  /** Set once a trace has counted instrumentMs/sessionMs in its timings. */
+  timingsReported?: boolean;
 }
 
 /** FNV-1a over the length and up to 64 evenly spread 4 KiB windows: cheap on a 400 MB model. */

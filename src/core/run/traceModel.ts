@@ -179,8 +179,10 @@ function newTimings(): Record<string, number> {
   return { tokenize: 0, instrument: 0, sessionCreate: 0, run: 0, extract: 0, total: 0 };
 }
 
-function addPrepareTimings(timings: Record<string, number>, p: PreparedModel, fresh: boolean): void {
-  if (!fresh) return;
+/** The run that built a session reports its cost; later runs on the cached session report 0. */
+function addPrepareTimings(timings: Record<string, number>, p: PreparedModel): void {
+  if (p.timingsReported) return;
+  p.timingsReported = true;
   timings.instrument += p.instrumentMs;
   timings.sessionCreate += p.sessionMs;
 }
@@ -221,7 +223,6 @@ async function traceSingle(
   }
 
   progress(`Loading ${name}`);
-  const sizeBefore = cache.size;
   // Which inputs to feed: the manifest says, else the graph is read.
   const ioOf = (inputs: PreparedModel['inputs']): SingleInputs => (manifest && !isSeq2SeqIO(manifest.io)
     ? { ids: (manifest.io as SingleModelIO).ids, mask: (manifest.io as SingleModelIO).mask }
@@ -233,7 +234,7 @@ async function traceSingle(
         `${name} shows no sequence structure: no attention, recurrent layer or hidden-state probe was found in its graph.`);
     }
   });
-  addPrepareTimings(timings, prepared, cache.size > sizeBefore);
+  addPrepareTimings(timings, prepared);
   checkAbort(opts.signal);
   const io = ioOf(prepared.inputs);
 
@@ -319,12 +320,10 @@ async function traceSeq2Seq(
   progress(`Loading ${name}`);
   const encBytes = await opts.files(encRel);
   const decBytes = await opts.files(decRel);
-  const sizeBefore = cache.size;
   const enc = await prepare(opts, cache, encBytes, encRel, `${name} encoder (${encRel})`, 'encoder');
   const dec = await prepare(opts, cache, decBytes, decRel, `${name} decoder (${decRel})`, 'decoder');
-  const fresh = cache.size > sizeBefore;
-  addPrepareTimings(timings, enc, fresh);
-  addPrepareTimings(timings, dec, fresh);
+  addPrepareTimings(timings, enc);
+  addPrepareTimings(timings, dec);
 
   const tt = now();
   const scope = fingerprint(encBytes);
