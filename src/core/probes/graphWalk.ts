@@ -224,8 +224,10 @@ function normalizationParts(index: GraphIndex, name: string): NormInfo | undefin
   if (fused && p.output[0] === name) {
     const eps = p.attribute.find((a) => a.name === 'epsilon');
     const skip = p.opType.startsWith('Skip');
+    // Skip*Normalization normalises input + skip; output 3 (when named) is that sum, the residual stream.
+    const input = skip && p.output[3] ? p.output[3] : p.input[0];
     return {
-      input: p.input[0], output: name, kind: fused, form: p.opType, node: p.name,
+      input, output: name, kind: fused, form: p.opType, node: p.name,
       scale: skip ? p.input[2] : p.input[1], bias: skip ? p.input[3] : fused === 'layer' ? p.input[2] : undefined,
       epsilon: eps ? eps.f : undefined,
     };

@@ -51,7 +51,8 @@ export function residualStep(index: GraphIndex, s: string, postNorm: boolean): s
   for (const c of index.consumers.get(s) ?? []) {
     const domain = c.domain === 'ai.onnx' ? '' : c.domain;
     if (domain === 'com.microsoft' && (c.opType === 'SkipLayerNormalization' || c.opType === 'SkipSimplifiedLayerNormalization')) {
-      return c.output[3] && (index.consumers.get(c.output[3])?.length ?? 0) > 0 ? c.output[3] : c.output[0];
+      // Pre-LN fusions name output 3 (input + skip, the stream); post-LN ones (BERT) continue with the normalised output.
+      return c.output[3] ? c.output[3] : c.output[0];
     }
     if (c.opType !== 'Add' || domain !== '') continue;
     const other = otherInput(c, s);
