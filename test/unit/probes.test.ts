@@ -169,3 +169,35 @@ test('damaged graphs (nodes dropped, inputs renamed) never make planning throw',
     }
   }
 });
+
+test('a key/value cache marks self-attention as decoder attention even without a visible causal mask', () => {
+  const build = (cache: boolean): ModelProto => {
+    const T = onnx.TensorProto.DataType.FLOAT;
+    const vi = (name: string, dims: (number | string)[]): onnx.IValueInfoProto => ({
+      name, type: { tensorType: { elemType: T, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    });
+    const nodes = [
+      makeNode('MatMul', ['x', 'wq'], ['q'], 'q_proj'),
+      makeNode('MatMul', ['x', 'wk'], ['k_new'], 'k_proj'),
+      cache ? makeNode('Concat', ['past_key', 'k_new'], ['k'], 'cache_concat', { axis: 1 }) : makeNode('Identity', ['k_new'], ['k'], 'no_cache'),
+      makeNode('Transpose', ['k'], ['kT'], 'k_T', { perm: [0, 2, 1] }),
+      makeNode('MatMul', ['q', 'kT'], ['scores'], 'qk'),
+      makeNode('Softmax', ['scores'], ['w'], 'sm', { axis: -1 }),
+    ];
+    const bytes = onnx.ModelProto.encode({
+      irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'cache', node: nodes,
+        initializer: [floatTensor('wq', new Float32Array(64), [8, 8]), floatTensor('wk', new Float32Array(64), [8, 8])],
+        input: [vi('x', [1, 'seq', 8]), ...(cache ? [vi('past_key', [1, 'past', 8])] : [])],
+        output: [{ name: 'w' }, ...(cache ? [vi('present_key', [1, 'total', 8])] : [])],
+      },
+    }).finish();
+    return decodeModel(bytes);
+  };
+  const withCache = planProbes(build(true)).plan;
+  assert.deepEqual(withCache.probes.filter((p) => p.kind === 'attention').map((p) => p.stream), ['decoder']);
+  assert.equal(withCache.architecture, 'transformer-decoder');
+  const without = planProbes(build(false)).plan;
+  assert.deepEqual(without.probes.filter((p) => p.kind === 'attention').map((p) => p.stream), ['encoder']);
+});

@@ -377,15 +377,24 @@ function assignStreams(index: GraphIndex, raw: Omit<AttentionSite, 'stream' | 'l
     const k = ancestorsCached(index, c.kSource);
     for (const i of q) if (!k.has(i)) decoderInputs.add(i);
   }
+  // A key/value cache (past_* inputs, present_* outputs) exists only for step-by-step decoding: a
+  // graph with one is a decoder even where the causal mask is not visible (one new token per step).
+  const kvCache = hasKvCache(index);
   const counters: Record<AttentionStream, number> = { encoder: 0, decoder: 0, cross: 0 };
   return raw.map((s) => {
     let stream: AttentionStream;
     if (isCross(s)) stream = 'cross';
-    else if (s.causal || opts.role === 'decoder') stream = 'decoder';
+    else if (s.causal || opts.role === 'decoder' || (kvCache && opts.role !== 'encoder')) stream = 'decoder';
     else if (s.qSource && decoderInputs.size && [...ancestorsCached(index, s.qSource)].some((i) => decoderInputs.has(i))) stream = 'decoder';
     else stream = 'encoder';
     return { ...s, stream, layer: counters[stream]++ };
   });
+}
+
+function hasKvCache(index: GraphIndex): boolean {
+  const named = (v: { name: string; type?: { tensorType?: { shape?: { dim: unknown[] } | null } | null } | null }): boolean =>
+    /past|cache|present/i.test(v.name) && (v.type?.tensorType?.shape?.dim.length ?? 4) >= 3;
+  return index.graph.input.some((v) => index.inputs.has(v.name) && named(v)) && index.graph.output.some(named);
 }
 
 const ancestorCache = new WeakMap<GraphIndex, Map<string, Set<string>>>();
