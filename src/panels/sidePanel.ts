@@ -38,6 +38,9 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   readonly onUnsolicitedExport = this.unsolicitedExport.event;
   private currentRun: number | undefined;
   lastBackend: string | undefined;
+  /** The last run that succeeded: re-posted when the page comes back after being hidden. */
+  private lastRun: Omit<RunRequest, 'token' | 'onProgress'> | undefined;
+  private restoreOnReady = false;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log) {
     this.roots = baseRoots(extensionUri);
@@ -59,12 +62,15 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     this.channel = channel;
     this.viewDisposables = [
       channel,
-      channel.onReady(() => void this.sendInit()),
+      channel.onReady(() => void this.sendInit().then(() => this.restore())),
       channel.onLateRunResult((r) => this.lateResult.fire(r)),
       channel.onUnsolicitedExport((f) => this.unsolicitedExport.fire(f)),
       view.onDidChangeVisibility(() => {
         // Hidden: VS Code drops the page; it reloads (and says 'ready') when shown again.
-        if (!view.visible) channel.reset('The Sequence Lens panel was hidden while it was working. Run again.');
+        if (!view.visible) {
+          channel.reset('The Sequence Lens panel was hidden while it was working. Run again.');
+          this.restoreOnReady = this.lastRun !== undefined;
+        }
       }),
       view.onDidDispose(() => {
         if (this.view === view) {
@@ -86,6 +92,23 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       type: 'init', mode: 'panel', backend: s.backend, maxTokens: s.maxTokens, trusted: vscode.workspace.isTrusted,
       decorationMode: s.decorationMode, wasmBase: wasmBaseFor(this.view.webview, this.extensionUri),
     });
+  }
+
+  /**
+   * The page was dropped while hidden and has just come back: run the last request again so the
+   * panel shows what it showed (its own view choices come back from getState).
+   */
+  private async restore(): Promise<void> {
+    const last = this.lastRun;
+    if (!this.restoreOnReady || !last || !this.channel || !this.view) return;
+    this.restoreOnReady = false;
+    if (this.currentRun !== undefined) return;
+    this.log.info(`panel: restoring the last run (${last.model.label}) after the panel was shown again`);
+    try {
+      await this.run({ ...last });
+    } catch (e) {
+      this.log.warn(`panel: could not restore the last run: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Shows the panel (without taking focus when it already exists) and waits until its page is ready. */
@@ -142,6 +165,7 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       );
       if (answer.type !== 'runResult') throw new PanelError('protocol', `The panel answered a run with '${answer.type}'.`);
       this.lastBackend = answer.backend;
+      this.lastRun = { model: req.model, text: req.text, compareWith: req.compareWith, documentUri: req.documentUri };
       return answer;
     } finally {
       if (this.currentRun === id) this.currentRun = undefined;

@@ -99,7 +99,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     wb = new Workbench(page, OUT);
-    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`);
+    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
     await wb.waitLoaded();
   });
 
@@ -165,6 +165,17 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     assert.equal(shown, `tokens:${STORY_2.length}`);
     await until('decorations of the second run', async () => (await wb.decoratedRanges()) || false, 30_000);
     await wb.screenshot('warm-run');
+  });
+
+  step('the panel comes back after being hidden', async () => {
+    await wb.command('View: Hide Panel');
+    await wb.page.locator('.part.panel').first().waitFor({ state: 'hidden', timeout: 10_000 });
+    await wb.command('Sequence Lens: Open Panel');
+    const frame = await wb.webviewFrame('panel', 60_000);
+    const shown = await until('the restored heatmap', () => heatmapShown(frame, STORY_2), 120_000, 100);
+    assert.equal(shown, `tokens:${STORY_2.length}`);
+    await wb.screenshot('panel-restored');
+    await wb.openFile('notes/story.txt');
   });
 
   step('clears the colours when the text changes', async () => {
