@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { benchModelPath, median, fmt } from './benchSupport.js';
 
-type Mode = 'empty' | 'read' | 'decode' | 'inspect' | 'plan';
+type Mode = 'empty' | 'read' | 'decode' | 'inspect' | 'cli' | 'plan';
 
 interface ChildResult { mode: Mode; ms: number; readMs: number; maxRssMB: number; note: string }
 
@@ -20,7 +20,14 @@ async function child(mode: Mode, path: string): Promise<void> {
   const t0 = performance.now();
   let note = '';
   let readMs = 0;
-  if (mode !== 'empty') {
+  if (mode === 'cli') {
+    // What `seqlens inspect MODEL` does after start-up: find the model, read it, inspect, format.
+    const { loadModel } = await import('../src/node/modelLoader.js');
+    const { inspectLoaded, formatInspect } = await import('../src/node/inspectReport.js');
+    const r = await inspectLoaded(await loadModel(path));
+    readMs = r.timings.readMs;
+    note = `${formatInspect(r).split('\n').length} lines of output`;
+  } else if (mode !== 'empty') {
     const buf = readFileSync(path);
     const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     readMs = performance.now() - t0;
@@ -62,7 +69,7 @@ if (values.child) {
   const sizeMB = statSync(path).size / 1e6;
   const reps = Number(values.reps);
   console.log(`decode + inspect of ${path} (${fmt(sizeMB, 1)} MB), fresh process per step, median of ${reps}`);
-  const modes: Mode[] = ['empty', 'read', 'decode', 'inspect', 'plan'];
+  const modes: Mode[] = ['empty', 'read', 'decode', 'inspect', 'cli', 'plan'];
   const results = new Map<Mode, ChildResult[]>();
   // Interleave the modes so load on the machine is spread over all of them.
   for (let r = 0; r < reps; r++) for (const m of modes) results.set(m, [...(results.get(m) ?? []), runChild(m, path)]);
