@@ -145,7 +145,7 @@ export function architectureFromAnalysis(a: GraphAnalysis, role?: AnalyzeOptions
   } else {
     evidence.push('no attention Softmax (Q·Kᵀ of two activations), fused attention op or LSTM/GRU/RNN op found');
   }
-  const hs = a.streams.map((s) => `${s.stream}: ${s.tensors.length} residual-stream tensors (${s.norm}-norm)`);
+  const hs = a.streams.map((s) => `residual stream of the ${s.stream}: ${s.tensors.length} tensors (embeddings + one per block, ${s.norm}-norm)`);
   evidence.push(...hs);
   return { architecture, evidence, layers, ...(heads !== undefined ? { heads } : {}), ...(hiddenSize !== undefined ? { hiddenSize } : {}), nodes };
 }
@@ -161,7 +161,9 @@ function softmaxOverInput(a: GraphAnalysis): string | undefined {
     for (const input of a.extended.inputs) {
       const vi = a.extended.graph.input.find((v) => v.name === input);
       if (vi?.type?.tensorType?.elemType !== 1) continue; // float inputs only: states, encoder outputs
-      if ((vi.type.tensorType.shape?.dim.length ?? 0) < 3) continue;
+      // A sequence of vectors (encoder outputs): rank 3 with a symbolic length besides the batch, unlike a state [layers, batch, H].
+      const dims = vi.type.tensorType.shape?.dim ?? [];
+      if (dims.length < 3 || dims.filter((d) => d.dimParam).length < 2) continue;
       if (dependsOn(a.extended, n.input[0], input, 3000)) return `Softmax ${label(n)} reads input ${input}`;
     }
   }

@@ -9,14 +9,6 @@ import type { NodeProto, TensorProto } from '../onnx/decode.js';
 import { attrInts, attrTensor } from '../onnx/attributes.js';
 import { tensorSize, tensorToFloat32 } from '../onnx/tensorData.js';
 
-export function opOf(n: NodeProto | undefined): string {
-  return n ? n.opType : '';
-}
-
-export function isDefaultDomain(n: NodeProto): boolean {
-  return !n.domain || n.domain === 'ai.onnx';
-}
-
 /** The constant tensor behind a name: an initializer or a Constant node's value. */
 export function constantTensor(index: GraphIndex, name: string): TensorProto | undefined {
   const init = index.initializers.get(name);
@@ -132,26 +124,6 @@ export function dependsOn(index: GraphIndex, name: string, target: string, limit
     }
   }
   return false;
-}
-
-/** Graph inputs (non-weight) a tensor depends on. */
-export function inputAncestors(index: GraphIndex, name: string): Set<string> {
-  const out = new Set<string>();
-  const seen = new Set<string>([name]);
-  const stack = [name];
-  while (stack.length) {
-    const t = stack.pop() as string;
-    if (index.inputs.has(t)) out.add(t);
-    const p = index.producer.get(t);
-    if (!p) continue;
-    for (const i of p.input) {
-      if (i && !seen.has(i)) {
-        seen.add(i);
-        stack.push(i);
-      }
-    }
-  }
-  return out;
 }
 
 export interface NormInfo {
