@@ -19,7 +19,7 @@ export async function useModel(ctx: HostContext, id: unknown): Promise<void> {
   ctx.statusBar.update(m);
   ctx.log.info(`active model: ${m.id}`);
   if (m.problem || m.tokenizerProblem) {
-    void vscode.window.showWarningMessage(`Sequence Lens: ${m.label} is selected, but ${m.problem ?? m.tokenizerProblem}`);
+    void vscode.window.showWarningMessage(`Sequence Lens: ${m.label} is selected but cannot run yet. ${m.problem ?? m.tokenizerProblem}`);
   } else {
     void vscode.window.setStatusBarMessage(`Sequence Lens: using ${m.label} (${m.architecture})`, 4000);
   }

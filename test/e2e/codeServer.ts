@@ -4,7 +4,7 @@
  * written outside the scratch folder.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, createWriteStream, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, createWriteStream, writeFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -102,6 +102,22 @@ export async function startCodeServer(opts: { vsix: string; folder: string; prof
 export async function packageVsix(): Promise<string> {
   const vsix = join(ROOT, 'sequence-lens.vsix');
   if (process.env.SEQLENS_VSIX) return resolve(process.env.SEQLENS_VSIX);
+  // Two suites in one `npm run test:e2e`: package once, again only when a source is newer.
+  if (existsSync(vsix) && newestMtime(['src', 'webview', 'media', 'package.json', 'esbuild.mjs', '.vscodeignore']) < statSync(vsix).mtimeMs) {
+    return vsix;
+  }
   await run('npm', ['run', '--silent', 'package'], { cwd: ROOT, timeout: 300_000, maxBuffer: 32 * 1024 * 1024 });
   return vsix;
+}
+
+function newestMtime(paths: string[]): number {
+  let newest = 0;
+  const visit = (p: string): void => {
+    if (!existsSync(p)) return;
+    const st = statSync(p);
+    if (st.isDirectory()) for (const e of readdirSync(p)) visit(join(p, e));
+    else newest = Math.max(newest, st.mtimeMs);
+  };
+  for (const p of paths) visit(join(ROOT, p));
+  return newest;
 }

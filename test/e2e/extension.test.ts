@@ -222,10 +222,13 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.clearNotifications();
     await wb.command('Sequence Lens: Select Model');
     await wb.pick('gru-encoder');
+    // Choosing it already warns; clear that so the run's own message is what is checked.
+    await wb.waitNotification(/gru-encoder is selected but cannot run yet/);
+    await wb.clearNotifications();
     await wb.openFile('notes/story.txt');
     await wb.selectInEditor(1, 1, STORY_1.length);
     await wb.command('Sequence Lens: Run Model on Selection');
-    const msg = await wb.waitNotification(/No tokenizer found/i);
+    const msg = await wb.waitNotification(/^Sequence Lens: No tokenizer found for gru-encoder\.onnx/);
     assert.match(msg, /tokenizer\.json/);
     await wb.screenshot('no-tokenizer');
   });
@@ -261,6 +264,28 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
       return [h.trace(0)?.model, h.trace(1)?.model];
     });
     assert.deepEqual(models, ['char-transformer', 'char-lstm']);
+    await frame.getByText('Compare', { exact: true }).first().click().catch(() => undefined);
+    await sleep(500);
     await wb.screenshot('compare');
+  });
+
+  step('runs a date through the seq2seq model with attention', async () => {
+    await wb.command('Sequence Lens: Select Model');
+    await wb.pick('dates-gru-attention');
+    await wb.openFile('notes/dates.txt');
+    const date = 'Tuesday, the 3rd of March 1998';
+    await wb.selectInEditor(1, 1, date.length);
+    await wb.contextMenu('Run Model on Selection');
+    const frame = await wb.webviewFrame('panel');
+    await until('the seq2seq run', () => runShown(frame, date), 120_000, 100);
+    const generated = await frame.evaluate(() => {
+      const h = (window as unknown as { __seqlens: { trace(i?: number): { generated?: { text: string }[] } | undefined } }).__seqlens;
+      return (h.trace(0)?.generated ?? []).map((t) => t.text).join('');
+    });
+    timings.seq2seqOutput = generated;
+    assert.ok(generated.length > 0, 'the decoder generated tokens');
+    await frame.getByText('Encoder-decoder', { exact: true }).first().click().catch(() => undefined);
+    await sleep(500);
+    await wb.screenshot('seq2seq-dates');
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * Restricted Mode (an untrusted workspace), end to end in code-server: the extension declares
+ * limited support — only the bundled models are offered, workspace .onnx files are neither run nor
+ * inspected, and the UI says so.
+ *
+ *   node --import tsx --test test/e2e/restrictedMode.test.ts
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, startCodeServer, type CodeServer } from './codeServer.js';
+import { Workbench, sleep } from './workbench.js';
+
+const OUT = join(ROOT, 'test-results', 'e2e-restricted');
+const skip = missingPrerequisite();
+
+describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () => {
+  let server: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let wb: Workbench;
+  let scratch = '';
+
+  before(async () => {
+    rmSync(OUT, { recursive: true, force: true });
+    mkdirSync(OUT, { recursive: true });
+    scratch = mkdtempSync(join(tmpdir(), 'seqlens-e2e-restricted-'));
+    const folder = join(scratch, 'sample-workspace');
+    cpSync(join(ROOT, 'sample-workspace'), folder, { recursive: true });
+    // The main suite packages first when both run; SEQLENS_VSIX or a fresh package otherwise.
+    const vsix = await packageVsix();
+    server = await startCodeServer({
+      vsix, folder, profile: join(scratch, 'profile'), trust: false,
+      settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    wb = new Workbench(page, OUT);
+    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    // VS Code asks whether to trust the folder: say no.
+    const no = page.locator('.monaco-dialog-box .monaco-button', { hasText: /No, I don.t trust/ }).first();
+    await no.waitFor({ timeout: 60_000 });
+    await wb.screenshot('trust-prompt');
+    await no.click();
+    await wb.waitLoaded();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+    if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('offers only the bundled models', async () => {
+    await wb.command('Sequence Lens: Select Model', 60_000);
+    const rows = await wb.quickPickRows();
+    assert.ok(rows.length >= 2, rows.join(' | '));
+    assert.ok(rows.every((r) => /· zoo/.test(r)), `only zoo models: ${rows.join(' | ')}`);
+    assert.ok(!rows.some((r) => /gru-encoder|corrupt/.test(r)));
+    await wb.screenshot('restricted-quick-pick');
+    await wb.page.keyboard.press('Escape');
+  });
+
+  it('does not open workspace models in the inspector, and says why', async () => {
+    await wb.openFromExplorer('models/no-tokenizer/gru-encoder.onnx');
+    const msg = await wb.waitNotification(/Restricted Mode/);
+    assert.match(msg, /Trust this workspace/);
+    await sleep(500);
+    await wb.screenshot('restricted-inspector');
+  });
+
+  it('shows the restriction in the models tree', async () => {
+    await wb.page.locator('.pane-header', { hasText: 'Sequence Models' }).first().click();
+    await wb.page.locator('.monaco-list-row', { hasText: 'Restricted Mode: only the bundled models are listed' }).first().waitFor({ timeout: 20_000 });
+    await wb.screenshot('restricted-tree');
+  });
+});
