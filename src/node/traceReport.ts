@@ -130,7 +130,7 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
       }
     } else {
       const row = logits.data.subarray((rows - 1) * V, rows * V);
-      out.push(`next-token prediction after the last token: ${predictRow(row, 5).map((t) => `${name(t.id)} ${fmt(t.prob, 3)}`).join(', ')}`);
+      out.push(`${trace.architecture === 'transformer-encoder' ? 'top-5 predictions at the last position' : 'next-token prediction after the last token'}: ${predictRow(row, 5).map((t) => `${name(t.id)} ${fmt(t.prob, 3)}`).join(', ')}`);
     }
   }
   const t = trace.timings;

@@ -218,3 +218,48 @@ test('bad input: one clear stderr line and a non-zero exit', { skip: !lm }, () =
   assertOneLineError(seqlens('trace', 'no-such-model', '--text', 'hi'), /no such file, folder or bundled model/);
   assertOneLineError(seqlens('trace', name, '--text', 'hi', '--backend', 'cuda'), /--backend must be native or wasm/);
 });
+
+/** A WordPiece tokenizer.json small enough for the fixture's 64-entry embedding. */
+function wordPieceTokenizer(): string {
+  const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', ...'abcdefghijklmnopqrstuvwxyz', ...[...'abcdefghijklmnopqrstuvwxyz'].map((c) => `##${c}`),
+    'the', '.', '(', ')', ',', '!', '?'];
+  const vocab = Object.fromEntries(tokens.map((t, i) => [t, i]));
+  const special = (t: string): Record<string, unknown> => ({ id: vocab[t], content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  return JSON.stringify({
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: ['[PAD]', '[UNK]', '[CLS]', '[SEP]'].map(special),
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [vocab['[CLS]']], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [vocab['[SEP]']], tokens: ['[SEP]'] } },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+  });
+}
+
+const bert = join(ROOT, 'test', 'fixtures', 'graphs', 'bert_postln_opset17.onnx');
+test('an .onnx without manifest picks up tokenizer.json beside it', { skip: !existsSync(bert) }, () => {
+  const dir = join(tmp, 'bert');
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(bert, join(dir, 'model.onnx'));
+  writeFileSync(join(dir, 'tokenizer.json'), wordPieceTokenizer());
+  const text = 'The cats sat (quietly).';
+  const out = join(tmp, 'bert-dump');
+  const r = seqlens('trace', join(dir, 'model.onnx'), '--text', text, '--dump', out);
+  assert.equal(r.code, 0, r.stderr);
+  const j = JSON.parse(readFileSync(join(out, 'trace.json'), 'utf8')) as TraceJson;
+  assert.equal(j.architecture, 'transformer-encoder');
+  // [CLS] ... [SEP] around word pieces whose offsets cover the source text (lower-cased by the normalizer).
+  assert.equal(j.tokens[0].text, '[CLS]');
+  assert.equal(j.tokens[j.tokens.length - 1].text, '[SEP]');
+  const words = j.tokens.filter((t) => t.end > t.start);
+  assert.equal(words.map((t) => text.slice(t.start, t.end).toLowerCase()).join(''), text.replace(/\s/g, '').toLowerCase());
+  for (const t of words) assert.equal(text.slice(t.start, t.end).toLowerCase(), t.text.replace(/^##/, ''));
+  const attention = j.probes.filter((p) => p.kind === 'attention');
+  assert.equal(attention.length, 2);
+  for (const p of attention) assert.deepEqual(p.shape, [1, 4, j.tokens.length, j.tokens.length]);
+});
