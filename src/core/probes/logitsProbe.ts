@@ -2,7 +2,7 @@
  * The logits probe and the output projection behind it. The logits are the graph output computed
  * by a MatMul/Gemm with a weight (plus an optional bias Add), through reshapes; with several such
  * outputs the widest (largest vocabulary) wins. The projection's weight, bias and the norm in front
- * of it make the logit lens.
+ * of it make the logit lens. The logits probe's `layer` is the number of blocks (it comes after the last one).
  */
 import type { GraphIndex } from '../onnx/graphIndex.js';
 import { isWeight } from '../onnx/graphIndex.js';
