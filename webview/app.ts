@@ -306,7 +306,8 @@ export class App {
     if (typeof this.sel.head === 'number' && this.sel.head >= heads) this.sel.head = 'mean';
     if (this.sel.pinned !== undefined && this.sel.pinned >= run.tokens.length) this.sel.pinned = undefined;
     this.sel.units = [];
-    this.sel.step = 0;
+    // Encoder-decoder view opens on the whole alignment; the step buttons walk back through it.
+    this.sel.step = Math.max(0, ...this.runs.map((r) => (r.trace.generated?.length ?? 1) - 1));
     this.sel.hiddenHeads = [];
   }
 

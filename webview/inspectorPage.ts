@@ -94,6 +94,11 @@ export class InspectorPage {
         ph.textContent = `Probe plan (${f.plan.probes.length} probes)`;
         s.append(ph, pt);
       }
+      for (const w of f.warnings ?? []) {
+        const p = el('p', 'insp-warning');
+        p.textContent = w;
+        s.append(p);
+      }
       if (f.error) {
         const p = el('p', 'insp-error');
         p.textContent = f.error;

@@ -98,6 +98,9 @@ export class RunData {
 /** How a token is shown in a label: whitespace made visible, long tokens cut. */
 export function tokenLabel(t: TokenSpan | undefined, max = 12): string {
   if (!t) return '';
+  // Empty, control or private-use "characters" (special tokens such as EOS in char vocabularies) get a visible mark.
+  const c = t.text.codePointAt(0) ?? 0;
+  if (t.text === '' || (t.text.length <= 2 && ((c < 0x20 && t.text !== '\n' && t.text !== '\t') || (c >= 0xe000 && c <= 0xf8ff)))) return '∅';
   const s = t.text
     .replace(/^Ġ/, '·').replace(/^▁/, '·')
     .replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '⇥').replace(/\r/g, '␍');

@@ -64,40 +64,51 @@ export function layerCosine(layers: Matrix[]): Matrix {
   return { rows, cols: seq, data };
 }
 
-/** Joint 2-D PCA over every layer's token states (power iteration with deflation). */
-export function pca2(layers: Matrix[]): { points: Matrix[]; explained: number[] } {
+/**
+ * Joint 2-D PCA over every layer's token states. The components are fitted on at most `fitRows` evenly
+ * sampled rows by power iteration on XᵀX·v (never forming the d×d covariance; at most 60 iterations,
+ * stopping when the eigenvalue settles), then every row is projected: 12 layers × 2,048 tokens × 768
+ * units stays well under a second.
+ */
+export function pca2(layers: Matrix[], fitRows = 512): { points: Matrix[]; explained: number[] } {
   const d = layers[0].cols;
   const total = layers.reduce((s, m) => s + m.rows, 0);
   const mean = new Float64Array(d);
-  for (const m of layers) for (let i = 0; i < m.data.length; i++) mean[i % d] += m.data[i] / total;
-  // Covariance d×d.
-  const cov = new Float64Array(d * d);
-  const row = new Float64Array(d);
-  for (const m of layers) for (let t = 0; t < m.rows; t++) {
+  for (const m of layers) for (let t = 0; t < m.rows; t++) for (let u = 0; u < d; u++) mean[u] += m.data[t * d + u] / total;
+  // Centred sample rows.
+  const stride = Math.max(1, total / fitRows);
+  const sample: Float64Array[] = [];
+  let next = 0, idx = 0;
+  for (const m of layers) for (let t = 0; t < m.rows; t++, idx++) {
+    if (idx < next) continue;
+    next += stride;
+    const row = new Float64Array(d);
     for (let u = 0; u < d; u++) row[u] = m.data[t * d + u] - mean[u];
-    for (let i = 0; i < d; i++) { const ri = row[i]; if (ri === 0) continue; for (let j = i; j < d; j++) cov[i * d + j] += ri * row[j]; }
+    sample.push(row);
   }
-  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) cov[i * d + j] = cov[j * d + i];
   let trace = 0;
-  for (let i = 0; i < d; i++) trace += cov[i * d + i];
+  for (const r of sample) for (let u = 0; u < d; u++) trace += r[u] * r[u];
   const comps: Float64Array[] = [];
   const explained: number[] = [];
+  const proj = new Float64Array(sample.length);
   for (let c = 0; c < 2; c++) {
     let v = new Float64Array(d).map((_, i) => Math.sin(i * 12.9898 + c * 78.233) + 1e-3);
     let lambda = 0;
-    for (let it = 0; it < 200; it++) {
+    for (let it = 0; it < 60; it++) {
+      // w = Xᵀ (X v), deflated against earlier components.
+      for (let i = 0; i < sample.length; i++) { let s = 0; const r = sample[i]; for (let u = 0; u < d; u++) s += r[u] * v[u]; proj[i] = s; }
       const w = new Float64Array(d);
-      for (let i = 0; i < d; i++) { let s = 0; for (let j = 0; j < d; j++) s += cov[i * d + j] * v[j]; w[i] = s; }
-      for (const p of comps) { let dot = 0; for (let i = 0; i < d; i++) dot += w[i] * p[i]; for (let i = 0; i < d; i++) w[i] -= dot * p[i]; }
+      for (let i = 0; i < sample.length; i++) { const p = proj[i]; if (p === 0) continue; const r = sample[i]; for (let u = 0; u < d; u++) w[u] += p * r[u]; }
+      for (const q of comps) { let dot = 0; for (let i = 0; i < d; i++) dot += w[i] * q[i]; for (let i = 0; i < d; i++) w[i] -= dot * q[i]; }
       let nrm = 0;
       for (let i = 0; i < d; i++) nrm += w[i] * w[i];
       nrm = Math.sqrt(nrm);
       if (nrm === 0) break;
-      const next = w.map((x) => x / nrm);
       let diff = 0;
-      for (let i = 0; i < d; i++) diff += Math.abs(next[i] - v[i]);
-      v = next; lambda = nrm;
-      if (diff < 1e-9) break;
+      for (let i = 0; i < d; i++) { const x = w[i] / nrm; diff += Math.abs(x - v[i]); w[i] = x; }
+      const settled = Math.abs(nrm - lambda) <= 1e-6 * nrm;
+      v = w; lambda = nrm;
+      if (diff < 1e-7 || settled) break;
     }
     // Fix the sign so the picture does not flip between runs.
     let big = 0;

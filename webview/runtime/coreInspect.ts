@@ -1,10 +1,13 @@
 /**
  * The one place the webview calls core's graph analysis for the inspector (architecture + evidence +
- * probe plan). Interim: returns nothing until src/core/inspect.ts lands; the page then shows the summary only.
+ * probe plan): src/core/inspect.ts, the same analysis `seqlens inspect` prints.
  */
 import type { ModelProto } from '../../src/core/onnx/decode.js';
+import { inspectDecoded } from '../../src/core/inspect.js';
 import type { ArchitectureEvidence, ProbePlan } from '../../src/core/types.js';
 
-export function analyse(_bytes: Uint8Array, _model: ModelProto): { evidence?: ArchitectureEvidence; plan?: ProbePlan } {
-  return {};
+export function analyse(bytes: Uint8Array, model: ModelProto, key: string): { evidence?: ArchitectureEvidence; plan?: ProbePlan; warnings?: string[] } {
+  const role = key === 'encoder' || key === 'decoder' ? { role: key } as const : {};
+  const r = inspectDecoded(model, bytes.byteLength, key, role);
+  return { evidence: r.architecture, plan: r.plan, warnings: r.warnings };
 }

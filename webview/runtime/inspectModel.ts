@@ -14,6 +14,7 @@ export interface FileInspection {
   summary: ModelSummary;
   evidence?: ArchitectureEvidence;
   plan?: ProbePlan;
+  warnings?: string[];
   error?: string;
 }
 
@@ -30,7 +31,7 @@ export function inspectBytes(files: Record<string, Uint8Array>, manifest: ModelM
     const model = decodeModel(bytes, key);
     const summary = summarize(model, bytes.byteLength);
     try {
-      out.push({ key, summary, ...analyse(bytes, model) });
+      out.push({ key, summary, ...analyse(bytes, model, key) });
     } catch (e) {
       out.push({ key, summary, error: e instanceof Error ? e.message : String(e) });
     }

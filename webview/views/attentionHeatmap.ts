@@ -30,7 +30,8 @@ export function streamControls(env: ViewEnv, run: RunData, withHead: boolean): C
   out.push({ kind: 'select', id: 'layer', label: 'Layer', value: String(sel.layer), options: layers.map((l) => ({ value: String(l), label: `Layer ${l}` })), set: (v) => env.setSel({ layer: Number(v) }) });
   if (withHead) {
     const opts = [...Array.from({ length: heads }, (_, h) => ({ value: String(h), label: `Head ${h}` })), { value: 'mean', label: 'Mean of heads' }];
-    if (stream !== 'cross') opts.push({ value: 'rollout', label: 'Rollout (to this layer)' });
+    // Rollout multiplies n×n matrices per layer (n³ work): offered up to 1,024 tokens so the UI never stalls.
+    if (stream !== 'cross' && stream && run.queryTokens(stream).length <= 1024) opts.push({ value: 'rollout', label: 'Rollout (to this layer)' });
     out.push({ kind: 'select', id: 'head', label: 'Head', value: String(sel.head), options: opts, set: (v) => env.setSel({ head: v === 'mean' || v === 'rollout' ? v : Number(v) }) });
   }
   return out;
@@ -51,6 +52,8 @@ export class AttentionHeatmap implements View {
   private layout?: Layout;
   /** Colour scale: linear weights, their square root (shows the long tail of small weights), or each row over its own max. */
   private scale: 'linear' | 'sqrt' | 'row' = 'sqrt';
+  /** The last raster: redraws for a pin or a theme-independent change reuse it (2,048² cells take ~0.5 s to pool). */
+  private rasterCache?: { m: Matrix; key: string; lut: Uint8ClampedArray; raster: PooledRaster };
   /** Which run of env.runs this view draws (compare view reuses the class). */
   constructor(private readonly runIndex = 0) {}
 
@@ -101,8 +104,16 @@ export class AttentionHeatmap implements View {
     const size = Math.min(avail, 900);
     const cellW = size / nc, cellH = Math.min(size / nr, cellW * 4, 28);
     const h = cellH * nr;
-    const shown = scaled(m, this.scale);
-    const raster = rasterize(shown, { lut: th.seq, min: 0, max: Math.max(1e-6, maxOf(shown)), maxRows: MAX_PX, maxCols: MAX_PX, window: win, pool: 'max' });
+    const rkey = `${this.scale}|${win.r0},${win.r1},${win.c0},${win.c1}`;
+    let raster: PooledRaster;
+    const c = this.rasterCache;
+    if (c && c.m === m && c.key === rkey && c.lut === th.seq) {
+      raster = c.raster;
+    } else {
+      const shown = scaled(m, this.scale);
+      raster = rasterize(shown, { lut: th.seq, min: 0, max: Math.max(1e-6, maxOf(shown)), maxRows: MAX_PX, maxCols: MAX_PX, window: win, pool: 'max' });
+      this.rasterCache = { m, key: rkey, lut: th.seq, raster };
+    }
     s.height = TOP + h + 56;
     const headLabel = env.sel.head === 'mean' ? 'mean of heads' : env.sel.head === 'rollout' ? 'rollout' : `head ${env.sel.head}`;
     const zoomed = nr !== m.rows || nc !== m.cols;

@@ -69,7 +69,7 @@ export class EncoderDecoder implements View {
     const set = (v: number): void => env.setSel({ step: Math.max(0, Math.min(n - 1, v)) });
     const out: Control[] = [
       { kind: 'button', id: 'prev', label: '◀ Step', run: () => set(env.sel.step - 1) },
-      { kind: 'number', id: 'step', label: 'Step', value: env.sel.step, min: 0, max: Math.max(0, n - 1), set },
+      { kind: 'number', id: 'step', label: 'Step', value: Math.min(env.sel.step, Math.max(0, n - 1)), min: 0, max: Math.max(0, n - 1), set },
       { kind: 'button', id: 'next', label: 'Step ▶', run: () => set(env.sel.step + 1) },
       { kind: 'button', id: 'all', label: 'All steps', run: () => set(n - 1) },
     ];
@@ -126,17 +126,19 @@ export class EncoderDecoder implements View {
       const mw = cell * a.cols, mh = Math.min(cell * 1.2, 22) * a.rows;
       tokenAxis(s, th, src, 0, a.cols, left, y + 52, mw, 'right');
       y += 56;
-      panel.L = drawMatrix(s, th, shown, left, y, mw, mh, th.seq, 0, 1);
+      let amax = 0;
+      for (const v of a.data) amax = Math.max(amax, v);
+      panel.L = drawMatrix(s, th, shown, left, y, mw, mh, th.seq, 0, amax || 1);
       tokenAxis(s, th, gen, 0, a.rows, left, y, mh, 'down', step);
       s.rect(left - 1, y + (step * mh) / a.rows, mw + 2, mh / a.rows, undefined, th.pin, 1.5);
       y += mh + 8;
       // The current step's weights as bars over the source.
       const row = a.data.subarray(step * a.cols, (step + 1) * a.cols);
       s.text(x0, y + 20, `step ${step}`, th.muted, 10, 'left', 'middle');
-      for (let k = 0; k < a.cols; k++) s.rect(left + k * cell + 1, y + 40 - 38 * row[k], cell - 2, 38 * row[k], lutColor(th.seq, 0.75));
+      for (let k = 0; k < a.cols; k++) s.rect(left + k * cell + 1, y + 40 - 38 * (row[k] / (amax || 1)), cell - 2, 38 * (row[k] / (amax || 1)), lutColor(th.seq, 0.75));
       s.line(left, y + 40, left + mw, y + 40, th.border);
       y += 48;
-      legend(s, th, th.seq, left, y, Math.min(180, mw), 0, 1, 'cross-attention');
+      legend(s, th, th.seq, left, y, Math.min(180, mw), 0, amax || 1, 'cross-attention');
       y += 34;
     } else {
       const v = contextVector(run);

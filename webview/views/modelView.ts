@@ -4,10 +4,9 @@
  */
 import type { AttentionStream } from '../../src/core/types.js';
 import { attentionMatrix, attentionReader, pooledHead } from '../data/derived.js';
-import { rasterize } from '../render/rasterize.js';
+import type { Raster } from '../render/scene.js';
 import { Scene } from '../render/scene.js';
 import { title } from './drawing.js';
-import { scaled } from './attentionHeatmap.js';
 import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const THUMB = 84, GAP = 8, LEFT = 64;
@@ -44,21 +43,17 @@ export class ModelView implements View {
     const s = new Scene(env.width, y, th.bg, th.fonts);
     title(s, th, `${run.label} · all layers × heads · click a thumbnail to open it in the heatmap`);
     for (const b of blocks) {
-      s.text(8, b.y + 8, `${b.stream} self${b.stream === 'cross' ? '' : '-'}attention`.replace('cross self', 'cross-attention').replace('self-attention', ' self-attention'), th.fg, 12, 'left', 'middle', { bold: true });
+      s.text(8, b.y + 8, b.stream === 'cross' ? 'cross-attention' : `${b.stream} self-attention`, th.fg, 12, 'left', 'middle', { bold: true });
       for (let h = 0; h < b.heads; h++) s.text(LEFT + h * (THUMB + GAP) + THUMB / 2, b.y + 20, `head ${h}`, th.muted, 10, 'center', 'middle');
+      // All thumbnails of a stream go into one raster (one image to paint, not 144).
+      const maxHeads = Math.max(1, Math.min(b.heads, Math.floor((env.width - LEFT + GAP) / (THUMB + GAP))));
+      const atlas = this.atlas(env, b.stream, b.layers, maxHeads);
+      s.image(LEFT, b.y + 28, atlas.width, atlas.height, atlas);
       for (const [li, l] of b.layers.entries()) {
         const ty = b.y + 28 + li * (THUMB + GAP);
         s.text(LEFT - 8, ty + THUMB / 2, `L${l}`, th.muted, 11, 'right', 'middle');
-        for (let h = 0; h < run.heads(b.stream, l); h++) {
+        for (let h = 0; h < Math.min(maxHeads, run.heads(b.stream, l)); h++) {
           const x = LEFT + h * (THUMB + GAP);
-          if (x + THUMB > env.width) break;
-          const p = run.attention(b.stream, l);
-          if (!p) continue;
-          // Pooled straight from the tensor (no per-head copy), then √ scale as the heatmap's default.
-          const sm = scaled(run.memo(`thumb:${b.stream}:${l}:${h}`, () => pooledHead(attentionReader(p), h, THUMB, THUMB)), 'sqrt');
-          let max = 0;
-          for (const v of sm.data) if (v > max) max = v;
-          s.image(x, ty, THUMB, THUMB, rasterize(sm, { lut: th.seq, min: 0, max: max || 1, maxRows: THUMB, maxCols: THUMB, pool: 'max' }));
           const selected = env.sel.stream === b.stream && env.sel.layer === l && env.sel.head === h;
           s.rect(x, ty, THUMB, THUMB, undefined, selected ? th.pin : th.border, selected ? 2 : 1);
           cells.push({ stream: b.stream, layer: l, head: h, x, y: ty });
@@ -67,6 +62,47 @@ export class ModelView implements View {
     }
     this.cells = cells;
     return s;
+  }
+
+  private atlasCache = new WeakMap<object, Map<string, Raster>>();
+
+  /** Thumbnails (max-pooled from the tensor, √ scale) of every layer × head of a stream, in one raster. */
+  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number): Raster {
+    const run = env.runs[0];
+    const th = env.theme;
+    let byRun = this.atlasCache.get(run);
+    if (!byRun) { byRun = new Map(); this.atlasCache.set(run, byRun); }
+    const key = `${stream}|${heads}|${th.bg}|${th.accent}`;
+    const hit = byRun.get(key);
+    if (hit) return hit;
+    const width = heads * (THUMB + GAP) - GAP, height = layers.length * (THUMB + GAP) - GAP;
+    const pixels = new Uint8ClampedArray(width * height * 4);
+    const bg = th.seq.subarray(0, 4);
+    for (let i = 0; i < width * height; i++) pixels.set(bg, i * 4);
+    layers.forEach((l, li) => {
+      const p = run.attention(stream, l);
+      if (!p) return;
+      const rd = attentionReader(p);
+      for (let h = 0; h < Math.min(heads, rd.heads); h++) {
+        const m = pooledHead(rd, h, THUMB, THUMB);
+        let max = 0;
+        for (const v of m.data) if (v > max) max = v;
+        const smax = Math.sqrt(max) || 1;
+        const x0 = h * (THUMB + GAP), y0 = li * (THUMB + GAP);
+        for (let y = 0; y < THUMB; y++) {
+          const r = Math.min(m.rows - 1, Math.floor((y * m.rows) / THUMB));
+          for (let x = 0; x < THUMB; x++) {
+            const c = Math.min(m.cols - 1, Math.floor((x * m.cols) / THUMB));
+            const t = Math.sqrt(Math.max(0, m.data[r * m.cols + c])) / smax;
+            const li4 = Math.max(0, Math.min(255, Math.round(t * 255))) * 4;
+            pixels.set(th.seq.subarray(li4, li4 + 4), ((y0 + y) * width + x0 + x) * 4);
+          }
+        }
+      }
+    });
+    const raster: Raster = { width, height, pixels };
+    byRun.set(key, raster);
+    return raster;
   }
 
   private at(x: number, y: number): Cell | undefined {
