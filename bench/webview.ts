@@ -21,7 +21,9 @@ import { zooRef } from '../test/webview/zooRefs.js';
 import { buildWebviewBundle } from '../test/webview/buildBundle.js';
 
 const MODEL = process.env.BENCH_MODEL ?? 'transformer';
-const SOURCE = readFileSync('node_modules/typescript/lib/lib.es2016.array.include.d.ts', 'utf8');
+// Held-out TypeScript lib text, from its first declaration (the licence header is a block of asterisks).
+const LIB = readFileSync('node_modules/typescript/lib/lib.es2016.array.include.d.ts', 'utf8');
+const SOURCE = LIB.slice(LIB.indexOf('interface'));
 const TEXT = SOURCE.slice(0, 128);
 const WARM = 5;
 

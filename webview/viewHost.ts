@@ -187,7 +187,7 @@ function control(c: Control): HTMLElement {
         t.setAttribute('type', 'number');
         if (c.min !== undefined) t.setAttribute('min', String(c.min));
         if (c.max !== undefined) t.setAttribute('max', String(c.max));
-        if (c.step !== undefined) t.setAttribute('step', String(c.step));
+        t.setAttribute('step', c.step !== undefined ? String(c.step) : 'any');
         t.addEventListener('change', () => { const v = Number(t.value); if (Number.isFinite(v)) c.set(v); });
       } else {
         t.addEventListener('change', () => c.set(t.value));

@@ -7,10 +7,10 @@ import { hiddenLayers, layerCosine, normStrip, pcaTrajectory } from '../data/der
 import { tokenLabel, type RunData } from '../data/runData.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
-import { cellMark, drawMatrix, fmt, hitMatrix, legend, matrixCsv, range, title, tokenNames, type MatrixLayout } from './drawing.js';
+import { cellMark, drawMatrix, fmt, hitMatrix, legend, matrixCsv, range, title, tokenNames, tokenWindow, type MatrixLayout } from './drawing.js';
 import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
-const LEFT = 70, STRIP_ROW = 16, TRACE_H = 150, PCA = 320;
+const LEFT = 70, STRIP_ROW = 16, TRACE_H = 150, PCA = 320, TRACE_WINDOW = 160;
 
 /** Units with the largest variance over the tokens: a sensible default selection. */
 export function busiestUnits(m: Matrix, n: number): number[] {
@@ -31,7 +31,8 @@ export class HiddenStates implements View {
   private threshold?: number;
   private normL?: MatrixLayout;
   private cosL?: MatrixLayout;
-  private trace?: { x: number; y: number; w: number; h: number; n: number; min: number; max: number };
+  private trace?: { x: number; y: number; w: number; h: number; n: number; t0: number; min: number; max: number };
+  private start = 0;
   private pca?: { x: number; y: number; pts: { x: number; y: number; layer: number; t: number }[] };
 
   unavailable(env: ViewEnv): string | undefined {
@@ -64,7 +65,8 @@ export class HiddenStates implements View {
     return [
       { kind: 'select', id: 'traceLayer', label: 'Trace layer', value: String(all.indexOf(cur)), options: all.map((h, i) => ({ value: String(i), label: h.label })), set: (v) => { this.layerIdx = Number(v); this.threshold = undefined; env.setSel({ units: [] }); } },
       { kind: 'text', id: 'units', label: 'Units', value: this.units(env, cur.m).join(','), set: (v) => { this.threshold = undefined; env.setSel({ units: v.split(/[,\s]+/).map(Number).filter((x) => Number.isInteger(x) && x >= 0) }); } },
-      { kind: 'number', id: 'threshold', label: 'Threshold', value: Number(this.thr(env, cur.m).toPrecision(3)), step: 0.05, set: (v) => { this.threshold = v; env.redraw(); } },
+      { kind: 'number', id: 'threshold', label: 'Threshold', value: Number(this.thr(env, cur.m).toPrecision(3)), set: (v) => { this.threshold = v; env.redraw(); } },
+      ...(cur.m.rows > TRACE_WINDOW ? [{ kind: 'number', id: 'from', label: 'From token', value: this.start, min: 0, max: cur.m.rows - 1, set: (v: number) => { this.start = v; env.redraw(); } } as Control] : []),
     ];
   }
 
@@ -94,14 +96,21 @@ export class HiddenStates implements View {
     const thr = this.thr(env, cur.m);
     const tr = range({ rows: 1, cols: 0, data: Float32Array.from(units.flatMap((u) => Array.from({ length: cur.m.rows }, (_, t) => cur.m.data[t * cur.m.cols + u]))) });
     const lo = Math.min(tr.min, thr), hi = Math.max(tr.max, thr);
-    s.text(8, y + 6, `Unit traces · ${cur.label} · units ${units.join(', ')} · on where > ${thr}`, th.fg, 11, 'left', 'middle', { bold: true });
+    // Long inputs: the traces show a window of tokens (LSTMVis-style), moved with the wheel or "From token".
+    const { t0, t1 } = tokenWindow(cur.m.rows, this.start, TRACE_WINDOW);
+    const nw = t1 - t0;
+    s.text(8, y + 6, `Unit traces · ${cur.label} · units ${units.join(', ')} · on where > ${fmt(thr)}${nw < cur.m.rows ? ` · tokens ${t0}–${t1 - 1} of ${cur.m.rows}` : ''}`, th.fg, 11, 'left', 'middle', { bold: true });
+    if (nw < cur.m.rows && this.normL) {
+      // Where the window is, on the norm strip above.
+      s.rect(this.normL.x + (t0 / n) * this.normL.w, this.normL.y - 2, Math.max(2, (nw / n) * this.normL.w), this.normL.h + 4, undefined, th.pin, 1.5);
+    }
     y += 16;
     const yOf = (v: number): number => y + TRACE_H - ((v - lo) / (hi - lo || 1)) * TRACE_H;
-    const xOf = (t: number): number => LEFT + ((t + 0.5) / n) * w;
+    const xOf = (t: number): number => LEFT + ((t - t0 + 0.5) / nw) * w;
     // Tokens where any traced unit is on: shaded columns (LSTMVis's selection).
-    for (let t = 0; t < cur.m.rows; t++) {
+    for (let t = t0; t < t1; t++) {
       const on = units.filter((u) => cur.m.data[t * cur.m.cols + u] > thr);
-      if (on.length) s.rect(LEFT + (t / n) * w, y, Math.max(1, w / n), TRACE_H, th.fg, undefined, 1, 0.06 + 0.1 * (on.length / units.length));
+      if (on.length) s.rect(LEFT + ((t - t0) / nw) * w, y, Math.max(1, w / nw), TRACE_H, th.fg, undefined, 1, 0.06 + 0.1 * (on.length / units.length));
     }
     s.rect(LEFT, y, w, TRACE_H, undefined, th.border);
     s.line(LEFT, yOf(thr), LEFT + w, yOf(thr), th.pin, 1, 0.9);
@@ -110,15 +119,14 @@ export class HiddenStates implements View {
     s.text(LEFT - 6, y + TRACE_H, fmt(lo), th.muted, 10, 'right', 'bottom');
     units.forEach((u, i) => {
       const pts: number[] = [];
-      const step = Math.max(1, Math.floor(cur.m.rows / (w * 2)));
-      for (let t = 0; t < cur.m.rows; t += step) pts.push(xOf(t), yOf(cur.m.data[t * cur.m.cols + u]));
+      for (let t = t0; t < t1; t++) pts.push(xOf(t), yOf(cur.m.data[t * cur.m.cols + u]));
       s.path(pts, th.headColor(i), 1.5);
       s.text(LEFT + w - 4, y + 10 + i * 12, `unit ${u}`, th.headColor(i), 10, 'right', 'middle');
     });
-    this.trace = { x: LEFT, y, w, h: TRACE_H, n, min: lo, max: hi };
+    this.trace = { x: LEFT, y, w, h: TRACE_H, n: nw, t0, min: lo, max: hi };
     y += TRACE_H + 4;
     // Token labels under the traces when they fit.
-    if (w / n >= 7) for (let t = 0; t < n; t++) s.text(xOf(t), y + 6, tokenLabel(run.tokens[t], 3), th.fg, 10, 'center', 'middle', { mono: true });
+    if (w / nw >= 7) for (let t = t0; t < t1; t++) s.text(xOf(t), y + 6, tokenLabel(run.tokens[t], 3), th.fg, 10, 'center', 'middle', { mono: true });
     y += 20;
 
     // C. Layer-to-layer cosine.
@@ -200,13 +208,13 @@ export class HiddenStates implements View {
     }
     const T = this.trace;
     if (T && x >= T.x && x < T.x + T.w && y >= T.y && y < T.y + T.h) {
-      const t = Math.floor(((x - T.x) / T.w) * T.n);
+      const t = T.t0 + Math.floor(((x - T.x) / T.w) * T.n);
       const cur = this.layer(run);
       const units = this.units(env, cur.m);
       const thr = this.thr(env, cur.m);
       return {
         text: [`token ${t} "${tokenLabel(run.tokens[t], 20)}"`, ...units.map((u) => `unit ${u}: ${fmt(cur.m.data[t * cur.m.cols + u])}${cur.m.data[t * cur.m.cols + u] > thr ? ' (on)' : ''}`)].join('\n'),
-        marks: [{ x: T.x + (t / T.n) * T.w, y: T.y, w: Math.max(1, T.w / T.n), h: T.h }],
+        marks: [{ x: T.x + ((t - T.t0) / T.n) * T.w, y: T.y, w: Math.max(1, T.w / T.n), h: T.h }],
       };
     }
     const P = this.pca;
@@ -220,7 +228,20 @@ export class HiddenStates implements View {
 
   click(env: ViewEnv, x: number, y: number): void {
     const h = hitMatrix(this.normL, x, y) ?? hitMatrix(this.cosL, x, y);
-    if (h) env.setSel({ pinned: env.sel.pinned === h.c ? undefined : h.c });
+    if (!h) return;
+    // Clicking the strip also centres the trace window there.
+    this.start = Math.max(0, h.c - TRACE_WINDOW / 2);
+    env.setSel({ pinned: env.sel.pinned === h.c ? undefined : h.c });
+  }
+
+  wheel(env: ViewEnv, x: number, y: number, deltaY: number): boolean {
+    const T = this.trace;
+    if (!T || x < T.x || x >= T.x + T.w || y < T.y || y >= T.y + T.h) return false;
+    const n = this.layer(env.runs[0]).m.rows;
+    if (n <= TRACE_WINDOW) return false;
+    this.start = Math.max(0, Math.min(n - TRACE_WINDOW, T.t0 + Math.sign(deltaY) * 16));
+    env.redraw();
+    return true;
   }
 
   numbers(env: ViewEnv): ExportNumbers {
