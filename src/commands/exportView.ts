@@ -5,11 +5,10 @@ import type { HostContext } from './hostContext.js';
 
 /** Saves an exportFile from the panel (asked for, or from the panel's own export button). */
 export async function saveExport(ctx: HostContext, file: ExportFile): Promise<void> {
-  const safeName = file.fileName.replace(/[\\/:*?"<>|]/g, '_').slice(0, 120) || 'sequence-lens-export';
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = await vscode.window.showSaveDialog({
     title: 'Sequence Lens: Export Current View',
-    defaultUri: folder ? vscode.Uri.joinPath(folder, safeName) : undefined,
+    defaultUri: folder ? vscode.Uri.joinPath(folder, safeName(file.fileName)) : undefined,
     saveLabel: 'Export',
   });
   if (!target) return;
@@ -19,7 +18,24 @@ export async function saveExport(ctx: HostContext, file: ExportFile): Promise<vo
   if (choice === 'Open') await vscode.commands.executeCommand('vscode.open', target);
 }
 
+function safeName(name: string): string {
+  return name.replace(/[\\/:*?"<>|]/g, '_').slice(0, 120) || 'sequence-lens-export';
+}
+
 export async function exportView(ctx: HostContext): Promise<void> {
-  const file = await ctx.panel.exportView();
-  await saveExport(ctx, file);
+  const files = await ctx.panel.exportView();
+  if (files.length === 1) {
+    await saveExport(ctx, files[0]);
+    return;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const picked = await vscode.window.showOpenDialog({
+    title: `Sequence Lens: Export Current View (${files.length} files: ${files.map((f) => f.fileName.split('.').pop()).join(', ')})`,
+    canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: folder, openLabel: 'Export Here',
+  });
+  const target = picked?.[0];
+  if (!target) return;
+  for (const f of files) await vscode.workspace.fs.writeFile(vscode.Uri.joinPath(target, safeName(f.fileName)), f.data);
+  ctx.log.info(`exported ${files.map((f) => f.fileName).join(', ')} to ${target.fsPath}`);
+  void vscode.window.showInformationMessage(`Sequence Lens: exported ${files.length} files to ${vscode.workspace.asRelativePath(target)}.`);
 }

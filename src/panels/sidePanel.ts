@@ -41,6 +41,8 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   /** The last run that succeeded: re-posted when the page comes back after being hidden. */
   private lastRun: Omit<RunRequest, 'token' | 'onProgress'> | undefined;
   private restoreOnReady = false;
+  /** Files of an "Export Current View" in progress (the panel sends one exportFile per format). */
+  private exportCollector: ExportFile[] | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log) {
     this.roots = baseRoots(extensionUri);
@@ -64,7 +66,10 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
       channel,
       channel.onReady(() => void this.sendInit().then(() => this.restore())),
       channel.onLateRunResult((r) => this.lateResult.fire(r)),
-      channel.onUnsolicitedExport((f) => this.unsolicitedExport.fire(f)),
+      channel.onUnsolicitedExport((f) => {
+        if (this.exportCollector) this.exportCollector.push(f);
+        else this.unsolicitedExport.fire(f);
+      }),
       view.onDidChangeVisibility(() => {
         // Hidden: VS Code drops the page; it reloads (and says 'ready') when shown again.
         if (!view.visible) {
@@ -179,12 +184,34 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     await channel.request({ type: 'inspect', id: newRequestId(), model: modelRefFor(webview, model) }, { timeoutMs: 60_000 });
   }
 
-  async exportView(): Promise<ExportFile> {
+  /**
+   * Asks the panel to export its current view. The panel answers with one exportFile per format
+   * (PNG, SVG, CSV, JSON, .npy), with or without inReplyTo: collect them until they stop coming.
+   */
+  async exportView(): Promise<ExportFile[]> {
     if (!this.view) throw new PanelError('no-panel', 'Nothing to export yet: open the Sequence Lens panel and run a model first.');
     const channel = await this.open();
-    const answer = await channel.request({ type: 'exportView', id: newRequestId() }, { timeoutMs: 60_000 });
-    if (answer.type !== 'exportFile') throw new PanelError('protocol', `The panel answered an export with '${answer.type}'.`);
-    return answer;
+    const files: ExportFile[] = [];
+    this.exportCollector = files;
+    try {
+      await channel.post({ type: 'exportView', id: newRequestId() });
+      const started = Date.now();
+      let count = -1;
+      let quietSince = Date.now();
+      while (Date.now() - started < 30_000) {
+        await new Promise((r) => setTimeout(r, 250));
+        if (files.length !== count) {
+          count = files.length;
+          quietSince = Date.now();
+        } else if (files.length > 0 && Date.now() - quietSince > 1500) {
+          break;
+        }
+      }
+    } finally {
+      this.exportCollector = undefined;
+    }
+    if (files.length === 0) throw new PanelError('timeout', 'The panel exported nothing: run a model first, then export.');
+    return files;
   }
 
   dispose(): void {

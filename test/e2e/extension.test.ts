@@ -178,6 +178,22 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.openFile('notes/story.txt');
   });
 
+  step('exports the current view into a folder', async () => {
+    await wb.clearNotifications();
+    await wb.command('Sequence Lens: Export Current View');
+    // code-server's own folder dialog (a quick input): accept the workspace folder it proposes.
+    const input = wb.page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 60_000 });
+    await wb.screenshot('export-dialog');
+    await wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'Export Here' }).first().click()
+      .catch(() => wb.page.keyboard.press('Enter'));
+    const msg = await wb.waitNotification(/exported \d+ files/);
+    const n = Number(/exported (\d+) files/.exec(msg)?.[1]);
+    assert.ok(n >= 2, msg);
+    timings.exportedFiles = n;
+    await wb.openFile('notes/story.txt');
+  });
+
   step('clears the colours when the text changes', async () => {
     assert.ok((await wb.decoratedRanges()) > 0);
     await wb.page.keyboard.press('Control+End');

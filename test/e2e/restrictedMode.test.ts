@@ -33,18 +33,17 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
     const vsix = await packageVsix();
     server = await startCodeServer({
       vsix, folder, profile: join(scratch, 'profile'), trust: false,
-      settings: { 'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true },
+      // Trust stays on but is never prompted for: a new folder then opens in Restricted Mode.
+      settings: {
+        'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true,
+        'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always',
+      },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     wb = new Workbench(page, OUT);
     await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
     await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
-    // VS Code asks whether to trust the folder: say no.
-    const no = page.locator('.monaco-dialog-box .monaco-button', { hasText: /No, I don.t trust/ }).first();
-    await no.waitFor({ timeout: 60_000 });
-    await wb.screenshot('trust-prompt');
-    await no.click();
     await wb.waitLoaded();
   });
 
@@ -52,6 +51,11 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
     await browser?.close();
     await server?.stop();
     if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  it('opens in Restricted Mode', async () => {
+    await wb.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 60_000 });
+    await wb.screenshot('restricted-mode');
   });
 
   it('offers only the bundled models', async () => {

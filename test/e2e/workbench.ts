@@ -87,7 +87,9 @@ export class Workbench {
     const name = relPath.split('/').pop() ?? relPath;
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
     await this.page.keyboard.press('Enter');
-    await this.page.locator(`.tab[aria-label^="${name}"], .tab:has-text("${name}")`).first().waitFor();
+    // The tab may already exist: wait until it is the active one (its editor has the focus).
+    await this.page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor();
+    await sleep(200);
   }
 
   /** Clicks a file in the explorer, expanding the folders on its path. */
@@ -119,9 +121,9 @@ export class Workbench {
   async selectInEditor(line: number, column: number, length: number): Promise<void> {
     const want = new RegExp(`^Ln ${line}, Col ${column + length}${length > 0 ? ` \\(${length} selected\\)` : '$'}`);
     await until(`a selection of ${length} characters at ${line}:${column}`, async () => {
-      // A leftover menu or hover (rendered in a shadow root) would swallow the click: close it first.
-      if (await this.page.locator('.context-view .monaco-menu').first().isVisible().catch(() => false)) {
-        await this.page.keyboard.press('Escape');
+      // A leftover menu or quick input (e.g. an earlier Go to Line) would swallow the keys: close it first.
+      for (const sel of ['.context-view .monaco-menu', '.quick-input-widget input']) {
+        if (await this.page.locator(sel).first().isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
       }
       const editor = this.page.locator('.editor-instance .monaco-editor').first();
       await editor.locator('.view-lines').click({ timeout: 5000 }).catch(() => undefined);
