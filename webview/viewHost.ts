@@ -184,11 +184,16 @@ function control(c: Control): HTMLElement {
       t.setAttribute('aria-label', c.label);
       t.setAttribute('value', String(c.value));
       if (c.kind === 'number') {
-        t.setAttribute('type', 'number');
-        if (c.min !== undefined) t.setAttribute('min', String(c.min));
-        if (c.max !== undefined) t.setAttribute('max', String(c.max));
-        t.setAttribute('step', c.step !== undefined ? String(c.step) : 'any');
-        t.addEventListener('change', () => { const v = Number(t.value); if (Number.isFinite(v)) c.set(v); });
+        // A text field with a numeric keyboard: the number type flags fractional values (thresholds) as invalid.
+        t.setAttribute('inputmode', 'decimal');
+        t.title = `${c.label}${c.min !== undefined ? ` (${c.min}–${c.max ?? '…'})` : ''}`;
+        t.addEventListener('change', () => {
+          let v = Number(t.value);
+          if (!Number.isFinite(v)) return;
+          if (c.min !== undefined) v = Math.max(c.min, v);
+          if (c.max !== undefined) v = Math.min(c.max, v);
+          c.set(v);
+        });
       } else {
         t.addEventListener('change', () => c.set(t.value));
       }

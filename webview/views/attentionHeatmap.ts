@@ -53,7 +53,7 @@ export class AttentionHeatmap implements View {
   /** Colour scale: linear weights, their square root (shows the long tail of small weights), or each row over its own max. */
   private scale: 'linear' | 'sqrt' | 'row' = 'sqrt';
   /** The last raster: redraws for a pin or a theme-independent change reuse it (2,048² cells take ~0.5 s to pool). */
-  private rasterCache?: { m: Matrix; key: string; lut: Uint8ClampedArray; raster: PooledRaster };
+  private rasterCache?: { m: Matrix; key: string; lut: Uint8ClampedArray; raster: PooledRaster; top: number };
   /** Which run of env.runs this view draws (compare view reuses the class). */
   constructor(private readonly runIndex = 0) {}
 
@@ -111,8 +111,9 @@ export class AttentionHeatmap implements View {
       raster = c.raster;
     } else {
       const shown = scaled(m, this.scale);
-      raster = rasterize(shown, { lut: th.seq, min: 0, max: Math.max(1e-6, maxOf(shown)), maxRows: MAX_PX, maxCols: MAX_PX, window: win, pool: 'max' });
-      this.rasterCache = { m, key: rkey, lut: th.seq, raster };
+      const top = robustMax(shown);
+      raster = rasterize(shown, { lut: th.seq, min: 0, max: Math.max(1e-6, top), maxRows: MAX_PX, maxCols: MAX_PX, window: win, pool: 'max' });
+      this.rasterCache = { m, key: rkey, lut: th.seq, raster, top };
     }
     s.height = TOP + h + 56;
     const headLabel = env.sel.head === 'mean' ? 'mean of heads' : env.sel.head === 'rollout' ? 'rollout' : `head ${env.sel.head}`;
@@ -125,7 +126,10 @@ export class AttentionHeatmap implements View {
     const pin = env.sel.pinned;
     if (pin !== undefined && pin >= win.r0 && pin < win.r1) s.rect(LEFT - 1, TOP + (pin - win.r0) * cellH, size + 2, cellH, undefined, th.pin, 2);
     s.text(LEFT - 4, TOP - 6, 'query ↓ key →', th.muted, 10, 'right', 'bottom');
-    legend(s, th, th.seq, LEFT, TOP + h + 12, Math.min(240, size), 0, maxOf(m), this.scale === 'sqrt' ? 'attention weight (√ scale)' : this.scale === 'row' ? 'weight / row max' : 'attention weight');
+    // The legend is in weights; colours saturate at the 99.5th percentile so one dominant cell (often the first token) does not darken the rest.
+    const topShown = this.rasterCache?.top ?? 1;
+    const topWeight = this.scale === 'sqrt' ? topShown * topShown : topShown;
+    legend(s, th, th.seq, LEFT, TOP + h + 12, Math.min(240, size), 0, this.scale === 'row' ? topShown : topWeight, this.scale === 'sqrt' ? 'attention weight (√ scale, clipped at p99.5)' : this.scale === 'row' ? 'weight / row max' : 'attention weight (clipped at p99.5)');
     this.layout = { x: LEFT, y: TOP, size, cellW, cellH, win, raster, m };
     return s;
   }
@@ -254,8 +258,13 @@ export function scaled(m: Matrix, scale: 'linear' | 'sqrt' | 'row'): Matrix {
   return { rows: m.rows, cols: m.cols, data };
 }
 
-function maxOf(m: Matrix): number {
-  let mx = 0;
-  for (const v of m.data) if (v > mx) mx = v;
-  return mx;
+/** 99.5th percentile of the positive values (sampled on big matrices): where the colour scale saturates. */
+export function robustMax(m: Matrix): number {
+  const step = Math.max(1, Math.floor(m.data.length / 200_000));
+  const vals: number[] = [];
+  for (let i = 0; i < m.data.length; i += step) if (m.data[i] > 0) vals.push(m.data[i]);
+  if (!vals.length) return 0;
+  vals.sort((a, b) => a - b);
+  return vals[Math.min(vals.length - 1, Math.floor(vals.length * 0.995))];
 }
+

@@ -29,7 +29,8 @@ export function legend(s: Scene, th: Theme, map: Uint8ClampedArray, x: number, y
   s.rect(x, y, w, 8, undefined, th.border);
   s.text(x, y + 14, fmt(min), th.muted, 10, 'left', 'top');
   s.text(x + w, y + 14, fmt(max), th.muted, 10, 'right', 'top');
-  s.text(x + w / 2, y + 14, caption, th.muted, 10, 'center', 'top');
+  // Caption under the numbers so long captions never overlap them.
+  if (caption) s.text(x, y + 26, caption, th.muted, 10, 'left', 'top');
 }
 
 export function fmt(v: number): string {

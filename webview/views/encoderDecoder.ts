@@ -139,7 +139,7 @@ export class EncoderDecoder implements View {
       s.line(left, y + 40, left + mw, y + 40, th.border);
       y += 48;
       legend(s, th, th.seq, left, y, Math.min(180, mw), 0, amax || 1, 'cross-attention');
-      y += 34;
+      y += 44;
     } else {
       const v = contextVector(run);
       s.text(x0, y + 6, 'No attention: the decoder sees only this one context vector for the whole input', th.fg, 11, 'left', 'middle');
@@ -156,7 +156,7 @@ export class EncoderDecoder implements View {
         panel.ctx = { x: left, y, w: cell * cols, h: cell * rows, v };
         y += cell * rows + 8;
         legend(s, th, th.div, left, y, Math.min(180, cell * cols), -r.absMax, r.absMax, 'context');
-        y += 34;
+        y += 44;
         s.text(x0, y, `source: ${src.length} tokens → ${v.length} numbers → output "${out}"`, th.muted, 11, 'left', 'middle');
         y += 16;
       }

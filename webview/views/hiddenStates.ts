@@ -88,7 +88,7 @@ export class HiddenStates implements View {
     layers.forEach((h, i) => s.text(LEFT - 6, y + (i + 0.5) * STRIP_ROW, h.label, th.muted, 10, 'right', 'middle'));
     y += norms.rows * STRIP_ROW + 6;
     legend(s, th, th.seq, LEFT, y, Math.min(200, w), nr.min, nr.max, 'norm');
-    y += 36;
+    y += 46;
 
     // B. Unit traces.
     const cur = this.layer(run);
@@ -137,7 +137,7 @@ export class HiddenStates implements View {
       for (let i = 0; i < cos.rows; i++) s.text(LEFT - 6, y + (i + 0.5) * STRIP_ROW, `L${layers[i].layer}→L${layers[i + 1].layer}`, th.muted, 10, 'right', 'middle');
       y += cos.rows * STRIP_ROW + 6;
       legend(s, th, th.div, LEFT, y, Math.min(200, w), -1, 1, 'cosine');
-      y += 36;
+      y += 46;
     } else {
       this.cosL = undefined;
     }
