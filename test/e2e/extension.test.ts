@@ -149,7 +149,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
       await wb.page.mouse.move(p.x + 52, p.y + 1);
       await sleep(200);
       await wb.page.mouse.move(p.x + 54, p.y + 2);
-      return hover.isVisible({ timeout: 2000 }).catch(() => false);
+      return hover.waitFor({ timeout: 2000 }).then(() => true, () => false);
     }, 20_000, 500);
     assert.match(await hover.innerText(), /char-transformer · token \d+\/54/);
     await wb.screenshot('token-hover');

@@ -78,17 +78,24 @@ export class Workbench {
     return this.page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
   }
 
-  /** Opens a workspace file by name with Quick Open. */
+  /** Opens a workspace file with Quick Open (falling back to the explorer) and waits until its tab is active. */
   async openFile(relPath: string): Promise<void> {
-    await this.page.keyboard.press('Control+P');
-    const input = this.page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(relPath);
     const name = relPath.split('/').pop() ?? relPath;
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor();
-    await this.page.keyboard.press('Enter');
-    // The tab may already exist: wait until it is the active one (its editor has the focus).
-    await this.page.locator(`.tab.active[aria-label^="${name}"]`).first().waitFor();
+    const active = this.page.locator(`.tab.active[aria-label^="${name}"]`).first();
+    const input = this.page.locator('.quick-input-widget input');
+    await until(`${relPath} in the active tab`, async () => {
+      if (await input.isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
+      await this.page.keyboard.press('Control+P');
+      if (await input.waitFor({ timeout: 3000 }).then(() => true, () => false)) {
+        await input.fill(relPath);
+        await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 5000 });
+        await this.page.keyboard.press('Enter');
+      } else {
+        // A focused webview (the inspector) may keep Ctrl+P to itself: use the explorer instead.
+        await this.openFromExplorer(relPath);
+      }
+      return active.waitFor({ timeout: 5000 }).then(() => true, () => false);
+    }, 45_000, 500);
     await sleep(200);
   }
 
