@@ -327,6 +327,7 @@ export class App {
       const info = await this.runner.inspect(model);
       this.inspector.show(model, info, this.theme);
       this.inspector.root.hidden = false;
+      this.root.querySelector('.app-empty')?.remove();
       this.tabs.hidden = !this.runs.length;
       this.setStatus(`${model.label}: ${info.architecture}`, false);
       this.api.postMessage({ type: 'inspectResult', inReplyTo: id, architecture: info.architecture });
