@@ -18,7 +18,7 @@ import { getBackend } from '../src/node/backends.js';
 import { startHarness } from '../test/webview/harnessServer.js';
 import { launch, PageDriver } from '../test/webview/pageDriver.js';
 import { zooRef } from '../test/webview/zooRefs.js';
-import { buildWebviewBundle } from '../test/webview/buildBundle.js';
+import { buildWebviewBundle, TEST_BUNDLE } from '../test/webview/buildBundle.js';
 
 const MODEL = process.env.BENCH_MODEL ?? 'transformer';
 // Held-out TypeScript lib text, from its first declaration (the licence header is a block of asterisks).
@@ -79,7 +79,7 @@ function synthSource(): string {
 
 async function main(): Promise<void> {
   await buildWebviewBundle();
-  const h = await startHarness();
+  const h = await startHarness(undefined, TEST_BUNDLE);
   const rows: string[] = [];
   const native = await nodeNative();
   rows.push(`onnxruntime-node (native), ${MODEL}, ${TEXT.length} tokens: first trace ${ms(native.first)}, warm trace ${ms(native.warm)} (ORT run ${ms(native.ortRun)})`);

@@ -1,14 +1,17 @@
 /**
- * Builds only dist/webview.js (same options as esbuild.mjs's webview entry) and checks that the ort-web
- * wasm pair is in media/ort/, so the webview tests do not depend on the host or CLI bundles compiling.
+ * Builds the webview bundle (same options as esbuild.mjs's webview entry) into a private path that the
+ * harness server serves as /dist/webview.js, so a concurrent `npm run build` cannot swap the bundle under
+ * a running test; checks that the ort-web wasm pair is in media/ort/.
  */
+export const TEST_BUNDLE = 'test-results/webview-bundle/webview.js';
+
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 export async function buildWebviewBundle(): Promise<void> {
   await esbuild.build({
     bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
-    entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm', loader: { '.css': 'text' },
+    entryPoints: ['webview/main.ts'], outfile: TEST_BUNDLE, platform: 'browser', format: 'esm', loader: { '.css': 'text' },
   });
   mkdirSync('media/ort', { recursive: true });
   for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) {

@@ -13,14 +13,16 @@ const MIME: Record<string, string> = {
 
 export interface Harness { server: Server; origin: string; requests: string[]; close(): Promise<void> }
 
-export async function startHarness(root = resolve('.')): Promise<Harness> {
+/** `bundle`: file served as /dist/webview.js (and its .map); default the real dist/webview.js. */
+export async function startHarness(root = resolve('.'), bundle?: string): Promise<Harness> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://x');
       requests.push(url.pathname);
       const path = url.pathname === '/' ? '/test/webview/harness.html' : url.pathname;
-      const file = normalize(join(root, decodeURIComponent(path)));
+      const mapped = bundle && (path === '/dist/webview.js' || path === '/dist/webview.js.map') ? `/${bundle}${path.endsWith('.map') ? '.map' : ''}` : path;
+      const file = normalize(join(root, decodeURIComponent(mapped)));
       if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');

@@ -18,7 +18,7 @@ import type { Trace } from '../../src/core/trace/traceTypes.js';
 import { startHarness, type Harness } from './harnessServer.js';
 import { launch, PageDriver, CHROMIUM, type PlainTrace } from './pageDriver.js';
 import { zooRef } from './zooRefs.js';
-import { buildWebviewBundle } from './buildBundle.js';
+import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
 
 const OUT = 'test-results/webview';
 const TOL = 1e-4;
@@ -120,7 +120,7 @@ before(async () => {
   mkdirSync(OUT, { recursive: true });
   await buildWebviewBundle();
 });
-before(async () => { harness = await startHarness(); });
+before(async () => { harness = await startHarness(undefined, TEST_BUNDLE); });
 after(async () => { await harness?.close(); });
 
 for (const backend of ['wasm', 'webgpu'] as const) {

@@ -78,7 +78,12 @@ export function normStrip(run: RunData): Matrix {
 
 /** Cosine between consecutive layers per token: [layers-1, seq]. */
 export function layerCosine(run: RunData): Matrix {
-  return run.memo('cosine', () => math.layerCosine(hiddenLayers(run).map((h) => h.m)));
+  return run.memo('cosine', () => {
+    const layers = hiddenLayers(run).map((h) => h.m);
+    // Layers of different widths (e.g. an encoder and a decoder) have no cosine between them.
+    if (layers.some((m) => m.cols !== layers[0].cols)) return { rows: 0, cols: layers[0]?.rows ?? 0, data: new Float32Array(0) };
+    return math.layerCosine(layers);
+  });
 }
 
 /** 2-D PCA of all (layer, token) hidden states of equal width: per layer [seq, 2]. */
