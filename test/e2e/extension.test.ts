@@ -252,7 +252,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
   step('switches model with the quick pick and runs again', async () => {
     await wb.clearNotifications();
     await wb.command('Sequence Lens: Select Model');
-    const rows = await wb.quickPickRows();
+    const rows = await wb.quickPickRows('Sequence Lens: Select Model');
     assert.ok(rows.some((r) => /char-lstm/.test(r) && /lstm/.test(r) && /zoo/.test(r)), `quick pick rows: ${rows.join(' | ')}`);
     assert.ok(rows.some((r) => /\bKB|MB\b/.test(r)), 'sizes are shown');
     await wb.screenshot('select-model-quick-pick');

@@ -60,7 +60,7 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
 
   it('offers only the bundled models', async () => {
     await wb.command('Sequence Lens: Select Model', 60_000);
-    const rows = await wb.quickPickRows();
+    const rows = await wb.quickPickRows('Sequence Lens: Select Model');
     assert.ok(rows.length >= 2, rows.join(' | '));
     assert.ok(rows.every((r) => /· zoo/.test(r)), `only zoo models: ${rows.join(' | ')}`);
     assert.ok(!rows.some((r) => /gru-encoder|corrupt/.test(r)));
@@ -77,7 +77,13 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
   });
 
   it('shows the restriction in the models tree', async () => {
-    await wb.page.locator('.pane-header', { hasText: 'Sequence Models' }).first().click();
+    const header = wb.page.locator('.pane-header', { hasText: 'Sequence Models' }).first();
+    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
+    // Make room (collapse the folder tree), then move to the end of the list, where the note is.
+    const folders = wb.page.locator('.pane-header', { hasText: 'sample-workspace' }).first();
+    if ((await folders.getAttribute('aria-expanded')) === 'true') await folders.click();
+    await wb.page.locator('.monaco-list-row', { hasText: 'char-transformer' }).first().click();
+    await wb.page.keyboard.press('End');
     await wb.page.locator('.monaco-list-row', { hasText: 'Restricted Mode: only the bundled models are listed' }).first().waitFor({ timeout: 20_000 });
     await wb.screenshot('restricted-tree');
   });

@@ -73,7 +73,9 @@ export class Workbench {
     await row.click();
   }
 
-  async quickPickRows(): Promise<string[]> {
+  /** The rows of the open quick pick titled `title` (waits until the palette has given way to it). */
+  async quickPickRows(title: string): Promise<string[]> {
+    await this.page.locator('.quick-input-widget .quick-input-title', { hasText: title }).first().waitFor({ timeout: 15_000 });
     await this.page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 15_000 });
     return this.page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
   }
