@@ -210,6 +210,11 @@ class GruSeq2Seq(nn.Module):
 
     def loss(self, src, lengths, tgt):
         enc_out, state = self.encoder(src, lengths)
+        if not self.decoder.attention:
+            # Teacher forcing in one GRU call: the same numbers as the step loop below, several times faster.
+            inp = torch.cat([torch.full((src.shape[0], 1), TGT_STOI[BOS]), tgt[:, :-1]], 1)
+            y, _ = self.decoder.rnn(self.decoder.embed(inp), state)
+            return F.cross_entropy(self.decoder.out(y).reshape(-1, len(TGT_VOCAB)), tgt.reshape(-1))
         mask = torch.arange(src.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
         prev = torch.full((src.shape[0], 1), TGT_STOI[BOS], dtype=torch.int64)
         total = 0.0
@@ -293,7 +298,7 @@ class TransformerEncoder(nn.Module):
         self.ln = nn.LayerNorm(D)
 
     def forward(self, ids, pad_mask=None):  # pad_mask [B,1,1,S], True = padding (training only)
-        x = self.embed(ids) * math.sqrt(D) + sinusoidal(ids.shape[1], D)
+        x = self.embed(ids) + sinusoidal(ids.shape[1], D)
         for layer in self.layers:
             x = layer(x, pad_mask)
         return self.ln(x)
@@ -311,7 +316,7 @@ class TransformerDecoder(nn.Module):
 
     def forward(self, tokens, mem, mem_mask=None):
         t = tokens.shape[1]
-        x = self.embed(tokens) * math.sqrt(D) + sinusoidal(t, D)
+        x = self.embed(tokens) + sinusoidal(t, D)
         causal = torch.ones(t, t, dtype=torch.bool).triu(1)
         for layer in self.layers:
             x = layer(x, mem, causal, mem_mask)
@@ -342,7 +347,7 @@ class TransformerSeq2Seq(nn.Module):
 
 
 SPECS = {
-    'dates-gru': dict(make=lambda: GruSeq2Seq(False), arch='seq2seq', lr=3e-3, warmup=50,
+    'dates-gru': dict(make=lambda: GruSeq2Seq(False), arch='seq2seq', lr=3e-3, warmup=50, steps=1200,
                       about='GRU encoder-decoder WITHOUT attention: a bidirectional GRU encoder (64 per direction) '
                             'whose final states, projected to 128, are the decoder\'s only view of the input (the '
                             'bottleneck). GRU decoder, hidden 128.'),
@@ -350,7 +355,7 @@ SPECS = {
                                 about='The same GRU encoder-decoder WITH additive (Bahdanau) attention over the '
                                       'encoder outputs; the decoder step returns the attention weights.'),
     'dates-transformer': dict(make=lambda: TransformerSeq2Seq(), arch='transformer-encoder-decoder', lr=2e-3,
-                              warmup=50,
+                              warmup=50, steps=500,
                               about='Encoder-decoder Transformer: 2 encoder and 2 decoder pre-LayerNorm layers, '
                                     'd_model 64, 4 heads, feed-forward 256, sinusoidal positions; self- and '
                                     'cross-attention written out with an explicit Softmax.'),
@@ -397,7 +402,7 @@ def train(name: str, steps=None, seed: int = SEED) -> None:
     log = Log(name)
     train_pairs, test_pairs = datasets()
     model = spec['make']()
-    steps = steps or STEPS
+    steps = steps or spec.get('steps', STEPS)
     log(f'{name}: {count_params(model)} params, {len(train_pairs)} train pairs, {len(test_pairs)} test, {steps} steps')
     opt = torch.optim.AdamW(model.parameters(), lr=spec['lr'], weight_decay=0.01)
 
@@ -527,6 +532,14 @@ def export_model(name: str) -> None:
         'metric': {'name': 'exact-match', 'value': round(info['exact_match'], 4),
                    'split': f'{N_TEST} held-out generated dates never seen in training, greedy decoding'},
     })
+    # Which field is wrong, by coarse source length: the bottleneck model loses the day first.
+    all_preds = predict(model, test_pairs)
+    field_errors = []
+    for lo, hi in [(1, 20), (21, 40), (41, 60), (61, MAX_SRC)]:
+        idx = [i for i, (s, _) in enumerate(test_pairs) if lo <= len(s) <= hi]
+        field_errors.append({'lengths': f'{lo}-{hi}', 'n': len(idx), **{
+            f: round(sum(all_preds[i][a:b] != test_pairs[i][1][a:b] for i in idx) / len(idx), 4)
+            for f, a, b in (('year', 0, 4), ('month', 5, 7), ('day', 8, 10))}})
     # A small held-out file so TypeScript tests can check that their greedy loop reproduces PyTorch.
     rng = random.Random(7)
     picked = rng.sample(test_pairs, 50)
@@ -538,4 +551,5 @@ def export_model(name: str) -> None:
         'exactMatch': sum(p == t for p, (_, t) in zip(preds, picked)) / len(picked),
         'heldOutExactMatch': round(info['exact_match'], 4),
         'accuracyByLength': info['buckets'],
+        'fieldErrorsByLength': field_errors,
         'pairs': [{'source': s, 'target': t, 'predicted': p} for (s, t), p in zip(picked, preds)]})
