@@ -152,8 +152,8 @@ def train(name: str, steps=None, seed: int = 1) -> None:
     train_data, val_data = encode(load_text(TRAIN_PREFIXES)), encode(load_text(VAL_PREFIXES))
     model = spec['make']()
     steps = steps or spec['steps']
-    # `stop`: end early on the schedule planned for `steps` (how the committed Transformer was cut when the
-    # shared machine ran out of time); keeps a rebuild identical to what is committed.
+    # Optional spec key `stop`: end early on the schedule planned for `steps`, so a run cut short for time can
+    # still be rebuilt exactly. No committed model uses it.
     stop = min(spec.get('stop', steps), steps)
     log(f'{name}: {count_params(model)} params, {len(train_data)} train chars, {len(val_data)} val chars, '
         f'{steps} steps')

@@ -22,7 +22,7 @@ def load(name):
 
 
 def svg(series, buckets) -> str:
-    w, h, left, right, top, bottom = 640, 360, 60, 190, 30, 50
+    w, h, left, right, top, bottom = 720, 360, 60, 230, 30, 50
     pw, ph = w - left - right, h - top - bottom
     def x(i):
         return left + pw * (i + 0.5) / len(buckets)
