@@ -221,14 +221,14 @@ def export_model(name: str) -> None:
         'maxLength': spec['maxLength'],
         'io': {'ids': 'ids', 'logits': 'logits'},
         'training': {
-            'data': f'typescript@5.9.3 lib files: {len(train_names)} files ({", ".join(TRAIN_PREFIXES)}*), '
+            'data': f'typescript@5.9.3 lib files: {len(train_names)} files ({", ".join(p + "*" for p in TRAIN_PREFIXES)}), '
                     f'random {spec["seq"]}-character windows, batch {spec["batch"]}, AdamW, warm-up + cosine schedule '
                     f'over {spec["steps"]} steps' + (f', stopped after {spec["stop"]}' if 'stop' in spec else ''),
             'steps': info['steps'], 'seconds': info['seconds'], 'params': count_params(model),
             'seed': info['seed']},
         'metric': {'name': 'bpc', 'value': round(info['val_bpc'], 4),
                    'split': f'held-out lib files never trained on ({len(val_names)} files: '
-                            f'{", ".join(VAL_PREFIXES)}*), windows of {EVAL_WINDOW} characters'},
+                            f'{", ".join(p + "*" for p in VAL_PREFIXES)}), windows of {EVAL_WINDOW} characters'},
     })
     # Reference outputs for tools/zoo/verify_onnx.mjs (batch 1 and batch 2, two lengths).
     val_data = encode(load_text(VAL_PREFIXES))

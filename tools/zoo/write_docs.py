@@ -163,8 +163,9 @@ def write_zoo() -> None:
         if not mf.exists():
             continue
         m = json.loads(mf.read_text())
-        lines.append(f"### `{d.name}`\n\n{m['description']}\n\n- Data: {m['training']['data']}.\n"
-                     f"- Metric: {fmt_metric(m)} on {m['metric']['split']}.\n")
+        data, split = (t.replace('*', '\\*') for t in (m['training']['data'], m['metric']['split']))
+        lines.append(f"### `{d.name}`\n\n{m['description']}\n\n- Data: {data}.\n"
+                     f"- Metric: {fmt_metric(m)} on {split}.\n")
     lines.append(ZOO_TAIL)
     (DOCS / 'zoo.md').write_text('\n'.join(lines))
 
