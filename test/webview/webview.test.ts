@@ -54,9 +54,10 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /**
- * Every probe tensor and the logits of the page's trace equal the onnxruntime-node reference: attention
- * weights within 1e-4 on every backend; other tensors within 1e-4 on WASM. WebGPU evaluates sin/cos
- * (the sinusoidal positions) with WGSL's own precision, so states downstream of them get `gpuTol`.
+ * Every probe tensor and the logits of the page's trace equal the onnxruntime-node reference within 1e-4
+ * on WASM. WebGPU evaluates sin/cos (the Transformer's sinusoidal positions) with WGSL's own precision:
+ * the very first hidden state (embedding + positions, where the embedding lookup is exact) already
+ * differs by ~2e-4, and everything downstream inherits it, so WebGPU runs of that model get `gpuTol`.
  * The largest differences are printed as test diagnostics.
  */
 function assertSameTrace(page: PlainTrace, ref: Trace, label: string, gpuTol = TOL): void {
@@ -72,7 +73,7 @@ function assertSameTrace(page: PlainTrace, ref: Trace, label: string, gpuTol = T
     const d = maxRelDiff(pp.data, rp.tensor.data);
     if (rp.probe.kind === 'attention') {
       worstAtt = Math.max(worstAtt, d);
-      assert.ok(d <= TOL, `attention ${rp.probe.name} differs by ${d}`);
+      assert.ok(d <= gpuTol, `attention ${rp.probe.name} differs by ${d}`);
     } else {
       worstOther = Math.max(worstOther, d);
       assert.ok(d <= gpuTol, `${rp.probe.kind} ${rp.probe.name} differs by ${d}`);
@@ -135,15 +136,16 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       assert.equal(res.type, 'runResult', JSON.stringify(res));
       assert.equal(res.backend, backend, 'the backend asked for is the one used');
       const ref = await reference('transformer', TEXT);
-      assertSameTrace(await d.trace(), ref, 'transformer', backend === 'webgpu' ? 1e-3 : TOL);
+      const tol = backend === 'webgpu' ? 1e-3 : TOL;
+      assertSameTrace(await d.trace(), ref, 'transformer', tol);
       // Heatmap: head 1 of layer 1, then the mean of heads of layer 0.
       await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 1 }));
-      assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 1, 1)) <= TOL, 'heatmap L1 H1');
+      assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 1, 1)) <= tol, 'heatmap L1 H1');
       await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 0, head: 'mean' }));
-      assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 0, 'mean')) <= TOL, 'heatmap L0 mean');
+      assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 0, 'mean')) <= tol, 'heatmap L0 mean');
       const head2 = (await d.values('headview'))!.head2 as number[];
-      assert.ok(maxDiff(head2, refAttention(ref, 0, 2)) <= TOL, 'head view L0 H2');
-      assert.ok(maxRelDiff((await d.values('hidden'))!.norms as number[], refNorms(ref)) <= (backend === 'webgpu' ? 1e-3 : TOL), 'hidden-state norms');
+      assert.ok(maxDiff(head2, refAttention(ref, 0, 2)) <= tol, 'head view L0 H2');
+      assert.ok(maxRelDiff((await d.values('hidden'))!.norms as number[], refNorms(ref)) <= tol, 'hidden-state norms');
       // Top-1 prediction per position: the reference logits' argmax.
       const V = ref.logits!.dims[ref.logits!.dims.length - 1];
       const top = (await d.values('predictions'))!.topIds as number[];
