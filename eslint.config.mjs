@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     ignores: ['node_modules/**', 'dist/**', 'media/**', '.tools/**', 'test-results/**', 'src/core/onnx/onnxProto.*',
-      '.vscode-test/**', 'tools/zoo/**'],
+      '.vscode-test/**', 'tools/zoo/**', 'scratch/**', '.cache/**', 'out/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
