@@ -23,6 +23,8 @@ import type { Probe } from '../../src/core/types.js';
 
 const FIXTURES = 'test/fixtures/recurrent';
 const TOL = 1e-5;
+/** One float32 ulp at 1. */
+const ULP = 2 ** -23;
 const STEPS = 6;
 const BATCH = 3;
 
@@ -180,9 +182,10 @@ function checkNative(
               for (const g of [i, o, f, c, cell]) assert.ok(g4(g, t, d, b, u) === 0, 'padded step is zero');
               continue;
             }
-            for (const g of [i, o, f]) { const v = g4(g, t, d, b, u); assert.ok(v >= 0 && v <= 1, `sigmoid gate ${v}`); }
+            // onnxruntime's vectorised tanh/sigmoid may overshoot ±1 by one float32 ulp (1.0000001 seen).
+            for (const g of [i, o, f]) { const v = g4(g, t, d, b, u); assert.ok(v >= 0 && v <= 1 + ULP, `sigmoid gate ${v}`); }
             const cand = g4(c, t, d, b, u);
-            assert.ok(cand >= -1 && cand <= 1);
+            assert.ok(Math.abs(cand) <= 1 + ULP, `candidate ${cand}`);
             close(g4(o, t, d, b, u) * Math.tanh(g4(cell, t, d, b, u)), yAt(t, d, b, u), `LSTM h (t${t} d${d} b${b} u${u})`);
             // The cell update from the exposed gates: c_t = f_t⊙c_{t-1} + i_t⊙c̃_t.
             const prevT = reverse ? t + 1 : t - 1;
@@ -206,7 +209,7 @@ function checkNative(
           for (let u = 0; u < H; u++) {
             const zv = g4(z, t, d, b, u);
             const rv = g4(r, t, d, b, u);
-            assert.ok(zv >= 0 && zv <= 1 && rv >= 0 && rv <= 1, 'sigmoid gates');
+            assert.ok(zv >= 0 && zv <= 1 + ULP && rv >= 0 && rv <= 1 + ULP, 'sigmoid gates');
             const prevT = reverse ? t + 1 : t - 1;
             const hPrev = prevT < 0 || prevT >= lens[b] ? stateAt(h0, d, b, u) : yAt(prevT, d, b, u);
             close((1 - zv) * g4(hh, t, d, b, u) + zv * hPrev, yAt(t, d, b, u), `GRU h (t${t} d${d} b${b} u${u})`);
