@@ -57,7 +57,7 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Every probe tensor and the logits of the page's trace equal the onnxruntime-node reference within 1e-4
  * on WASM. WebGPU evaluates sin/cos (the Transformer's sinusoidal positions) with WGSL's own precision:
  * the very first hidden state (embedding + positions, where the embedding lookup is exact) already
- * differs by ~2e-4, and everything downstream inherits it, so WebGPU runs of that model get `gpuTol`.
+ * differs by ~2e-4, and the blocks amplify it (~1e-3 after block 0), so WebGPU runs of that model get `gpuTol` (5e-3).
  * The largest differences are printed as test diagnostics.
  */
 function assertSameTrace(page: PlainTrace, ref: Trace, label: string, gpuTol = TOL): void {
@@ -136,7 +136,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       assert.equal(res.type, 'runResult', JSON.stringify(res));
       assert.equal(res.backend, backend, 'the backend asked for is the one used');
       const ref = await reference('transformer', TEXT);
-      const tol = backend === 'webgpu' ? 1e-3 : TOL;
+      const tol = backend === 'webgpu' ? 5e-3 : TOL;
       assertSameTrace(await d.trace(), ref, 'transformer', tol);
       // Heatmap: head 1 of layer 1, then the mean of heads of layer 0.
       await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 1 }));
