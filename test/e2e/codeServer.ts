@@ -16,12 +16,19 @@ export const CODE_SERVER = join(ROOT, '.tools/code-server/node_modules/code-serv
 export const CHROMIUM = process.env.SEQLENS_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Why the E2E suite cannot run here, or undefined when it can. */
+/**
+ * Why the E2E suite cannot run here, or undefined. On a developer machine a missing prerequisite
+ * skips with the reason; under CI (CI=true) it is an error, so a broken install cannot pass as a skip.
+ */
 export function missingPrerequisite(): string | undefined {
+  let why: string | undefined;
   if (!existsSync(NODE24) || !existsSync(CODE_SERVER)) {
-    return `code-server is not installed in .tools/ (run: bash scripts/setup-code-server.sh)`;
+    why = `code-server is not installed in .tools/ (run: bash scripts/setup-code-server.sh)`;
+  } else if (!existsSync(CHROMIUM)) {
+    why = `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set SEQLENS_CHROMIUM)`;
   }
-  if (!existsSync(CHROMIUM)) return `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set SEQLENS_CHROMIUM)`;
-  return undefined;
+  if (why && process.env.CI) throw new Error(`E2E prerequisite missing under CI: ${why}`);
+  return why;
 }
 
 async function freePort(): Promise<number> {
