@@ -116,6 +116,8 @@ function refNorms(ref: Trace): number[] {
 
 let harness: Harness;
 const have = (m: string): boolean => existsSync(`media/models/${m}/manifest.json`);
+// Skips are for developer machines without Chromium; under CI a missing browser is a failure.
+if (process.env.CI && !existsSync(CHROMIUM)) throw new Error(`webview tests need Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 before(async () => {
   mkdirSync(OUT, { recursive: true });
