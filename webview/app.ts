@@ -291,8 +291,8 @@ export class App {
 
   private postResult(id: number, outcome: RunOutcome): void {
     if (id < 0) return;
-    const tokens = tokenSummaries(outcome.run, this.decorationMode, this.sel);
-    this.api.postMessage({ type: 'runResult', inReplyTo: id, backend: outcome.backend, timings: outcome.timings, tokens, decorationMode: this.decorationMode });
+    const { tokens, mode } = tokenSummaries(outcome.run, this.decorationMode, this.sel);
+    this.api.postMessage({ type: 'runResult', inReplyTo: id, backend: outcome.backend, timings: outcome.timings, tokens, decorationMode: mode });
   }
 
   /** Keeps the selection valid for the new run (e.g. layer 5 of a 2-layer model). */

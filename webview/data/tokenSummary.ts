@@ -8,8 +8,14 @@ import { attentionMatrix, gateMatrix, normStrip, topK } from './derived.js';
 import type { Selection } from '../views/viewTypes.js';
 import { vocabText } from './vocab.js';
 
-export function tokenSummaries(run: RunData, mode: DecorationMode, sel: Selection): TokenSummary[] {
+/**
+ * Scores every token by the requested mode, falling back to what the model has (a recurrent model has
+ * no attention: its tokens are coloured by hidden-state norm). Returns the mode actually used, so the
+ * host's legend and hover never name a mode the colours do not show.
+ */
+export function tokenSummaries(run: RunData, mode: DecorationMode, sel: Selection): { tokens: TokenSummary[]; mode: DecorationMode } {
   const n = run.tokens.length;
+  let used: DecorationMode = mode;
   const scores = new Float32Array(n);
   const streams = run.streams();
   const stream = streams.includes('encoder') ? 'encoder' : streams.includes('decoder') ? 'decoder' : undefined;
@@ -18,18 +24,24 @@ export function tokenSummaries(run: RunData, mode: DecorationMode, sel: Selectio
     // Attention the pinned (else last) token pays to each token.
     const q = sel.pinned ?? n - 1;
     for (let k = 0; k < n; k++) scores[k] = att.data[q * att.cols + k];
-  } else if (mode === 'gate' && gateMatrix(run, 'forget', 0)) {
+  } else if (mode !== 'hiddenNorm' && gateMatrix(run, 'forget', 0)) {
+    used = 'gate';
     const g = gateMatrix(run, 'forget', 0)!;
     for (let t = 0; t < Math.min(n, g.rows); t++) { let s = 0; for (let u = 0; u < g.cols; u++) s += g.data[t * g.cols + u]; scores[t] = s / g.cols; }
   } else if (run.hidden().length) {
+    used = 'hiddenNorm';
     const norms = normStrip(run);
     const l = norms.rows - 1;
     for (let t = 0; t < Math.min(n, norms.cols); t++) scores[t] = norms.data[l * norms.cols + t];
   }
-  let max = 0;
-  for (const v of scores) max = Math.max(max, Math.abs(v));
+  // Min-max scaling: hidden norms sit in a narrow band far from 0, and dividing by the maximum alone
+  // would colour every token almost the same.
+  let max = -Infinity, min = Infinity;
+  for (const v of scores) { max = Math.max(max, Math.abs(v)); min = Math.min(min, Math.abs(v)); }
+  if (used === 'attention') min = 0;
+  const range = max - min;
   const top = topK(run, 3);
-  return run.tokens.map((t, i) => {
+  const tokens = run.tokens.map((t, i) => {
     const attends: { index: number; weight: number }[] = [];
     if (att && att.rows === n) {
       const row = Array.from(att.data.subarray(i * att.cols, (i + 1) * att.cols));
@@ -39,9 +51,10 @@ export function tokenSummaries(run: RunData, mode: DecorationMode, sel: Selectio
       start: t.start,
       end: t.end,
       text: t.text,
-      score: max > 0 ? Math.abs(scores[i]) / max : 0,
+      score: range > 0 ? (Math.abs(scores[i]) - min) / range : 0,
       attends,
       predictions: (top?.[i] ?? []).map((p) => ({ text: vocabText(run, p.id), p: p.p })),
     };
   });
+  return { tokens, mode: used };
 }
