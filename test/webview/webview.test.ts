@@ -157,6 +157,14 @@ for (const backend of ['wasm', 'webgpu'] as const) {
         for (let i = 1; i < V; i++) if (row[i] > row[best]) best = i;
         assert.equal(top[t * 5], best, `top-1 at ${t}`);
       }
+      // Logit lens (the plan's final LayerNorm + unembedding over each layer's hidden state): its last layer
+      // is the model's own output, so its top-1 per position must be the reference argmax too.
+      const pred = (await d.values('predictions'))!;
+      const lensLayers = pred.lensLayers as number[], lensTop1 = pred.lensTop1 as number[];
+      assert.ok(lensLayers.length >= 2, `logit lens over ${lensLayers.length} layers`);
+      assert.equal(lensTop1.length, lensLayers.length * ref.tokens.length);
+      const lastLayer = lensTop1.slice((lensLayers.length - 1) * ref.tokens.length);
+      for (let t = 0; t < ref.tokens.length; t++) assert.equal(lastLayer[t], top[t * 5], `lens last layer top-1 at ${t}`);
       assert.ok((await d.values('positional'))?.shape, 'sinusoidal positional encoding found');
       for (const v of await d.page.evaluate(() => window.__seqlens!.viewIds())) await d.screenshot(v, `${OUT}/${backend}-transformer-normal-${v}.png`);
       assert.deepEqual(d.errors, []);
@@ -177,6 +185,7 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       const ref = await reference('lstm', TEXT);
       assertSameTrace(await d.trace(), ref, 'lstm');
       const rec = (await d.values('recurrent'))!;
+      assert.deepEqual((await d.values('predictions'))!.lensLayers, [], 'no logit lens for a recurrent model');
       const gate = (g: string) => ref.probes.find((p) => p.probe.kind === 'gate' && p.probe.gate === g)!.tensor.data;
       assert.ok(maxDiff(rec['input gate i'] as number[], gate('input')) <= TOL, 'input gate');
       assert.ok(maxDiff(rec['forget gate f'] as number[], gate('forget')) <= TOL, 'forget gate');

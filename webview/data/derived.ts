@@ -8,6 +8,7 @@ import { type Matrix, probeAxes, sliceMatrix } from './tensorSlice.js';
 import type { RunData } from './runData.js';
 import type { HeadPick } from '../views/viewTypes.js';
 import * as math from './traceMath.js';
+import { logitLens as coreLogitLens } from '../../src/core/trace/predictions.js';
 
 /** Query/step rows × key columns for one probe, with the head picked. */
 export function attentionOf(p: ProbeTensor, head: number | 'mean'): Matrix {
@@ -126,6 +127,31 @@ export function lensLayers(run: RunData): { layer: number; m: Matrix }[] {
     const axes = probeAxes(p);
     return { layer: p.probe.layer, m: sliceMatrix(p, axes.includes('seq') ? 'seq' : 'query', 'vocab', { batch: 0 }) };
   }));
+}
+
+/** Hidden-state layers the logit lens reads (the plan's lens stream), lowest first. */
+export function lensHidden(run: RunData): { layer: number; m: Matrix }[] {
+  const lens = run.lens;
+  if (!lens) return [];
+  return run.memo('lensHidden', () => run.hidden()
+    .filter((p) => lens.stream === undefined || (p.probe.stream ?? 'encoder') === lens.stream)
+    .map((p) => ({ layer: p.probe.layer, m: hiddenMatrix(p) })));
+}
+
+/**
+ * Logit lens at one position: top-k per layer of that layer's hidden state through the model's final
+ * norm and output projection. Computed per position on demand (hidden × vocab multiply-adds per layer),
+ * so a long input only pays for the positions on screen.
+ */
+export function lensAt(run: RunData, position: number, k: number): math.TopK[][] {
+  const lens = run.lens;
+  if (!lens) return [];
+  return run.memo(`lens:${k}:${position}`, () => {
+    const layers = lensHidden(run);
+    if (position >= (layers[0]?.m.rows ?? 0)) return [];
+    return coreLogitLens(layers.map((l) => l.m), lens.projection, { k, positions: [position] })
+      .map((perPos) => perPos[0].map((p) => ({ id: p.id, p: p.prob, logit: p.logit })));
+  });
 }
 
 /**

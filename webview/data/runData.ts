@@ -5,6 +5,7 @@
 import type { AttentionStream, GateName, ProbeKind } from '../../src/core/types.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
+import type { OutputProjection } from '../../src/core/trace/predictions.js';
 import { axisSize } from './tensorSlice.js';
 
 export interface PositionalEncoding {
@@ -21,6 +22,11 @@ export class RunData {
   positional?: PositionalEncoding;
   /** Id → text in the output vocabulary (target tokenizer of seq2seq models). */
   outputVocab?: (id: number) => string;
+  /**
+   * The model's own final norm + output projection (views into the model bytes, shared by every run of
+   * the model), when the probe plan found one: what the logit lens pushes each layer's hidden state through.
+   */
+  lens?: { projection: OutputProjection; stream?: AttentionStream };
 
   constructor(readonly trace: Trace, readonly label: string, readonly manifest?: ModelManifest) {}
 

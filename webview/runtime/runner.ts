@@ -18,6 +18,8 @@ import { applyDelta } from '../../src/core/onnx/graphDelta.js';
 import { decodeModel } from '../../src/core/onnx/decode.js';
 import type { SessionHandle } from '../../src/core/run/backend.js';
 import type { PositionalEncoding } from '../data/runData.js';
+import { planProbes } from '../../src/core/probes/planProbes.js';
+import { resolveOutputProjection } from '../../src/core/trace/outputProjection.js';
 
 export interface RunOutcome {
   run: RunData;
@@ -182,9 +184,37 @@ export class Runner {
         trace.warnings.push(`Positional encoding not shown: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
+    if (modelUri && !(manifest && 'encoder' in manifest.io)) {
+      try {
+        const lens = await this.lens(modelUri);
+        if (lens) run.lens = lens;
+      } catch (e) {
+        trace.warnings.push(`Logit lens not shown: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
     const bt = backend.timings;
     const timings = { ...trace.timings, sessionCreate: trace.timings.sessionCreate || 0, ortRun: bt.run, ortExtract: bt.extract };
     return { run, backend: backend.name, timings };
+  }
+
+  private readonly lenses = new Map<string, Promise<RunData['lens']>>();
+
+  /**
+   * The plan's logit lens resolved to numbers, once per model file: the projection and norm weights are
+   * Float32Array views into the fetched model bytes (kept anyway for the session cache), not copies.
+   */
+  private lens(uri: string): Promise<RunData['lens']> {
+    let p = this.lenses.get(uri);
+    if (!p) {
+      p = this.file(uri).then((bytes) => {
+        const model = decodeModel(bytes);
+        const lens = planProbes(model).plan.logitLens;
+        return lens ? { projection: resolveOutputProjection(model, lens), ...(lens.stream ? { stream: lens.stream } : {}) } : undefined;
+      });
+      this.lenses.set(uri, p);
+      p.catch(() => this.lenses.delete(uri));
+    }
+    return p;
   }
 
   private readonly posSources = new Map<string, PositionalSource | undefined>();
