@@ -82,7 +82,9 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
     // Make room (collapse the folder tree), then move to the end of the list, where the note is.
     const folders = wb.page.locator('.pane-header', { hasText: 'sample-workspace' }).first();
     if ((await folders.getAttribute('aria-expanded')) === 'true') await folders.click();
-    await wb.page.locator('.monaco-list-row', { hasText: 'char-transformer' }).first().click();
+    // Focus the tree through its generated focus command: clicking a row fails when the pane is
+    // squeezed so small that the row is not visible.
+    await wb.command('Focus on Sequence Models View');
     await wb.page.keyboard.press('End');
     await wb.page.locator('.monaco-list-row', { hasText: 'Restricted Mode: only the bundled models are listed' }).first().waitFor({ timeout: 20_000 });
     await wb.screenshot('restricted-tree');
