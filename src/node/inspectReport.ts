@@ -2,7 +2,9 @@
  * `seqlens inspect`: what a model is (summary, architecture with its evidence) and what Sequence Lens
  * can expose (the probe plan), for each .onnx file of the model. The JSON form is what scripts read.
  */
-import { inspectModel } from '../core/inspect.js';
+import { inspectDecoded } from '../core/inspect.js';
+import { decodeModel, type ModelProto } from '../core/onnx/decode.js';
+import { detectArchitectureOfFiles } from '../core/architecture.js';
 import type { ModelSummary } from '../core/onnx/summarize.js';
 import type { ArchitectureEvidence, Architecture, Probe, Unavailable } from '../core/types.js';
 import type { LoadedModel } from './modelLoader.js';
@@ -29,14 +31,13 @@ export interface InspectJson {
   timings: { readMs: number; inspectMs: number };
 }
 
-/** The one verdict for several files: an encoder + a decoder step make an encoder-decoder model. */
-function combine(files: readonly InspectedFile[]): Architecture {
+/** The one verdict for several files: core's encoder + decoder rule, else the first file that says something. */
+function combine(files: readonly InspectedFile[], models: ReadonlyMap<string, ModelProto>): Architecture {
   if (files.length === 1) return files[0].architecture.architecture;
-  const archs = files.map((f) => f.architecture.architecture);
-  if (archs.some((a) => a.startsWith('transformer'))) return 'transformer-encoder-decoder';
-  if (archs.some((a) => a === 'seq2seq-attention')) return 'seq2seq-attention';
-  if (archs.some((a) => ['rnn', 'lstm', 'gru', 'seq2seq'].includes(a))) return 'seq2seq';
-  return archs.find((a) => a !== 'unknown') ?? 'unknown';
+  const encoder = models.get('encoder');
+  const decoder = models.get('decoder');
+  if (encoder && decoder) return detectArchitectureOfFiles({ encoder, decoder }).architecture;
+  return files.map((f) => f.architecture.architecture).find((a) => a !== 'unknown') ?? 'unknown';
 }
 
 export async function inspectLoaded(loaded: LoadedModel): Promise<InspectJson> {
@@ -44,6 +45,7 @@ export async function inspectLoaded(loaded: LoadedModel): Promise<InspectJson> {
   const probes: InspectJson['probes'] = [];
   const unavailable: InspectJson['unavailable'] = [];
   const warnings: string[] = [];
+  const models = new Map<string, ModelProto>();
   let readMs = 0;
   let inspectMs = 0;
   for (const [key, path] of Object.entries(loaded.onnxFiles)) {
@@ -51,7 +53,9 @@ export async function inspectLoaded(loaded: LoadedModel): Promise<InspectJson> {
     const bytes = await loaded.files(path);
     const t1 = performance.now();
     const role = key === 'encoder' || key === 'decoder' ? key : undefined;
-    const r = inspectModel(bytes, path, role ? { role } : {});
+    const model = decodeModel(bytes, path);
+    models.set(key, model);
+    const r = inspectDecoded(model, bytes.byteLength, path, role ? { role } : {});
     warnings.push(...r.warnings.map((w) => `${key}: ${w}`));
     inspectMs += performance.now() - t1;
     readMs += t1 - t0;
@@ -59,7 +63,7 @@ export async function inspectLoaded(loaded: LoadedModel): Promise<InspectJson> {
     for (const p of r.plan.probes) probes.push({ ...p, file: key });
     for (const u of r.plan.unavailable) unavailable.push({ ...u, file: key });
   }
-  const detected = combine(files);
+  const detected = combine(files, models);
   return {
     model: loaded.name,
     manifest: loaded.manifestPath,
