@@ -191,6 +191,13 @@ export class App {
         if (msg.wasmBase) this.runner.setWasmBase(msg.wasmBase);
         void this.setBackend(msg.backend);
         this.runner.maxTokens = msg.maxTokens;
+        if (msg.mode === 'inspector' && !msg.trusted) {
+          // The host inspects nothing in Restricted Mode; say so here rather than leave the page blank.
+          this.inspector.showMessage('Restricted Mode',
+            'Sequence Lens does not open models from an untrusted workspace. Trust this folder (Manage Workspace Trust) to inspect it; the bundled sample models still run in the Sequence Lens panel.');
+          this.inspector.root.hidden = false;
+          this.root.querySelector('.app-empty')?.remove();
+        }
         return;
       case 'run':
         this.model = msg.model;
@@ -336,7 +343,8 @@ export class App {
       this.inspector.showError(model, message);
       this.inspector.root.hidden = false;
       this.setStatus(message, false);
-      this.api.postMessage({ type: 'log', level: 'error', message: `inspect ${id}: ${message}` });
+      // An error answer settles the host's pending request at once instead of leaving it to time out.
+      this.api.postMessage({ type: 'runError', inReplyTo: id, error: { code: isSeqLensError(e) ? e.code : 'inspect-failed', message } });
     } finally {
       done();
     }

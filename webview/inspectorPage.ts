@@ -36,10 +36,15 @@ export class InspectorPage {
   constructor(private readonly onTry: (text: string) => void) {}
 
   showError(model: ModelRef, message: string): void {
+    this.showMessage(model.label, message, 'insp-error');
+  }
+
+  /** A page with a heading and one paragraph, for the cases where there is nothing to inspect. */
+  showMessage(title: string, message: string, cls = 'insp-notice'): void {
     this.root.replaceChildren();
     const h = el('h2');
-    h.textContent = model.label;
-    const p = el('p', 'insp-error');
+    h.textContent = title;
+    const p = el('p', cls);
     p.textContent = message;
     this.root.append(h, p);
   }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, startCodeServer, type CodeServer } from './codeServer.js';
-import { Workbench, sleep } from './workbench.js';
+import { Workbench } from './workbench.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e-restricted');
 const skip = missingPrerequisite();
@@ -72,7 +72,9 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
     await wb.openFromExplorer('models/no-tokenizer/gru-encoder.onnx');
     const msg = await wb.waitNotification(/Restricted Mode/);
     assert.match(msg, /Trust this workspace/);
-    await sleep(500);
+    // The inspector page itself says why it is empty.
+    const frame = await wb.webviewFrame('inspector');
+    await frame.locator('.insp-notice', { hasText: 'untrusted workspace' }).waitFor({ timeout: 30_000 });
     await wb.screenshot('restricted-inspector');
   });
 
