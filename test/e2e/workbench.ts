@@ -85,8 +85,14 @@ export class Workbench {
     const name = relPath.split('/').pop() ?? relPath;
     const active = this.page.locator(`.tab.active[aria-label^="${name}"]`).first();
     const input = this.page.locator('.quick-input-widget input');
+    const tab = this.page.locator(`.tab[aria-label^="${name}"]`).first();
     await until(`${relPath} in the active tab`, async () => {
       if (await input.isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
+      // Already open: click its tab. A focused webview (a custom editor) may swallow Ctrl+P.
+      if (await tab.isVisible().catch(() => false)) {
+        await tab.click();
+        return active.waitFor({ timeout: 5000 }).then(() => true, () => false);
+      }
       await this.page.keyboard.press('Control+P');
       if (await input.waitFor({ timeout: 3000 }).then(() => true, () => false)) {
         await input.fill(relPath);
