@@ -44,6 +44,17 @@ export function fingerprint(bytes: Uint8Array): string {
   return `${bytes.length}:${h.toString(16)}`;
 }
 
+/** One build per key, shared by concurrent callers; a rejected build is forgotten so the next call retries. */
+function memoized<T>(cache: Map<string, Promise<T>>, key: string, build: () => Promise<T>): Promise<T> {
+  let p = cache.get(key);
+  if (!p) {
+    p = build();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
+}
+
 export class TraceSessionCache {
   private readonly byIdentity = new WeakMap<Uint8Array, string>();
   private readonly models = new Map<string, Promise<PreparedModel>>();
@@ -67,24 +78,11 @@ export class TraceSessionCache {
 
   /** The prepared model for these bytes on this backend, built once. A failed build is not kept. */
   model(backend: InferenceBackend, bytes: Uint8Array, build: () => Promise<PreparedModel>): Promise<PreparedModel> {
-    const key = this.key(backend, bytes);
-    let p = this.models.get(key);
-    if (!p) {
-      p = build();
-      this.models.set(key, p);
-      p.catch(() => this.models.delete(key));
-    }
-    return p;
+    return memoized(this.models, this.key(backend, bytes), build);
   }
 
   tokenizer(key: string, build: () => Promise<TextTokenizer>): Promise<TextTokenizer> {
-    let p = this.tokenizers.get(key);
-    if (!p) {
-      p = build();
-      this.tokenizers.set(key, p);
-      p.catch(() => this.tokenizers.delete(key));
-    }
-    return p;
+    return memoized(this.tokenizers, key, build);
   }
 
   get size(): number {
