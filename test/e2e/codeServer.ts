@@ -4,7 +4,8 @@
  * written outside the scratch folder.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, createWriteStream, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, createWriteStream, writeFileSync, readdirSync, statSync, rmSync, mkdtempSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -106,6 +107,19 @@ export async function startCodeServer(opts: { vsix: string; folder: string; prof
 }
 
 /** Builds dist/ and packages the .vsix the way users get it (npm run package). */
+/**
+ * A fresh screenshot folder and a scratch copy of sample-workspace/, so a suite never writes into the
+ * repository (exports, edits) and starts from the committed files.
+ */
+export function prepareScratch(outDir: string, prefix: string): { scratch: string; folder: string } {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const scratch = mkdtempSync(join(tmpdir(), prefix));
+  const folder = join(scratch, 'sample-workspace');
+  cpSync(join(ROOT, 'sample-workspace'), folder, { recursive: true });
+  return { scratch, folder };
+}
+
 export async function packageVsix(): Promise<string> {
   const vsix = join(ROOT, 'sequence-lens.vsix');
   if (process.env.SEQLENS_VSIX) return resolve(process.env.SEQLENS_VSIX);

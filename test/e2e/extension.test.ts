@@ -9,11 +9,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame } from 'playwright-core';
-import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, startCodeServer, type CodeServer } from './codeServer.js';
+import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e');
@@ -74,11 +73,8 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
   };
 
   before(async () => {
-    rmSync(OUT, { recursive: true, force: true });
-    mkdirSync(OUT, { recursive: true });
-    scratch = mkdtempSync(join(tmpdir(), 'seqlens-e2e-'));
-    const folder = join(scratch, 'sample-workspace');
-    cpSync(join(ROOT, 'sample-workspace'), folder, { recursive: true });
+    let folder: string;
+    ({ scratch, folder } = prepareScratch(OUT, 'seqlens-e2e-'));
     const vsix = await packageVsix();
     timings.vsixBytes = statSync(vsix).size;
     server = await startCodeServer({

@@ -7,11 +7,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, startCodeServer, type CodeServer } from './codeServer.js';
+import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
 import { Workbench } from './workbench.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e-restricted');
@@ -24,11 +23,8 @@ describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () 
   let scratch = '';
 
   before(async () => {
-    rmSync(OUT, { recursive: true, force: true });
-    mkdirSync(OUT, { recursive: true });
-    scratch = mkdtempSync(join(tmpdir(), 'seqlens-e2e-restricted-'));
-    const folder = join(scratch, 'sample-workspace');
-    cpSync(join(ROOT, 'sample-workspace'), folder, { recursive: true });
+    let folder: string;
+    ({ scratch, folder } = prepareScratch(OUT, 'seqlens-e2e-restricted-'));
     // The main suite packages first when both run; SEQLENS_VSIX or a fresh package otherwise.
     const vsix = await packageVsix();
     server = await startCodeServer({
