@@ -41,6 +41,8 @@ export class App {
   mode: 'panel' | 'inspector' = 'panel';
   decorationMode: DecorationMode = 'attention';
   lastRun?: { id: number; outcome: RunOutcome };
+  /** Why the latest run failed (not set for a cancel). */
+  lastError?: string;
   model?: ModelRef;
   compareModel?: ModelRef;
   private readonly header: HTMLElement;
@@ -248,6 +250,7 @@ export class App {
     this.inflight?.abort.abort();
     const abort = new AbortController();
     this.inflight = { id, abort };
+    this.lastError = undefined;
     let done!: () => void;
     this.idle = new Promise((r) => { done = r; });
     this.setStatus(`Running ${model.label}…`, true);
@@ -278,6 +281,7 @@ export class App {
       const cancelled = abort.signal.aborted || (isSeqLensError(e) && e.code === 'cancelled');
       const error = { code: cancelled ? 'cancelled' : isSeqLensError(e) ? e.code : 'runtime', message: cancelled ? 'The run was cancelled.' : e instanceof Error ? e.message : String(e) };
       this.setStatus(error.message, false);
+      if (!cancelled) this.lastError = error.message;
       if (id >= 0) this.api.postMessage({ type: 'runError', inReplyTo: id, error });
       this.api.postMessage({ type: 'log', level: cancelled ? 'info' : 'error', message: `run ${id}: ${error.message}` });
     } finally {

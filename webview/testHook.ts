@@ -20,6 +20,8 @@ export interface SeqLensHook {
   click(id: string, x: number, y: number): void;
   exportView(id: string): Promise<string[]>;
   trace(i?: number): unknown;
+  /** Why the latest run failed, if it did (a cancel is not a failure). */
+  error(): string | undefined;
   /** Shows a Trace built outside a run (the benchmark's synthetic 12×12×2048 traces). */
   load(traces: Trace[]): void;
 }
@@ -55,6 +57,7 @@ export function installTestHook(app: App): void {
       return names;
     },
     trace: (i = 0) => app.runs[i]?.trace,
+    error: () => app.lastError,
     load: (traces) => app.showTraces(traces.map((t) => new RunData(t, t.model))),
   };
 }

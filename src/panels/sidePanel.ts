@@ -41,6 +41,8 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
   /** The last run that succeeded: re-posted when the page comes back after being hidden. */
   private lastRun: Omit<RunRequest, 'token' | 'onProgress'> | undefined;
   private restoreOnReady = false;
+  /** Runs asked for and not yet answered, counted from before the page is ready (a restore must not overtake them). */
+  private pendingRuns = 0;
   /** Files of an "Export Current View" in progress (the panel sends one exportFile per format). */
   private exportCollector: ExportFile[] | undefined;
 
@@ -107,12 +109,14 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     const last = this.lastRun;
     if (!this.restoreOnReady || !last || !this.channel || !this.view) return;
     this.restoreOnReady = false;
-    if (this.currentRun !== undefined) return;
+    // A run the user just asked for (which may be what showed the panel) wins over the restore.
+    if (this.currentRun !== undefined || this.pendingRuns > 0) return;
     this.log.info(`panel: restoring the last run (${last.model.label}) after the panel was shown again`);
     try {
-      await this.run({ ...last });
+      await this.run({ ...last }, true);
     } catch (e) {
-      this.log.warn(`panel: could not restore the last run: ${e instanceof Error ? e.message : String(e)}`);
+      const replaced = e instanceof PanelError && e.code === 'cancelled';
+      this.log[replaced ? 'info' : 'warn'](`panel: ${replaced ? 'did not restore' : 'could not restore'} the last run: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
 
@@ -152,10 +156,23 @@ export class SidePanel implements vscode.WebviewViewProvider, vscode.Disposable 
     return channel;
   }
 
-  async run(req: RunRequest): Promise<RunResult> {
+  /** `restoring`: a re-run of the last result, which yields to (and never cancels) a run the user asked for. */
+  async run(req: RunRequest, restoring = false): Promise<RunResult> {
+    if (!restoring) this.pendingRuns += 1;
+    try {
+      return await this.runNow(req, restoring);
+    } finally {
+      if (!restoring) this.pendingRuns -= 1;
+    }
+  }
+
+  private async runNow(req: RunRequest, restoring: boolean): Promise<RunResult> {
     const channel = await this.allow(req.compareWith ? [req.model, req.compareWith] : [req.model]);
     const webview = this.view?.webview;
     if (!webview) throw new PanelError('no-panel', 'The Sequence Lens panel is not open.');
+    if (restoring && (this.currentRun !== undefined || this.pendingRuns > 0)) {
+      throw new PanelError('cancelled', 'A new run replaced the restore of the last one.');
+    }
     if (this.currentRun !== undefined) void channel.post({ type: 'cancel', id: this.currentRun });
     const id = newRequestId();
     this.currentRun = id;

@@ -9,7 +9,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame } from 'playwright-core';
 import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
@@ -41,16 +41,51 @@ async function heatmapShown(frame: Frame, text: string): Promise<string | false>
 }
 
 /** In the panel's frame: has a run on `text` finished (any architecture)? Returns the trace count. */
+/** The extension's log file in the code-server profile (the newest session's), if there is one yet. */
+function extensionLogFile(scratch: string | undefined): string | undefined {
+  const logs = join(scratch ?? '', 'profile', 'user-data', 'logs');
+  if (!scratch || !existsSync(logs)) return undefined;
+  const files = readdirSync(logs).sort().map((session) => join(logs, session, 'exthost1', 'sequence-lens.sequence-lens', 'Sequence Lens.log'));
+  return files.reverse().find((f) => existsSync(f));
+}
+
+function extensionLog(scratch: string | undefined): string[] {
+  const f = extensionLogFile(scratch);
+  return f ? readFileSync(f, 'utf8').trimEnd().split('\n') : [];
+}
+
+/**
+ * Whether the panel shows `runs` runs whose input starts like `text`. A run that failed in the panel
+ * (its error is not a cancel by a newer run) ends the wait at once with the panel's message.
+ */
 async function runShown(frame: Frame, text: string, runs = 1): Promise<number | false> {
-  return frame.evaluate(([t, n]) => {
-    type Hook = { trace(i?: number): { input?: string } | undefined };
+  const state = await frame.evaluate(([t, n]) => {
+    type Hook = { trace(i?: number): { input?: string } | undefined; error(): string | undefined };
     const h = (window as unknown as { __seqlens?: Hook }).__seqlens;
     for (let i = 0; i < n; i += 1) {
       const tr = h?.trace(i);
-      if (!tr || typeof tr.input !== 'string' || !tr.input.startsWith(t.slice(0, 24))) return false;
+      if (!tr || typeof tr.input !== 'string' || !tr.input.startsWith(t.slice(0, 24))) return { shown: false, error: h?.error() };
     }
-    return n;
+    return { shown: true, error: undefined };
   }, [text, runs] as const);
+  if (state.shown) return runs;
+  if (state.error) throw new RunFailed(state.error);
+  return false;
+}
+
+class RunFailed extends Error {}
+
+/** Waits for runShown; a run that failed in the panel fails the wait at once. */
+async function waitRun(frame: Frame, what: string, text: string, runs = 1, timeoutMs = 120_000): Promise<void> {
+  const outcome = await until(what, async () => {
+    try {
+      return (await runShown(frame, text, runs)) && 'shown';
+    } catch (e) {
+      if (e instanceof RunFailed) return e;
+      throw e;
+    }
+  }, timeoutMs, 100);
+  if (outcome instanceof RunFailed) throw new Error(`${what} failed in the panel: ${outcome.message}`);
 }
 
 describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 60_000 }, () => {
@@ -67,6 +102,10 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
         await fn();
       } catch (e) {
         await wb?.screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`).catch(() => undefined);
+        // CI keeps only the console: say what the panel and the host saw.
+        const panel = await wb?.panelStatus().catch(() => undefined);
+        console.log(`# FAILED step "${name}": panel status: ${panel ?? '(no panel)'}; notifications: ${JSON.stringify(await wb?.notifications().catch(() => []))}`);
+        for (const line of extensionLog(scratch).slice(-25)) console.log(`#   log: ${line}`);
         throw e;
       }
     });
@@ -103,13 +142,8 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     writeFileSync(join(OUT, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
     console.log(`# e2e timings: ${JSON.stringify(timings)}`);
     // Keep the extension's log next to the screenshots: it says what the host saw.
-    const logs = join(scratch ?? '', 'profile', 'user-data', 'logs');
-    if (scratch && existsSync(logs)) {
-      for (const session of readdirSync(logs)) {
-        const f = join(logs, session, 'exthost1', 'sequence-lens.sequence-lens', 'Sequence Lens.log');
-        if (existsSync(f)) copyFileSync(f, join(OUT, 'sequence-lens.log'));
-      }
-    }
+    const log = extensionLogFile(scratch);
+    if (log) copyFileSync(log, join(OUT, 'sequence-lens.log'));
     await browser?.close();
     await server?.stop();
     if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
@@ -172,6 +206,19 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     assert.equal(shown, `tokens:${STORY_2.length}`);
     await wb.screenshot('panel-restored');
     await wb.openFile('notes/story.txt');
+  });
+
+  step('a run asked for while the panel is hidden wins over restoring the last one', async () => {
+    await wb.command('View: Hide Panel');
+    await wb.page.locator('.part.panel').first().waitFor({ state: 'hidden', timeout: 10_000 });
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    await wb.contextMenu('Run Model on Selection');
+    const frame = await wb.webviewFrame('panel', 60_000);
+    await waitRun(frame, 'the run on the first line', STORY_1);
+    await sleep(1500);
+    const input = await frame.evaluate(() => (window as unknown as { __seqlens: { trace(): { input?: string } | undefined } }).__seqlens.trace()?.input);
+    assert.ok(input?.startsWith(STORY_1.slice(0, 24)), `the panel still shows the requested run, not the restored one (shows "${input?.slice(0, 30)}")`);
+    await until('decorations of the run', async () => (await wb.decoratedRanges()) || false, 30_000);
   });
 
   step('exports the current view into a folder', async () => {
@@ -258,7 +305,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.selectInEditor(11, 3, 'let timer: ReturnType<typeof setTimeout> | undefined;'.length);
     const t0 = await wb.contextMenu('Run Model on Selection');
     const frame = await wb.webviewFrame('panel');
-    await until('the LSTM run', () => runShown(frame, 'let timer: ReturnType<typeof setTimeout>'), 120_000, 50);
+    await waitRun(frame, 'the LSTM run', 'let timer: ReturnType<typeof setTimeout>');
     timings.lstmRightClickToRenderedMs = Date.now() - t0;
     await until('decorations of the LSTM run', async () => (await wb.decoratedRanges()) || false, 30_000);
     await wb.screenshot('lstm-run');
@@ -270,7 +317,7 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await wb.pick('char-transformer');
     await wb.pick('char-lstm');
     const frame = await wb.webviewFrame('panel');
-    await until('both runs of the comparison', () => runShown(frame, 'export function debounce', 2), 120_000, 100);
+    await waitRun(frame, 'both runs of the comparison', 'export function debounce', 2);
     const models = await frame.evaluate(() => {
       const h = (window as unknown as { __seqlens: { trace(i?: number): { model?: string } | undefined } }).__seqlens;
       return [h.trace(0)?.model, h.trace(1)?.model];
@@ -284,12 +331,13 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
   step('runs a date through the seq2seq model with attention', async () => {
     await wb.command('Sequence Lens: Select Model');
     await wb.pick('dates-gru-attention');
+    await wb.page.locator('.statusbar-item', { hasText: 'dates-gru-attention' }).first().waitFor({ timeout: 10_000 });
     await wb.openFile('notes/dates.txt');
     const date = 'Tuesday, the 3rd of March 1998';
     await wb.selectInEditor(1, 1, date.length);
     await wb.contextMenu('Run Model on Selection');
     const frame = await wb.webviewFrame('panel');
-    await until('the seq2seq run', () => runShown(frame, date), 120_000, 100);
+    await waitRun(frame, 'the seq2seq run', date);
     const generated = await frame.evaluate(() => {
       const h = (window as unknown as { __seqlens: { trace(i?: number): { generated?: { text: string }[] } | undefined } }).__seqlens;
       return (h.trace(0)?.generated ?? []).map((t) => t.text).join('');

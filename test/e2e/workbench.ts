@@ -218,6 +218,12 @@ export class Workbench {
   }
 
   /** The inner frame of a Sequence Lens webview (its app exposes `window.__seqlens`; body data-mode tells which). */
+  /** The status line of the Sequence Lens panel, or undefined when no panel page is loaded. */
+  async panelStatus(): Promise<string | undefined> {
+    const frame = await this.webviewFrame('panel', 2000).catch(() => undefined);
+    return frame?.evaluate(() => document.querySelector('.app-status')?.textContent ?? '');
+  }
+
   async webviewFrame(mode: 'panel' | 'inspector', timeoutMs = 30_000): Promise<Frame> {
     return until(`the ${mode} webview`, async () => {
       for (const f of this.page.frames()) {
