@@ -161,6 +161,60 @@ export class App {
   renderActive(): void {
     if (!this.runs.length) return;
     this.hosts[this.active]?.render();
+    this.loadNeeds();
+  }
+
+  /** Resolves once no run or attention load is in flight (a load may start another: wait for that too). */
+  async settled(): Promise<void> {
+    for (;;) {
+      await this.idle;
+      if (!this.loading) return;
+      await this.loading.done;
+    }
+  }
+
+  private loading?: { abort: AbortController; done: Promise<void> };
+  private readonly loadFailed = new WeakSet<RunData>();
+
+  /**
+   * Long inputs: fetches the attention layers the shown view still needs, one run per batch that fits
+   * the run's byte budget, then draws the view again (which asks for the next batch, if any).
+   */
+  private loadNeeds(): void {
+    if (this.loading || this.inflight) return;
+    const view = this.views[this.active];
+    const needs = (view.needs?.(this.env(view)) ?? []).filter((n) => !this.loadFailed.has(n.run));
+    if (!needs.length) return;
+    const run = needs[0].run;
+    const batch: typeof needs = [];
+    let bytes = 0;
+    for (const n of needs.filter((x) => x.run === run)) {
+      const b = run.layerBytes(n.stream, n.layer);
+      if (batch.length && bytes + b > run.budget) break;
+      batch.push(n);
+      bytes += b;
+    }
+    const abort = new AbortController();
+    const before = this.status.textContent ?? '';
+    const what = `${batch.length > 1 ? 'layers' : 'layer'} ${batch.map((n) => n.layer).join(', ')}`;
+    this.setStatus(`Loading the attention of ${what} (${(bytes / 2 ** 20).toFixed(0)} MB)…`, true);
+    const t0 = performance.now();
+    const done = run.load(batch, abort.signal).then(
+      () => {
+        this.setStatus(before, false);
+        this.api.postMessage({ type: 'log', level: 'info', message: `loaded the attention of ${what} in ${(performance.now() - t0).toFixed(0)} ms` });
+      },
+      (e: unknown) => {
+        const message = abort.signal.aborted ? 'Loading the attention was cancelled.' : `Could not load the attention of ${what}: ${e instanceof Error ? e.message : String(e)}`;
+        this.loadFailed.add(run);
+        this.setStatus(message, false);
+        this.api.postMessage({ type: 'log', level: abort.signal.aborted ? 'info' : 'error', message });
+      },
+    ).finally(() => {
+      this.loading = undefined;
+      if (this.runs.includes(run) && !this.loadFailed.has(run)) this.renderActive();
+    });
+    this.loading = { abort, done };
   }
 
   private updateBadge(outcome?: RunOutcome): void {
@@ -183,6 +237,7 @@ export class App {
 
   cancel(): void {
     this.inflight?.abort.abort();
+    this.loading?.abort.abort();
   }
 
   handle(msg: HostToWebview): void {
@@ -250,6 +305,10 @@ export class App {
     this.inflight?.abort.abort();
     const abort = new AbortController();
     this.inflight = { id, abort };
+    // A layer load in flight uses the same session: let it stop first.
+    this.loading?.abort.abort();
+    await this.loading?.done;
+    this.runner.preferLayer = this.sel.layer;
     this.lastError = undefined;
     let done!: () => void;
     this.idle = new Promise((r) => { done = r; });
@@ -287,6 +346,7 @@ export class App {
     } finally {
       if (this.inflight?.id === id) this.inflight = undefined;
       done();
+      if (!this.inflight) this.loadNeeds();
     }
   }
 

@@ -9,6 +9,8 @@ import { RunData } from './data/runData.js';
 export interface SeqLensHook {
   app: App;
   idle(): Promise<void>;
+  /** Resolves when no run and no attention load is in flight and the shown view needs nothing more. */
+  settled(): Promise<void>;
   backend(): string | undefined;
   viewIds(): string[];
   /** Shows a view and returns its render time (ms). */
@@ -39,6 +41,7 @@ export function installTestHook(app: App): void {
   window.__seqlens = {
     app,
     idle: () => app.idle,
+    settled: () => app.settled(),
     backend: () => app.runner.activeBackend,
     viewIds: () => app.views.map((v) => v.id),
     show: (id) => { app.showView(idx(id)); return app.hosts[idx(id)].timings.render; },

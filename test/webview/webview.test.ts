@@ -238,6 +238,50 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     await d.page.close();
   });
 
+  test('attention over the byte budget: one layer comes with the run, the others when a view shows them; same numbers', { skip: !have('transformer') }, async () => {
+    const text = LONG_SOURCE.slice(0, 256); // the zoo Transformer takes at most 256 tokens
+    const ref = await reference('transformer', text);
+    const att = ref.probes.filter((p) => p.probe.kind === 'attention');
+    const layerBytes = att[0].tensor.data.length * 4;
+    const d = await PageDriver.open(browser, harness, 'wasm');
+    // A budget of one layer: the zoo Transformer then loads layers as a 12-layer, 12-head model at 2,048 tokens does by default.
+    await d.page.evaluate((b) => { window.__seqlens!.app.runner.attentionBudget = b; window.__seqlens!.app.setSel({ layer: 0, head: 'mean' }); }, layerBytes);
+    assert.equal((await d.run(zooRef(harness.origin, 'transformer'), text)).type, 'runResult');
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    const loadedLayers = async () => (await d.trace()).probes.filter((p) => p.kind === 'attention').map((p) => p.layer);
+    assert.deepEqual(await loadedLayers(), [0], 'the run hands back only the layer shown');
+    const deferred = await d.page.evaluate(() => window.__seqlens!.app.runs[0].deferred.map((p) => p.layer));
+    assert.deepEqual(deferred, att.slice(1).map((p) => p.probe.layer));
+    // The heatmap asks for layer 1: it is fetched, and layer 0 leaves memory (budget: one layer).
+    await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 1 }));
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 1, 1)) <= TOL, 'heatmap L1 H1 after the load');
+    assert.deepEqual(await loadedLayers(), [1], 'layer 0 was evicted');
+    // Head view, model view and rollout each fetch what they still need, one layer per run.
+    await d.show('modelview');
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    assert.deepEqual((await d.values('modelview'))!.thumbnails, [att.reduce((n, p) => n + (p.probe.heads ?? 1), 0)]);
+    await d.screenshot('modelview', `${OUT}/wasm-transformer-budget-modelview.png`);
+    await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 'rollout' }));
+    await d.show('heatmap');
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    const lazyRollout = (await d.values('heatmap'))!.matrix as number[];
+    await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 0, head: 2 }));
+    await d.show('headview');
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    assert.ok(maxDiff((await d.values('headview'))!.head2 as number[], refAttention(ref, 0, 2)) <= TOL, 'head view L0 H2 after the load');
+    await d.screenshot('headview', `${OUT}/wasm-transformer-budget-headview.png`);
+    // The same rollout from a run that fetched everything.
+    await d.page.evaluate(() => { window.__seqlens!.app.runner.attentionBudget = Number.MAX_SAFE_INTEGER; window.__seqlens!.app.setSel({ layer: 1, head: 'rollout' }); });
+    assert.equal((await d.run(zooRef(harness.origin, 'transformer'), text)).type, 'runResult');
+    assert.deepEqual(await loadedLayers(), att.map((p) => p.probe.layer));
+    assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], lazyRollout) <= 1e-6, 'rollout from layers loaded one at a time equals the one-run rollout');
+    const logs = (await d.hostMessages()).filter((m) => m.type === 'log' && /loaded the attention of layer/.test((m as { message?: string }).message ?? ''));
+    assert.ok(logs.length >= 3, `layers were loaded on demand (${logs.length} loads)`);
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  });
+
   test('exports: PNG, SVG, CSV, JSON and .npy go to the host as exportFile', { skip: !have('transformer') }, async () => {
     const d = await PageDriver.open(browser, harness, 'wasm');
     await d.run(zooRef(harness.origin, 'transformer'), TEXT);

@@ -6,7 +6,7 @@ import type { AttentionStream, GateName } from '../../src/core/types.js';
 import type { ProbeTensor } from '../../src/core/trace/traceTypes.js';
 import { type Matrix, probeAxes, sliceMatrix } from './tensorSlice.js';
 import type { RunData } from './runData.js';
-import type { HeadPick } from '../views/viewTypes.js';
+import type { AttentionNeed, HeadPick } from '../views/viewTypes.js';
 import * as math from './traceMath.js';
 import { logitLens as coreLogitLens } from '../../src/core/trace/predictions.js';
 
@@ -17,11 +17,23 @@ export function attentionOf(p: ProbeTensor, head: number | 'mean'): Matrix {
   return sliceMatrix(p, rowAxis, 'key', { head, query: 'last', batch: 0 });
 }
 
+/** The layers among `layers` whose attention is deferred and whose derived value `key(layer)` is not kept yet. */
+export function layerNeeds(run: RunData, stream: AttentionStream, layers: number[], key?: (layer: number) => string): AttentionNeed[] {
+  return layers.filter((l) => run.isDeferred(stream, l) && !(key && run.hasMemo(key(l)))).map((layer) => ({ run, stream, layer }));
+}
+
+/**
+ * One head (or the mean of heads) of a layer. Means are kept for the life of the run (one n×n matrix a
+ * layer), so they outlive the layer's tensor when a long input's attention is evicted (RunData.load).
+ */
+export const meanKey = (stream: AttentionStream, layer: number): string => `mean:${stream}:${layer}`;
+
 export function attentionMatrix(run: RunData, stream: AttentionStream, layer: number, head: HeadPick): Matrix | undefined {
-  const p = run.attention(stream, layer);
-  if (!p) return undefined;
   if (head === 'rollout') return rollout(run, stream, layer);
-  return run.memo(`att:${stream}:${layer}:${head}`, () => attentionOf(p, head));
+  const key = head === 'mean' ? meanKey(stream, layer) : `att:${stream}:${layer}:${head}`;
+  const p = run.hasMemo(key) ? undefined : run.attention(stream, layer);
+  if (!p && !run.hasMemo(key)) return undefined;
+  return run.memo(key, () => attentionOf(p!, head));
 }
 
 /** All heads of a layer: [heads] matrices. */
@@ -40,11 +52,12 @@ export function headMatrices(run: RunData, stream: AttentionStream, layer: numbe
 /** Attention rollout up to and including `layer` (self-attention streams only). */
 export function rollout(run: RunData, stream: AttentionStream, layer: number): Matrix | undefined {
   if (stream === 'cross') return attentionMatrix(run, stream, layer, 'mean');
-  return run.memo(`rollout:${stream}:${layer}`, () => {
-    const layers = run.layers(stream).filter((l) => l <= layer);
-    const means = layers.map((l) => attentionMatrix(run, stream, l, 'mean')).filter((m): m is Matrix => !!m);
-    return math.rollout(means);
-  });
+  const key = `rollout:${stream}:${layer}`;
+  if (run.hasMemo(key)) return run.memoGet<Matrix>(key);
+  // Every layer's mean is taken (and kept) now, while it is loaded; the rollout waits for all of them.
+  const means = run.layers(stream).filter((l) => l <= layer).map((l) => attentionMatrix(run, stream, l, 'mean'));
+  if (means.some((m) => !m)) return undefined;
+  return run.memo(key, () => math.rollout(means as Matrix[]));
 }
 
 /** Hidden state of one probe as [seq, unit] (batch 0; directions concatenated). */

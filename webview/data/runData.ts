@@ -2,7 +2,8 @@
  * One finished run as the views read it: the core Trace plus lookups by (stream, layer) and a cache
  * for derived numbers (rollout, norms, PCA...), computed the first time a view asks for them.
  */
-import type { AttentionStream, GateName, ProbeKind } from '../../src/core/types.js';
+import type { AttentionStream, GateName, Probe, ProbeKind } from '../../src/core/types.js';
+import { attentionBytes, DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
 import type { OutputProjection } from '../../src/core/trace/predictions.js';
@@ -28,7 +29,74 @@ export class RunData {
    */
   lens?: { projection: OutputProjection; stream?: AttentionStream };
 
-  constructor(readonly trace: Trace, readonly label: string, readonly manifest?: ModelManifest) {}
+  /**
+   * Attention the run did not hand back (it would not fit `budget`): `load` fetches it with another run
+   * through `loader`, and evicts the least recently used layers so that at most `budget` bytes stay.
+   */
+  readonly deferred: Probe[];
+  loader?: (probes: Probe[], signal?: AbortSignal) => Promise<ProbeTensor[]>;
+  budget = DEFAULT_ATTENTION_BUDGET;
+  private readonly lastUse = new Map<string, number>();
+  private useClock = 0;
+
+  constructor(readonly trace: Trace, readonly label: string, readonly manifest?: ModelManifest) {
+    this.deferred = [...(trace.deferred ?? [])];
+  }
+
+  /** Attention probes present now or fetchable later. */
+  private allAttention(stream?: AttentionStream): Probe[] {
+    return [...this.probes('attention', stream).map((p) => p.probe),
+      ...this.deferred.filter((p) => stream === undefined || (p.stream ?? 'encoder') === stream)]
+      .sort((a, b) => a.layer - b.layer);
+  }
+
+  /** True when this layer's attention is not in memory (load() brings it). */
+  isDeferred(stream: AttentionStream, layer: number): boolean {
+    return this.deferred.some((p) => (p.stream ?? 'encoder') === stream && p.layer === layer);
+  }
+
+  /**
+   * Fetches the deferred attention of these layers in one run (the caller keeps a call within `budget`),
+   * then evicts other layers, least recently used first, down to the budget.
+   */
+  async load(layers: { stream: AttentionStream; layer: number }[], signal?: AbortSignal): Promise<void> {
+    const want = this.deferred.filter((p) => layers.some((l) => (p.stream ?? 'encoder') === l.stream && p.layer === l.layer));
+    if (!want.length) return;
+    if (!this.loader) throw new Error('This run cannot fetch more attention (its session is gone); run the model again.');
+    const got = await this.loader(want, signal);
+    const names = new Set(got.map((t) => t.probe.name));
+    for (const t of got) {
+      const i = this.deferred.findIndex((p) => p.name === t.probe.name);
+      if (i < 0) continue;
+      this.deferred.splice(i, 1);
+      this.trace.probes.push({ ...t, probe: { ...t.probe, ...want.find((p) => p.name === t.probe.name) } });
+      this.lastUse.set(t.probe.name, ++this.useClock);
+    }
+    const loaded = this.trace.probes.filter((p) => p.probe.kind === 'attention' && !p.stepAxis);
+    let bytes = loaded.reduce((sum, p) => sum + p.tensor.data.length * 4, 0);
+    const byAge = loaded.filter((p) => !names.has(p.probe.name))
+      .sort((a, b) => (this.lastUse.get(a.probe.name) ?? 0) - (this.lastUse.get(b.probe.name) ?? 0));
+    for (const p of byAge) {
+      if (bytes <= this.budget) break;
+      bytes -= p.tensor.data.length * 4;
+      this.trace.probes.splice(this.trace.probes.indexOf(p), 1);
+      this.deferred.push(p.probe);
+    }
+  }
+
+  /** Bytes one layer's attention takes (for batching loads within the budget). */
+  layerBytes(stream: AttentionStream, layer: number): number {
+    const p = this.allAttention(stream).find((q) => q.layer === layer);
+    return p ? attentionBytes(p, this.tokens.length) : 0;
+  }
+
+  hasMemo(key: string): boolean {
+    return this.cache.has(key);
+  }
+
+  memoGet<T>(key: string): T | undefined {
+    return this.cache.get(key) as T | undefined;
+  }
 
   get tokens(): TokenSpan[] {
     return this.trace.tokens;
@@ -42,22 +110,24 @@ export class RunData {
 
   streams(): AttentionStream[] {
     const s = new Set<AttentionStream>();
-    for (const p of this.probes('attention')) s.add(p.probe.stream ?? 'encoder');
+    for (const p of this.allAttention()) s.add(p.stream ?? 'encoder');
     return (['encoder', 'decoder', 'cross'] as const).filter((x) => s.has(x));
   }
 
   attention(stream: AttentionStream, layer: number): ProbeTensor | undefined {
-    return this.probes('attention', stream).find((p) => p.probe.layer === layer);
+    const p = this.probes('attention', stream).find((q) => q.probe.layer === layer);
+    if (p) this.lastUse.set(p.probe.name, ++this.useClock);
+    return p;
   }
 
   layers(stream: AttentionStream): number[] {
-    return this.probes('attention', stream).map((p) => p.probe.layer);
+    return this.allAttention(stream).map((p) => p.layer);
   }
 
   heads(stream: AttentionStream, layer: number): number {
-    const p = this.attention(stream, layer);
-    if (!p) return 0;
-    return p.probe.heads ?? axisSize(p, 'head');
+    const p = this.probes('attention', stream).find((q) => q.probe.layer === layer);
+    if (p) return p.probe.heads ?? axisSize(p, 'head');
+    return this.deferred.find((q) => (q.stream ?? 'encoder') === stream && q.layer === layer)?.heads ?? 0;
   }
 
   hidden(): ProbeTensor[] {

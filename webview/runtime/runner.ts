@@ -20,6 +20,7 @@ import type { SessionHandle } from '../../src/core/run/backend.js';
 import type { PositionalEncoding } from '../data/runData.js';
 import { planProbes } from '../../src/core/probes/planProbes.js';
 import { resolveOutputProjection } from '../../src/core/trace/outputProjection.js';
+import { DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 
 export interface RunOutcome {
   run: RunData;
@@ -47,6 +48,10 @@ export class Runner {
   preference: Backend = 'auto';
   activeBackend?: ConcreteBackend;
   maxTokens?: number;
+  /** Bytes of attention one run hands back; the rest of a long input's attention is fetched when shown. */
+  attentionBudget = DEFAULT_ATTENTION_BUDGET;
+  /** The layer the panel shows: fetched first when not every layer fits the budget. */
+  preferLayer = 0;
   private backend?: OrtWebBackend;
   private cache = new TraceSessionCache();
   private readonly bytes = new Map<string, Promise<Uint8Array>>();
@@ -154,19 +159,29 @@ export class Runner {
     // Manifest paths map to the host's webview URIs by their `files` key; anything else resolves beside the manifest.
     const byRel = new Map<string, string>();
     for (const [k, rel] of Object.entries(manifest?.files ?? {})) if (model.fileUris[k]) byRel.set(rel, model.fileUris[k]);
-    const trace = await traceModel({
+    const cache = this.cache;
+    const base = {
       backend,
-      files: (rel) => this.file(byRel.get(rel) ?? resolve(rel), signal),
+      files: (rel: string) => this.file(byRel.get(rel) ?? resolve(rel)),
       manifest,
       modelBytes: !manifest && modelUri ? await this.file(modelUri, signal) : undefined,
       modelName: model.label,
       text,
       maxTokens: this.maxTokens,
-      signal,
-      onProgress: (p) => progress(p.message, p.fraction),
-      cache: this.cache,
+      cache,
+    };
+    const prefer = this.preferLayer;
+    const trace = await traceModel({
+      ...base, signal, onProgress: (p) => progress(p.message, p.fraction),
+      attentionBudgetBytes: this.attentionBudget, preferProbe: (p) => p.layer === prefer,
     });
     const run = new RunData(trace, model.label, manifest);
+    run.budget = this.attentionBudget;
+    // Deferred attention comes from another run of the same session on the same text, fetching only it.
+    run.loader = async (probes, loadSignal) => {
+      if (cache !== this.cache) throw new SeqLensError('runtime', 'The backend changed since this run: run the model again to see these layers.');
+      return (await traceModel({ ...base, signal: loadSignal, only: probes.map((p) => p.name) })).probes;
+    };
     if (manifest) {
       const spec = 'encoder' in manifest.io ? manifest.io.targetTokenizer : manifest.tokenizer;
       try {

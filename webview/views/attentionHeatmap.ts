@@ -4,14 +4,14 @@
  * (or +/-) zooms around the cursor, arrows move a keyboard cursor, Enter pins the query token.
  */
 import type { AttentionStream } from '../../src/core/types.js';
-import { attentionMatrix } from '../data/derived.js';
+import { attentionMatrix, layerNeeds, meanKey } from '../data/derived.js';
 import type { RunData } from '../data/runData.js';
 import { tokenLabel } from '../data/runData.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import { type PooledRaster, type Window, rasterize } from '../render/rasterize.js';
 import { Scene } from '../render/scene.js';
 import { fmt, legend, matrixCsv, title, tokenAxis, tokenNames } from './drawing.js';
-import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
+import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const LEFT = 96, TOP = 84, MAX_PX = 1024;
 
@@ -78,6 +78,15 @@ export class AttentionHeatmap implements View {
     ];
   }
 
+  needs(env: ViewEnv): AttentionNeed[] {
+    const run = this.run(env);
+    const stream = run && activeStream(env, run);
+    if (!run || !stream) return [];
+    const { layer, head } = env.sel;
+    if (head === 'rollout') return layerNeeds(run, stream, run.layers(stream).filter((l) => l <= layer), (l) => meanKey(stream, l));
+    return attentionMatrix(run, stream, layer, head) ? [] : layerNeeds(run, stream, [layer]);
+  }
+
   matrix(env: ViewEnv): Matrix | undefined {
     const run = this.run(env);
     const stream = run && activeStream(env, run);
@@ -92,7 +101,8 @@ export class AttentionHeatmap implements View {
     const m = this.matrix(env);
     const s = new Scene(env.width, 200, th.bg, th.fonts);
     if (!m) {
-      s.text(8, 20, `No attention for layer ${env.sel.layer}.`, th.fg);
+      const loading = env.sel.head === 'rollout' ? run.layers(stream).some((l) => l <= env.sel.layer && run.isDeferred(stream, l)) : run.isDeferred(stream, env.sel.layer);
+      s.text(8, 20, loading ? `Loading the attention of layer ${env.sel.layer}${env.sel.head === 'rollout' ? ' and the layers below it' : ''} (${run.tokens.length.toLocaleString('en-US')} tokens)…` : `No attention for layer ${env.sel.layer}.`, th.fg);
       this.layout = undefined;
       return s;
     }

@@ -4,12 +4,12 @@
  * with bits per token; below, side by side, each run's last-layer attention (mean of heads) or, for
  * recurrent models, its last hidden state over the tokens.
  */
-import { attentionMatrix, hiddenLayers, logitsMatrix } from '../data/derived.js';
+import { attentionMatrix, hiddenLayers, layerNeeds, logitsMatrix, meanKey } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import { transpose, type Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
 import { cellMark, drawMatrix, fmt, hitMatrix, range, title, type MatrixLayout } from './drawing.js';
-import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
+import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const CHART_H = 140, LEFT = 56;
 
@@ -60,6 +60,16 @@ export class CompareView implements View {
 
   controls(): Control[] {
     return [];
+  }
+
+  /** Each run's last-layer mean (what panelMatrix draws). */
+  needs(env: ViewEnv): AttentionNeed[] {
+    return env.runs.flatMap((run) => {
+      const streams = run.streams();
+      const st = streams.includes('encoder') ? 'encoder' : streams[0];
+      const last = st ? run.layers(st).at(-1) : undefined;
+      return st && last !== undefined ? layerNeeds(run, st, [last], (l) => meanKey(st, l)) : [];
+    });
   }
 
   scene(env: ViewEnv): Scene {

@@ -3,12 +3,12 @@
  * token (right) with opacity by weight, one colour per head; heads toggle on and off. Long inputs show
  * a window of tokens (the pinned token's neighbourhood); a pinned token shows only its own lines.
  */
-import { attentionReader, headMatrices } from '../data/derived.js';
+import { attentionReader, headMatrices, layerNeeds } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import { Scene } from '../render/scene.js';
 import { activeStream, streamControls } from './attentionHeatmap.js';
 import { fmt, title, tokenWindow } from './drawing.js';
-import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
+import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const ROW = 18, TOP = 60, COLW = 120, WINDOW = 48;
 
@@ -21,7 +21,16 @@ export class HeadView implements View {
   unavailable(env: ViewEnv): string | undefined {
     const run = env.runs[0];
     if (!run) return 'No run yet.';
-    return run.streams().length ? undefined : 'This model has no attention heads.';
+    if (!run.streams().length) return 'This model has no attention heads.';
+    const st = activeStream(env, run)!;
+    return !run.attention(st, env.sel.layer) && run.isDeferred(st, env.sel.layer)
+      ? `Loading the attention of layer ${env.sel.layer} (${run.tokens.length.toLocaleString('en-US')} tokens)…` : undefined;
+  }
+
+  needs(env: ViewEnv): AttentionNeed[] {
+    const run = env.runs[0];
+    const st = run && activeStream(env, run);
+    return run && st ? layerNeeds(run, st, [env.sel.layer]) : [];
   }
 
   private heads(env: ViewEnv): number {

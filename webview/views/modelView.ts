@@ -3,11 +3,11 @@
  * stream; a click (or Enter on the keyboard cursor) opens that layer and head in the heatmap.
  */
 import type { AttentionStream } from '../../src/core/types.js';
-import { attentionMatrix, attentionReader, pooledHead } from '../data/derived.js';
+import { attentionMatrix, attentionReader, layerNeeds, pooledHead } from '../data/derived.js';
 import type { Raster } from '../render/scene.js';
 import { Scene } from '../render/scene.js';
 import { title } from './drawing.js';
-import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
+import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const THUMB = 84, GAP = 8, LEFT = 64;
 
@@ -33,21 +33,25 @@ export class ModelView implements View {
     const th = env.theme, run = env.runs[0];
     const cells: Cell[] = [];
     let y = 36;
-    const blocks: { stream: AttentionStream; y: number; layers: number[]; heads: number }[] = [];
+    const blocks: { stream: AttentionStream; y: number; layers: number[]; heads: number; maxHeads: number; atlas: ReturnType<ModelView['atlas']> }[] = [];
     for (const st of run.streams()) {
       const layers = run.layers(st);
       const heads = Math.max(...layers.map((l) => run.heads(st, l)));
-      blocks.push({ stream: st, y, layers, heads });
+      // All thumbnails of a stream go into one raster (one image to paint, not 144).
+      const maxHeads = this.maxHeads(env, heads);
+      blocks.push({ stream: st, y, layers, heads, maxHeads, atlas: this.atlas(env, st, layers, maxHeads) });
       y += 22 + layers.length * (THUMB + GAP) + 12;
     }
     const s = new Scene(env.width, y, th.bg, th.fonts);
-    title(s, th, `${run.label} · all layers × heads · click a thumbnail to open it in the heatmap`);
+    const missing = blocks.reduce((n, b) => n + b.atlas.missing, 0);
+    const total = blocks.reduce((n, b) => n + b.layers.length, 0);
+    title(s, th, missing
+      ? `${run.label} · loading the attention of ${missing} of ${total} layers (${run.tokens.length.toLocaleString('en-US')} tokens)…`
+      : `${run.label} · all layers × heads · click a thumbnail to open it in the heatmap`);
     for (const b of blocks) {
       s.text(8, b.y + 8, b.stream === 'cross' ? 'cross-attention' : `${b.stream} self-attention`, th.fg, 12, 'left', 'middle', { bold: true });
       for (let h = 0; h < b.heads; h++) s.text(LEFT + h * (THUMB + GAP) + THUMB / 2, b.y + 20, `head ${h}`, th.muted, 10, 'center', 'middle');
-      // All thumbnails of a stream go into one raster (one image to paint, not 144).
-      const maxHeads = Math.max(1, Math.min(b.heads, Math.floor((env.width - LEFT + GAP) / (THUMB + GAP))));
-      const atlas = this.atlas(env, b.stream, b.layers, maxHeads);
+      const { atlas, maxHeads } = b;
       s.image(LEFT, b.y + 28, atlas.width, atlas.height, atlas);
       for (const [li, l] of b.layers.entries()) {
         const ty = b.y + 28 + li * (THUMB + GAP);
@@ -64,45 +68,84 @@ export class ModelView implements View {
     return s;
   }
 
-  private atlasCache = new WeakMap<object, Map<string, Raster>>();
+  /** Thumbnail rows (one layer, every head) per run and theme: kept after a long input's layer is evicted. */
+  private rowCache = new WeakMap<object, Map<string, Uint8ClampedArray>>();
 
-  /** Thumbnails (max-pooled from the tensor, √ scale) of every layer × head of a stream, in one raster. */
-  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number): Raster {
+  private rowKey(env: ViewEnv, stream: AttentionStream, layer: number, heads: number): string {
+    return `${stream}|${layer}|${heads}|${env.theme.bg}|${env.theme.accent}`;
+  }
+
+  private rows(env: ViewEnv): Map<string, Uint8ClampedArray> {
     const run = env.runs[0];
-    const th = env.theme;
-    let byRun = this.atlasCache.get(run);
-    if (!byRun) { byRun = new Map(); this.atlasCache.set(run, byRun); }
-    const key = `${stream}|${heads}|${th.bg}|${th.accent}`;
-    const hit = byRun.get(key);
+    let rows = this.rowCache.get(run);
+    if (!rows) { rows = new Map(); this.rowCache.set(run, rows); }
+    return rows;
+  }
+
+  private maxHeads(env: ViewEnv, heads: number): number {
+    return Math.max(1, Math.min(heads, Math.floor((env.width - LEFT + GAP) / (THUMB + GAP))));
+  }
+
+  /** Layers whose thumbnails are not drawn yet and whose attention is not in memory. */
+  needs(env: ViewEnv): AttentionNeed[] {
+    const run = env.runs[0];
+    if (!run) return [];
+    return run.streams().flatMap((st) => {
+      const layers = run.layers(st);
+      const heads = this.maxHeads(env, Math.max(...layers.map((l) => run.heads(st, l))));
+      return layerNeeds(run, st, layers).filter((n) => !this.rows(env).has(this.rowKey(env, st, n.layer, heads)));
+    });
+  }
+
+  /** One layer's thumbnails (max-pooled from the tensor, √ scale), or undefined while it is not loaded. */
+  private row(env: ViewEnv, stream: AttentionStream, layer: number, heads: number, width: number): Uint8ClampedArray | undefined {
+    const key = this.rowKey(env, stream, layer, heads);
+    const rows = this.rows(env);
+    const hit = rows.get(key);
     if (hit) return hit;
-    const width = heads * (THUMB + GAP) - GAP, height = layers.length * (THUMB + GAP) - GAP;
-    const pixels = new Uint8ClampedArray(width * height * 4);
+    const p = env.runs[0].attention(stream, layer);
+    if (!p) return undefined;
+    const th = env.theme;
+    const pixels = new Uint8ClampedArray(width * THUMB * 4);
     const bg = th.seq.subarray(0, 4);
-    for (let i = 0; i < width * height; i++) pixels.set(bg, i * 4);
-    layers.forEach((l, li) => {
-      const p = run.attention(stream, l);
-      if (!p) return;
-      const rd = attentionReader(p);
-      for (let h = 0; h < Math.min(heads, rd.heads); h++) {
-        const m = pooledHead(rd, h, THUMB, THUMB);
-        let max = 0;
-        for (const v of m.data) if (v > max) max = v;
-        const smax = Math.sqrt(max) || 1;
-        const x0 = h * (THUMB + GAP), y0 = li * (THUMB + GAP);
-        for (let y = 0; y < THUMB; y++) {
-          const r = Math.min(m.rows - 1, Math.floor((y * m.rows) / THUMB));
-          for (let x = 0; x < THUMB; x++) {
-            const c = Math.min(m.cols - 1, Math.floor((x * m.cols) / THUMB));
-            const t = Math.sqrt(Math.max(0, m.data[r * m.cols + c])) / smax;
-            const li4 = Math.max(0, Math.min(255, Math.round(t * 255))) * 4;
-            pixels.set(th.seq.subarray(li4, li4 + 4), ((y0 + y) * width + x0 + x) * 4);
-          }
+    for (let i = 0; i < width * THUMB; i++) pixels.set(bg, i * 4);
+    const rd = attentionReader(p);
+    for (let h = 0; h < Math.min(heads, rd.heads); h++) {
+      const m = pooledHead(rd, h, THUMB, THUMB);
+      let max = 0;
+      for (const v of m.data) if (v > max) max = v;
+      const smax = Math.sqrt(max) || 1;
+      const x0 = h * (THUMB + GAP);
+      for (let y = 0; y < THUMB; y++) {
+        const r = Math.min(m.rows - 1, Math.floor((y * m.rows) / THUMB));
+        for (let x = 0; x < THUMB; x++) {
+          const c = Math.min(m.cols - 1, Math.floor((x * m.cols) / THUMB));
+          const t = Math.sqrt(Math.max(0, m.data[r * m.cols + c])) / smax;
+          const li4 = Math.max(0, Math.min(255, Math.round(t * 255))) * 4;
+          pixels.set(th.seq.subarray(li4, li4 + 4), (y * width + x0 + x) * 4);
         }
       }
+    }
+    rows.set(key, pixels);
+    return pixels;
+  }
+
+  /** Every layer × head of a stream in one raster (one image to paint, not 144); `missing` counts layers not loaded yet. */
+  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number): Raster & { missing: number } {
+    const width = heads * (THUMB + GAP) - GAP, height = layers.length * (THUMB + GAP) - GAP;
+    const pixels = new Uint8ClampedArray(width * height * 4);
+    const blank = env.theme.seq.subarray(0, 4);
+    let missing = 0;
+    layers.forEach((l, li) => {
+      const row = this.row(env, stream, l, heads, width);
+      const y0 = li * (THUMB + GAP);
+      if (row) pixels.set(row, y0 * width * 4);
+      else {
+        missing += 1;
+        for (let i = 0; i < width * THUMB; i++) pixels.set(blank, (y0 * width + i) * 4);
+      }
     });
-    const raster: Raster = { width, height, pixels };
-    byRun.set(key, raster);
-    return raster;
+    return { width, height, pixels, missing };
   }
 
   private at(x: number, y: number): Cell | undefined {
@@ -153,9 +196,10 @@ export class ModelView implements View {
 
   numbers(env: ViewEnv): ExportNumbers {
     const run = env.runs[0];
-    const heads = this.cells.map((c) => {
-      const m = attentionMatrix(run, c.stream, c.layer, c.head)!;
-      return { stream: c.stream, layer: c.layer, head: c.head, rows: m.rows, cols: m.cols, values: Array.from(m.data) };
+    // Heads of layers that a long input keeps out of memory are left out of the export (their thumbnails stay drawn).
+    const heads = this.cells.flatMap((c) => {
+      const m = attentionMatrix(run, c.stream, c.layer, c.head);
+      return m ? [{ stream: c.stream, layer: c.layer, head: c.head, rows: m.rows, cols: m.cols, values: Array.from(m.data) }] : [];
     });
     return {
       name: 'modelview',

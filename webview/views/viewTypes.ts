@@ -62,6 +62,13 @@ export interface ExportNumbers {
   tensors?: { name: string; tensor: FloatTensor }[];
 }
 
+/** A layer's attention a view must have in memory to draw (long inputs fetch it when shown). */
+export interface AttentionNeed {
+  run: RunData;
+  stream: AttentionStream;
+  layer: number;
+}
+
 export interface View {
   readonly id: string;
   readonly title: string;
@@ -75,6 +82,8 @@ export interface View {
   /** Keyboard access; returns true when it handled the key. */
   key?(env: ViewEnv, e: KeyboardEvent): boolean;
   numbers(env: ViewEnv): ExportNumbers;
+  /** Deferred attention layers this view needs now; the app fetches them and draws the view again. */
+  needs?(env: ViewEnv): AttentionNeed[];
   /** Numbers the tests compare with the CLI (plain JSON-able). */
   probeValues?(env: ViewEnv): Record<string, number[] | number>;
 }

@@ -20,6 +20,7 @@ import { SeqLensError } from '../errors.js';
 import { TraceSessionCache, fingerprint, type PreparedModel } from './sessionCache.js';
 import { feedFor, findSequenceInputs, graphInputs, singleFeeds, zerosFor, type SingleInputs } from './feeds.js';
 import { applyPostprocess, lastPosition, stackSteps } from './probeTensors.js';
+import { planFetch } from './fetchPlan.js';
 
 export interface TraceProgress {
   message: string;
@@ -45,6 +46,15 @@ export interface TraceOptions {
   onProgress?: (p: TraceProgress) => void;
   /** Sessions kept between runs; a private one per call when absent. */
   cache?: TraceSessionCache;
+  /**
+   * One-file models: at most this many bytes of attention come back from the run (see fetchPlan); the
+   * rest is listed in `trace.deferred`. Absent: every probe comes back (the CLI's dumps).
+   */
+  attentionBudgetBytes?: number;
+  /** Attention probes to fetch first when a budget applies (e.g. the layer the panel shows). */
+  preferProbe?: (p: Probe) => boolean;
+  /** One-file models: fetch exactly these probes and no logits (loading deferred attention later). */
+  only?: readonly string[];
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now());
@@ -250,8 +260,17 @@ async function traceSingle(
   }
   timings.tokenize = now() - tt;
 
-  const probes = withFile(prepared.plan.probes, 'model', undefined);
-  const logits = logitsName(prepared, manifest && !isSeq2SeqIO(manifest.io) ? (manifest.io as SingleModelIO).logits : undefined);
+  const planned = withFile(prepared.plan.probes, 'model', undefined);
+  let probes = planned;
+  let deferred: Probe[] = [];
+  if (opts.only) {
+    const want = new Set(opts.only);
+    probes = planned.filter((p) => want.has(p.name));
+  } else if (opts.attentionBudgetBytes !== undefined) {
+    ({ fetch: probes, deferred } = planFetch(planned, tokens.length, opts.attentionBudgetBytes, opts.preferProbe));
+  }
+  const logits = opts.only ? undefined
+    : logitsName(prepared, manifest && !isSeq2SeqIO(manifest.io) ? (manifest.io as SingleModelIO).logits : undefined);
   const fetches = [...probes.map((p) => p.name), ...(logits ? [logits] : [])];
   progress(`Running ${name} on ${tokens.length} tokens`);
   const out = await runStep(prepared.session, singleFeeds(prepared.inputs, io, tokens.map((t) => t.id)), fetches, opts.signal, timings);
@@ -278,6 +297,7 @@ async function traceSingle(
     logits: logitsTensor,
     timings,
     warnings,
+    ...(deferred.length ? { deferred } : {}),
   };
 }
 

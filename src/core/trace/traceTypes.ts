@@ -36,4 +36,9 @@ export interface Trace {
   /** Milliseconds: tokenize, instrument, sessionCreate, run (sum over steps), extract, total. */
   timings: Record<string, number>;
   warnings: string[];
+  /**
+   * Attention probes this run did not hand back (they would not fit the caller's byte budget): fetched
+   * later by a run with `only` set to their names.
+   */
+  deferred?: Probe[];
 }
