@@ -77,6 +77,26 @@ def make(path: Path, vocab: int) -> None:
     print(f'{path}: {path.stat().st_size / 1e6:.1f} MB')
 
 
+def make_scale(folder: Path) -> None:
+    """12 layers x 12 heads, d_model 192, up to 2,048 positions, the zoo's character vocabulary (97): the
+    scale the panel must stay interactive at, small enough in weights to run at 2,048 tokens on WASM."""
+    path = folder / 'model.onnx'
+    if path.exists():
+        print(f'{path} exists ({path.stat().st_size / 1e6:.1f} MB)')
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)
+    model = LM(97, 192, 12, 12, 768, 2048).eval()
+    ids = torch.randint(0, 97, (1, 128))
+    tmp = path.with_suffix('.tmp')
+    with torch.no_grad():
+        torch.onnx.export(model, (ids,), str(tmp), opset_version=17, input_names=['ids'], output_names=['logits'],
+                          dynamic_axes={'ids': {0: 'batch', 1: 'seq'}, 'logits': {0: 'batch', 1: 'seq'}},
+                          do_constant_folding=True)
+    tmp.rename(path)
+    print(f'{path}: {path.stat().st_size / 1e6:.1f} MB')
+
+
 def main() -> None:
     out = Path(sys.argv[1])
     which = sys.argv[2] if len(sys.argv) > 2 else 'all'
@@ -84,6 +104,8 @@ def main() -> None:
     torch.set_num_threads(2)
     if which in ('overhead', 'all'):
         make(out / 'transformer-6x384.onnx', 16000)
+    if which in ('scale', 'all'):
+        make_scale(out / 'scale-12x12')
     if which in ('large', 'all'):
         make(out / 'transformer-6x384-v100k.onnx', 100000)
 

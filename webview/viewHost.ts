@@ -38,6 +38,7 @@ export class ViewHost {
     this.tip.setAttribute('role', 'status');
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
+    this.canvas.setAttribute('aria-keyshortcuts', 'ArrowUp ArrowDown ArrowLeft ArrowRight Enter Escape');
     this.stage.append(this.canvas, this.overlay, this.tip);
     this.root.append(this.bar, this.note, this.stage);
     this.canvas.addEventListener('mousemove', (e) => this.onHover(e.offsetX, e.offsetY));
@@ -51,8 +52,11 @@ export class ViewHost {
         e.preventDefault();
         const cursor = (this.view as View & { cursorInfo?: (env: ViewEnv) => HoverInfo | undefined }).cursorInfo;
         if (cursor) this.showHover(cursor.call(this.view, this.env()));
+        return;
       }
+      if (this.pointerKey(e)) e.preventDefault();
     });
+    this.canvas.addEventListener('blur', () => this.showHover(undefined));
   }
 
   render(): void {
@@ -78,6 +82,36 @@ export class ViewHost {
     this.scene = scene;
     this.timings.render = performance.now() - t0;
     this.showHover(undefined);
+  }
+
+  /** The keyboard pointer of views without keys of their own (CSS px in the scene). */
+  private pointer?: { x: number; y: number };
+
+  /**
+   * Every view is usable from the keyboard: where a view has no keys of its own, the arrows move a
+   * pointer over the picture (8 px a press, 40 with Shift) and show what the mouse would; Enter or
+   * Space clicks there; Escape hides the tip.
+   */
+  private pointerKey(e: KeyboardEvent): boolean {
+    const scene = this.scene;
+    if (!scene) return false;
+    const step = e.shiftKey ? 40 : 8;
+    const p = this.pointer ?? { x: Math.min(120, scene.width / 2), y: Math.min(80, scene.height / 2) };
+    const moves: Record<string, [number, number]> = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
+    if (moves[e.key]) {
+      const [dx, dy] = this.pointer ? moves[e.key] : [0, 0];
+      this.pointer = { x: Math.max(0, Math.min(scene.width - 1, p.x + dx)), y: Math.max(0, Math.min(scene.height - 1, p.y + dy)) };
+      const info = this.view.hover?.(this.env(), this.pointer.x, this.pointer.y);
+      const dot = { x: this.pointer.x - 3, y: this.pointer.y - 3, w: 6, h: 6 };
+      this.showHover({ text: info?.text ?? `(${Math.round(this.pointer.x)}, ${Math.round(this.pointer.y)}): nothing here`, marks: [...(info?.marks ?? []), dot] }, this.pointer.x, this.pointer.y);
+      return true;
+    }
+    if ((e.key === 'Enter' || e.key === ' ') && this.pointer && this.view.click) {
+      this.view.click(this.env(), this.pointer.x, this.pointer.y);
+      return true;
+    }
+    if (e.key === 'Escape') { this.showHover(undefined); this.pointer = undefined; return true; }
+    return false;
   }
 
   /** Runs a hover at (x, y) and returns how long it took (ms); used by the mouse and by tests. */

@@ -297,6 +297,31 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     await d.page.close();
   });
 
+  test('keyboard: in views without keys of their own the arrows move a pointer that shows the hover text, Enter clicks', { skip: !have('transformer') }, async () => {
+    const d = await PageDriver.open(browser, harness, 'wasm');
+    assert.equal((await d.run(zooRef(harness.origin, 'transformer'), TEXT)).type, 'runResult');
+    for (const view of ['hidden', 'predictions', 'positional']) {
+      await d.show(view);
+      const canvas = d.page.locator(`section.view[data-view="${view}"] canvas.view-canvas`);
+      const tip = d.page.locator(`section.view[data-view="${view}"] .view-tip`);
+      await canvas.focus();
+      const seen = new Set<string>();
+      await d.page.keyboard.press('ArrowRight');
+      for (let i = 0; i < 12; i++) {
+        assert.ok(await tip.isVisible(), `${view}: the tip follows the keyboard pointer`);
+        seen.add(await tip.innerText());
+        await d.page.keyboard.press(i % 2 ? 'Shift+ArrowDown' : 'Shift+ArrowRight');
+      }
+      const hits = [...seen].filter((t) => !/nothing here/.test(t));
+      assert.ok(hits.length >= 2, `${view}: the keyboard pointer reached what the mouse shows (${JSON.stringify([...seen].slice(0, 4))})`);
+      await d.page.keyboard.press('Escape');
+      assert.equal(await tip.isVisible(), false, `${view}: Escape hides the tip`);
+    }
+    await d.page.screenshot({ path: `${OUT}/wasm-keyboard-positional.png` });
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  });
+
   test('inspect answers with the architecture; cancel answers with a cancelled error', { skip: !have('transformer') }, async () => {
     const d = await PageDriver.open(browser, harness, 'wasm');
     await d.post({ type: 'inspect', id: 50, model: zooRef(harness.origin, 'transformer') });

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import type { ModelRef } from '../../src/shared/protocol.js';
 import type { Architecture } from '../../src/core/types.js';
 
-export function zooRef(origin: string, name: string): ModelRef {
-  const dir = `media/models/${name}`;
+/** `dir`: the model's folder relative to the harness root (default: the zoo's). */
+export function zooRef(origin: string, name: string, dir = `media/models/${name}`): ModelRef {
   const manifest = JSON.parse(readFileSync(`${dir}/manifest.json`, 'utf8')) as { name: string; architecture: Architecture; files: Record<string, string>; tokenizer: { vocab?: string; file?: string }; io: { targetTokenizer?: { vocab?: string; file?: string } } };
   const fileUris: Record<string, string> = {};
   for (const [k, rel] of Object.entries(manifest.files)) fileUris[k] = `${origin}/${dir}/${rel}`;
