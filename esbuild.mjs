@@ -1,7 +1,7 @@
-// Builds the three bundles and copies the one onnxruntime-web WASM pair the webview loads.
+// Builds the bundles and copies the one onnxruntime-web WASM pair the webview loads.
 //   host:    src/extension.ts -> dist/extension.cjs (node, cjs, vscode external)
 //   cli:     src/cli.ts       -> dist/cli.mjs       (node, esm, onnxruntime-node external)
-//   webview: webview/main.ts  -> dist/webview.js    (browser, esm)
+//   webview: webview/main.ts  -> dist/webview.js    (browser, esm), and onnxruntime-web -> dist/webview-ort.js
 // `node esbuild.mjs --production` minifies; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
@@ -23,6 +23,10 @@ const builds = [
   existsSync('webview/main.ts') && {
     ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm',
     loader: { '.css': 'text' },
+  },
+  // onnxruntime-web on its own: imported at run time by the webview, and started by itself as its worker.
+  existsSync('webview/runtime/ortEntry.ts') && {
+    ...common, entryPoints: ['webview/runtime/ortEntry.ts'], outfile: 'dist/webview-ort.js', platform: 'browser', format: 'esm',
   },
 ].filter(Boolean);
 

@@ -22,6 +22,7 @@ import type { Selection, View, ViewEnv } from './views/viewTypes.js';
 import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
 import { Runner, type RunOutcome } from './runtime/runner.js';
+import { inferenceInWorker } from './runtime/ortWebBackend.js';
 import { tokenSummaries } from './data/tokenSummary.js';
 import { allViews } from './views/allViews.js';
 import { InspectorPage } from './inspectorPage.js';
@@ -220,7 +221,8 @@ export class App {
   private updateBadge(outcome?: RunOutcome): void {
     const b = outcome?.backend ?? this.runner.activeBackend;
     this.badge.textContent = (b ?? this.runner.preference).toUpperCase() + (outcome?.fallbackReason ? ' (WebGPU fallback)' : '');
-    this.badge.title = outcome?.fallbackReason ? `WebGPU could not run this model: ${outcome.fallbackReason}` : 'Inference backend';
+    const where = inferenceInWorker ? 'runs in a worker' : 'runs on the page thread';
+    this.badge.title = outcome?.fallbackReason ? `WebGPU could not run this model: ${outcome.fallbackReason}` : `Inference backend (${where})`;
     this.badge.dataset.backend = b ?? '';
   }
 

@@ -5,6 +5,7 @@
 import type { App } from './app.js';
 import type { Trace } from '../src/core/trace/traceTypes.js';
 import { RunData } from './data/runData.js';
+import { inferenceInWorker } from './runtime/ortWebBackend.js';
 
 export interface SeqLensHook {
   app: App;
@@ -12,6 +13,8 @@ export interface SeqLensHook {
   /** Resolves when no run and no attention load is in flight and the shown view needs nothing more. */
   settled(): Promise<void>;
   backend(): string | undefined;
+  /** Whether onnxruntime-web runs inference in its worker (off the UI thread). */
+  inWorker(): boolean;
   viewIds(): string[];
   /** Shows a view and returns its render time (ms). */
   show(id: string): number;
@@ -43,6 +46,7 @@ export function installTestHook(app: App): void {
     idle: () => app.idle,
     settled: () => app.settled(),
     backend: () => app.runner.activeBackend,
+    inWorker: () => inferenceInWorker,
     viewIds: () => app.views.map((v) => v.id),
     show: (id) => { app.showView(idx(id)); return app.hosts[idx(id)].timings.render; },
     values: (id) => {

@@ -9,11 +9,14 @@ import { SeqLensError } from './errors.js';
 import type { ProbePlan } from './types.js';
 import { planProbes } from './probes/planProbes.js';
 import type { AnalyzeOptions } from './probes/analyzeGraph.js';
+import type { RecurrentProbeOptions } from './probes/recurrentProbes.js';
 
 export interface InstrumentOptions extends AnalyzeOptions {
   /** The caller supplies the external data files to the runtime itself (onnxruntime-web `externalData`). */
   allowExternalData?: boolean;
   fileName?: string;
+  /** Options for the recurrent probes (e.g. the cell read-out a runtime supports). */
+  recurrent?: RecurrentProbeOptions;
 }
 
 export function instrument(bytes: Uint8Array, model?: ModelProto, opts: InstrumentOptions = {}): { bytes: Uint8Array; plan: ProbePlan } {
@@ -23,7 +26,7 @@ export function instrument(bytes: Uint8Array, model?: ModelProto, opts: Instrume
     throw new SeqLensError('external-data',
       `${opts.fileName ?? 'The model'} keeps its weights in ${[...ext.keys()].join(', ')}; that file must be loaded with it.`);
   }
-  const { plan, delta } = planProbes(m, { role: opts.role });
+  const { plan, delta } = planProbes(m, { role: opts.role, recurrent: opts.recurrent });
   const graph = m.graph;
   const out = applyDelta(bytes, delta, graph ? graph.output.map((o) => o.name) : [], m.opsetImport.map((o) => o.domain));
   return { bytes: out, plan };

@@ -29,6 +29,8 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     `script-src 'nonce-${nonce}' ${cspSource} 'wasm-unsafe-eval'`,
     `connect-src ${cspSource}`,
     `img-src ${cspSource} data: blob:`,
+    // onnxruntime-web runs inference in a worker it starts from a blob: copy of its own chunk.
+    'worker-src blob:',
   ].join('; ');
 }
 

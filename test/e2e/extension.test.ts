@@ -167,6 +167,10 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     assert.ok(!shown.startsWith('heatmap unavailable'), shown);
     assert.equal(shown, `tokens:${STORY_1.length}`, 'one character token per selected character');
     timings.backend = await frame.evaluate(() => (window as unknown as { __seqlens: { backend(): string | undefined } }).__seqlens.backend() ?? 'unknown');
+    // Inference runs in onnxruntime-web's worker (a blob: worker under the webview's CSP), off the UI thread.
+    const inWorker = await frame.evaluate(() => (window as unknown as { __seqlens: { inWorker(): boolean } }).__seqlens.inWorker());
+    timings.inferenceInWorker = String(inWorker);
+    assert.equal(inWorker, true, 'onnxruntime-web runs in its worker inside the VS Code webview');
     const ranges = await until('decorations in the editor', async () => (await wb.decoratedRanges()) || false, 30_000);
     assert.ok(ranges > 0);
     await wb.screenshot('heatmap-and-decorations');

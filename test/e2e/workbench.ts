@@ -172,7 +172,17 @@ export class Workbench {
     const entry = this.page.locator('.monaco-menu .action-item', { hasText: item }).first();
     await entry.waitFor({ timeout: 10_000 });
     await this.screenshotQuiet('context-menu');
+    // A click that lands while the menu is still settling can leave it open with the entry merely
+    // highlighted (seen in CI): hover first, and if the menu is still there, activate the entry with Enter.
+    await entry.hover();
+    await sleep(150);
     await entry.click();
+    const menu = this.page.locator('.context-view .monaco-menu').first();
+    if (!(await menu.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false))) {
+      await entry.hover();
+      await this.page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'hidden', timeout: 5000 });
+    }
     return t0;
   }
 

@@ -17,7 +17,7 @@ import { indexGraph, type GraphIndex } from '../../src/core/onnx/graphIndex.js';
 import { applyDelta, makeNode } from '../../src/core/onnx/graphDelta.js';
 import { onnx } from '../../src/core/onnx/onnxProto.js';
 import { attrInt, attrString } from '../../src/core/onnx/attributes.js';
-import { recurrentProbes } from '../../src/core/probes/recurrentProbes.js';
+import { recurrentProbes, type RecurrentProbeOptions } from '../../src/core/probes/recurrentProbes.js';
 import type { ProbeContribution } from '../../src/core/probes/contribution.js';
 import type { Probe } from '../../src/core/types.js';
 
@@ -78,11 +78,11 @@ interface Instrumented {
   plainOutputs: string[];
 }
 
-function instrument(bytes: Uint8Array, extraOutputs: (index: GraphIndex) => string[] = () => []): Instrumented {
+function instrument(bytes: Uint8Array, extraOutputs: (index: GraphIndex) => string[] = () => [], opts: RecurrentProbeOptions = {}): Instrumented {
   const model = decodeModel(bytes);
   assert.ok(model.graph);
   const index = indexGraph(model.graph);
-  const contribution = recurrentProbes(index, model);
+  const contribution = recurrentProbes(index, model, opts);
   const delta = { ...contribution.delta, outputs: [...contribution.delta.outputs, ...extraOutputs(index)] };
   const plainOutputs = model.graph.output.map((o) => o.name);
   const out = applyDelta(bytes, delta, plainOutputs, model.opsetImport.map((o) => o.domain));
@@ -250,10 +250,10 @@ function nativeNodes(index: GraphIndex): NodeProto[] {
 
 /** Runs plain and instrumented, checks outputs are unchanged and every native node's identities. */
 async function verifyModel(
-  path: string, steps = STEPS, givenFeeds?: Record<string, ort.Tensor>,
+  path: string, steps = STEPS, givenFeeds?: Record<string, ort.Tensor>, opts: RecurrentProbeOptions = {},
 ): Promise<{ inst: Instrumented; stats: CheckStats }> {
   const bytes = new Uint8Array(readFileSync(path));
-  const inst = instrument(bytes, stateTensors);
+  const inst = instrument(bytes, stateTensors, opts);
   const feeds = givenFeeds ?? makeFeeds(inst.model, steps);
   const plain = await run(bytes, feeds);
   const probed = await run(inst.bytes, feeds);
@@ -297,6 +297,21 @@ for (const file of fixtureFiles.filter((f) => !f.includes('unrolled') && !f.incl
     }
     if (nodes.some((n) => n.opType !== 'RNN')) assert.ok(stats.checked > 0, 'identities were checked');
     assert.ok(stats.maxErr <= TOL);
+  });
+}
+
+// onnxruntime-web's WebGPU LSTM lacks the Affine activation: the cell can be read as relu(c) − relu(−c).
+for (const file of fixtureFiles.filter((f) => /lstm/i.test(f) && !f.includes('unrolled') && !f.includes('peephole') && !f.startsWith('layout1'))) {
+  test(`relu-pair cell read-out reproduces the op as well: ${file}`, async (t) => {
+    const { inst, stats } = await verifyModel(join(FIXTURES, file), STEPS, undefined, { cellVia: 'relu-pair' });
+    t.diagnostic(`${stats.checked} values checked, max |diff| ${stats.maxErr.toExponential(2)}`);
+    const aux = inst.contribution.delta.nodes.filter((n) => n.opType === 'LSTM' && (n.name ?? '').includes('cells'));
+    assert.ok(aux.length > 0, 'an auxiliary cell LSTM was added');
+    for (const n of aux) {
+      const acts = (n.attribute ?? []).find((a) => a.name === 'activations')?.strings?.map((b) => new TextDecoder().decode(b as Uint8Array));
+      assert.equal(acts?.[2], 'Relu', 'the read-out activation is Relu, not Affine');
+    }
+    assert.ok(stats.checked > 0 && stats.maxErr <= TOL);
   });
 }
 

@@ -6,12 +6,18 @@
 export const TEST_BUNDLE = 'test-results/webview-bundle/webview.js';
 
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export async function buildWebviewBundle(): Promise<void> {
+  rmSync(dirname(TEST_BUNDLE), { recursive: true, force: true });
   await esbuild.build({
     bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
     entryPoints: ['webview/main.ts'], outfile: TEST_BUNDLE, platform: 'browser', format: 'esm', loader: { '.css': 'text' },
+  });
+  await esbuild.build({
+    bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
+    entryPoints: ['webview/runtime/ortEntry.ts'], outfile: join(dirname(TEST_BUNDLE), 'webview-ort.js'), platform: 'browser', format: 'esm',
   });
   mkdirSync('media/ort', { recursive: true });
   for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) {

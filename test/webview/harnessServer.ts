@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { dirname, extname, join, normalize, resolve } from 'node:path';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
@@ -13,7 +13,7 @@ const MIME: Record<string, string> = {
 
 export interface Harness { server: Server; origin: string; requests: string[]; close(): Promise<void> }
 
-/** `bundle`: file served as /dist/webview.js (and its .map); default the real dist/webview.js. */
+/** `bundle`: file served as /dist/webview.js (its folder as /dist/: chunks, maps); default the real dist/webview.js. */
 export async function startHarness(root = resolve('.'), bundle?: string): Promise<Harness> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
@@ -21,7 +21,8 @@ export async function startHarness(root = resolve('.'), bundle?: string): Promis
       const url = new URL(req.url ?? '/', 'http://x');
       requests.push(url.pathname);
       const path = url.pathname === '/' ? '/test/webview/harness.html' : url.pathname;
-      const mapped = bundle && (path === '/dist/webview.js' || path === '/dist/webview.js.map') ? `/${bundle}${path.endsWith('.map') ? '.map' : ''}` : path;
+      // The bundle's entry and its chunks (dist/webview.js, dist/webview-chunks/…) come from the test build.
+      const mapped = bundle && path.startsWith('/dist/webview') ? `/${dirname(bundle)}/${path.slice('/dist/'.length)}` : path;
       const file = normalize(join(root, decodeURIComponent(mapped)));
       if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
       try {

@@ -153,7 +153,7 @@ export class RunData {
 
   /**
    * Derived values, computed once. Per-head matrices are large at long inputs (2,048² floats = 16 MB
-   * each), so 'att:' entries are kept LRU, at most 24 of them.
+   * each), so 'att:' entries are kept least recently used first, at most 24 of them and 128 MB.
    */
   memo<T>(key: string, make: () => T): T {
     if (this.cache.has(key)) {
@@ -165,7 +165,15 @@ export class RunData {
     this.cache.set(key, v);
     if (key.startsWith('att:')) {
       const att = [...this.cache.keys()].filter((k) => k.startsWith('att:'));
-      for (const k of att.slice(0, Math.max(0, att.length - 24))) this.cache.delete(k);
+      const bytes = (k: string): number => (this.cache.get(k) as { data?: Float32Array } | undefined)?.data?.byteLength ?? 0;
+      let total = att.reduce((n, k) => n + bytes(k), 0);
+      let count = att.length;
+      for (const k of att) {
+        if (k === key || (count <= 24 && total <= 128 * 2 ** 20)) break;
+        total -= bytes(k);
+        count -= 1;
+        this.cache.delete(k);
+      }
     }
     return v;
   }

@@ -2,10 +2,13 @@
  * InferenceBackend over onnxruntime-web (WebGPU, else WASM) for the webview.
  * The 'onnxruntime-web/webgpu' bundle carries the JSEP/WebGPU EP and loads exactly the
  * ort-wasm-simd-threaded.asyncify.{mjs,wasm} pair that esbuild.mjs copies to media/ort/.
- * All runs (and session creations) go through one promise chain: the wasm instance is shared and
- * onnxruntime-web fails on overlapping calls.
+ * onnxruntime-web is its own file (dist/webview-ort.js, see ortEntry.ts), imported at run time: with
+ * `env.wasm.proxy` it starts a blob: copy of that file as a worker and runs inference there, off the
+ * UI thread (a 12-layer model at 2,048 tokens runs for seconds). Where no worker can be started the
+ * runs stay on the page's thread.
+ * All runs (and session creations) go through one promise chain: onnxruntime-web fails on overlapping calls.
  */
-import * as ort from 'onnxruntime-web/webgpu';
+import type * as Ort from 'onnxruntime-web/webgpu';
 import type { FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from '../../src/core/run/backend.js';
 import { SeqLensError } from '../../src/core/errors.js';
 
@@ -21,16 +24,63 @@ export interface BackendTimings {
 }
 
 let configuredBase: string | undefined;
+let ortPromise: Promise<typeof Ort> | undefined;
+/** Whether inference runs in onnxruntime-web's worker (decided once per page, at the first session). */
+export let inferenceInWorker = false;
 
-/** Points onnxruntime-web at the local wasm files (never a CDN) and turns threads off (no cross-origin isolation in webviews). */
+/** Where the local wasm file is (never a CDN); read before the first session. Threads stay off (no cross-origin isolation in webviews). */
 export function configureOrt(wasmBase: string): void {
-  const base = wasmBase.endsWith('/') ? wasmBase : `${wasmBase}/`;
-  if (configuredBase === base) return;
-  ort.env.wasm.wasmPaths = base;
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.proxy = false;
-  ort.env.logLevel = 'error';
-  configuredBase = base;
+  configuredBase = wasmBase.endsWith('/') ? wasmBase : `${wasmBase}/`;
+}
+
+/** Can this page start a worker from a blob: URL (what onnxruntime-web does with a cross-origin script)? */
+async function workersAllowed(): Promise<boolean> {
+  if (typeof Worker === 'undefined') return false;
+  let url = '';
+  try {
+    url = URL.createObjectURL(new Blob(['postMessage(1)'], { type: 'text/javascript' }));
+    const w = new Worker(url, { type: 'module' });
+    const ok = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      w.onmessage = () => { clearTimeout(timer); resolve(true); };
+      w.onerror = () => { clearTimeout(timer); resolve(false); };
+    });
+    w.terminate();
+    return ok;
+  } catch {
+    return false;
+  } finally {
+    if (url) URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * onnxruntime-web, loaded on first use and configured once. The wasm binary is fetched here, on the
+ * page, and handed over as bytes: webview resources are served through the page's service worker, which
+ * does not serve onnxruntime-web's worker, so nothing is fetched from inside that worker.
+ */
+export function ortLib(): Promise<typeof Ort> {
+  ortPromise ??= (async () => {
+    // dist/webview-ort.js sits beside dist/webview.js (the page's module), in the extension and in the test harness.
+    const url = new URL('webview-ort.js', import.meta.url).toString();
+    const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}ort-wasm-simd-threaded.asyncify.wasm`;
+    const [ort, worker, wasm] = await Promise.all([
+      import(/* @vite-ignore */ url) as Promise<typeof Ort>,
+      workersAllowed(),
+      fetch(wasmUrl).then(async (r) => {
+        if (!r.ok) throw new SeqLensError('runtime', `Could not read onnxruntime-web's wasm file ${wasmUrl} (HTTP ${r.status}).`);
+        return r.arrayBuffer();
+      }),
+    ]);
+    ort.env.wasm.wasmBinary = wasm;
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = worker;
+    ort.env.logLevel = 'error';
+    inferenceInWorker = worker;
+    return ort;
+  })();
+  ortPromise.catch(() => { ortPromise = undefined; });
+  return ortPromise;
 }
 
 /** WebGPU when the browser grants an adapter, else WASM. */
@@ -45,8 +95,10 @@ export async function detectBackend(): Promise<ConcreteBackend> {
   }
 }
 
-function toOrtTensor(t: HostTensor): ort.Tensor {
-  return new ort.Tensor(t.type, t.data, t.dims);
+/** In worker mode onnxruntime-web transfers the input buffers to the worker: hand it copies, callers reuse theirs. */
+function toOrtTensor(ort: typeof Ort, t: HostTensor): Ort.Tensor {
+  const data = inferenceInWorker ? t.data.slice() : t.data;
+  return new ort.Tensor(t.type, data as typeof t.data, t.dims);
 }
 
 function halfToFloat(h: number): number {
@@ -57,7 +109,7 @@ function halfToFloat(h: number): number {
 }
 
 /** Copies an output into float32; the ort tensor is disposed by the caller right after. */
-function toFloat(t: ort.Tensor): Float32Array {
+function toFloat(t: Ort.Tensor): Float32Array {
   const d = t.data;
   if (d instanceof Float32Array) return d.slice();
   if (t.type === 'float16' && d instanceof Uint16Array) return Float32Array.from(d, halfToFloat);
@@ -73,7 +125,7 @@ function checkAborted(signal?: AbortSignal): void {
 export class OrtWebBackend implements InferenceBackend {
   readonly timings: BackendTimings = { sessionCreate: 0, run: 0, extract: 0, runs: 0, sessionsCreated: 0 };
   private chain: Promise<unknown> = Promise.resolve();
-  private readonly live = new Set<ort.InferenceSession>();
+  private readonly live = new Set<Ort.InferenceSession>();
 
   constructor(readonly name: ConcreteBackend) {}
 
@@ -86,12 +138,15 @@ export class OrtWebBackend implements InferenceBackend {
 
   createSession(modelBytes: Uint8Array, extra?: SessionOptionsExtra): Promise<SessionHandle> {
     return this.serial(async () => {
+      const ort = await ortLib();
       const t0 = performance.now();
-      let session: ort.InferenceSession;
+      let session: Ort.InferenceSession;
       try {
         session = await ort.InferenceSession.create(modelBytes, {
           executionProviders: [this.name],
           graphOptimizationLevel: 'all',
+          // Errors only: the worker does not see env.logLevel, and node-placement warnings are noise here.
+          logSeverityLevel: 3,
           ...(extra?.externalData?.length ? { externalData: extra.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
         });
       } catch (e) {
@@ -104,14 +159,15 @@ export class OrtWebBackend implements InferenceBackend {
     });
   }
 
-  private handle(session: ort.InferenceSession): SessionHandle {
+  private handle(session: Ort.InferenceSession): SessionHandle {
     const run = (feeds: Record<string, HostTensor>, fetches: readonly string[], signal?: AbortSignal) =>
       this.serial(async () => {
         checkAborted(signal);
-        const ortFeeds: Record<string, ort.Tensor> = {};
-        for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(v);
+        const ort = await ortLib();
+        const ortFeeds: Record<string, Ort.Tensor> = {};
+        for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrtTensor(ort, v);
         const t0 = performance.now();
-        let out: ort.InferenceSession.ReturnType;
+        let out: Ort.InferenceSession.ReturnType;
         try {
           out = await session.run(ortFeeds, [...fetches]);
         } catch (e) {

@@ -11,12 +11,12 @@ import { analyzeGraph, type AnalyzeOptions } from './analyzeGraph.js';
 import { attentionProbes } from './attentionProbes.js';
 import { hiddenProbes } from './hiddenProbes.js';
 import { logitsProbe } from './logitsProbe.js';
-import { recurrentProbes } from './recurrentProbes.js';
+import { recurrentProbes, type RecurrentProbeOptions } from './recurrentProbes.js';
 import { inlinedAsDelta, IF_PREFIX } from './subgraphs.js';
 import { architectureFromAnalysis } from '../architecture.js';
 import { attrInt, attrString } from '../onnx/attributes.js';
 
-export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan: ProbePlan; delta: GraphDelta } {
+export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent?: RecurrentProbeOptions } = {}): { plan: ProbePlan; delta: GraphDelta } {
   const a = analyzeGraph(model, opts);
   const failures: Unavailable[] = [...a.failures];
   const guard = <T extends ProbeContribution>(what: string, f: () => T): T | ProbeContribution => {
@@ -31,7 +31,7 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions = {}): { plan
   const hidden = guard('hidden states', () => hiddenProbes(a.extended, a.streams));
   const logitsPart = guard('logits', () => logitsProbe(a.extended, a.streams, a.inlined.aliases));
   const logits: ProbeContribution & { lens?: LogitLens } = logitsPart;
-  const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model));
+  const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model, opts.recurrent));
   const parts = [attention, hidden, logits, recurrent];
   const delta = mergeDeltas(...parts.map((p) => p.delta));
   // Inlined If branches travel only when a probe reads one of their tensors.

@@ -55,6 +55,8 @@ export interface LstmDirectionInput {
   peepholes: string;
   /** h_{t-1}-style shift of a [T,1,B,H] per-step tensor, with `init` [1,1,B,H] entering at the start. */
   shift: (perStep: string, init: string) => string;
+  /** How the auxiliary LSTM hands out c_t (see RecurrentProbeOptions.cellVia); default 'affine'. */
+  cellVia?: 'affine' | 'relu-pair';
 }
 
 /** Returns [i, o, f, c̃] gates and the cell state, each [T,1,B,H]. */
@@ -103,7 +105,22 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
     const col = b.op('Reshape', [b.op('Cast', [p.seqLens], { to: onnx.TensorProto.DataType.INT32 }), b.i64([-1, 1])]);
     lens = b.op('Reshape', [b.op('Expand', [col, b.i64([1, blocks])]), b.i64([-1])]);
   }
-  const c0 = b.op('Reshape', [p.c0d, b.i64([1, -1, k])]); // [1, B·H/k, k]
+  let c0 = b.op('Reshape', [p.c0d, b.i64([1, -1, k])]); // [1, B·H/k, k]
+  let auxX = x;
+  // 'relu-pair': runtimes without the Affine activation (onnxruntime-web's WebGPU LSTM) read c_t as
+  // relu(c) − relu(−c). A second set of rows carries −c exactly: its c̃ pre-activations and c_0 are
+  // negated, and tanh is odd, so every step computes f⊙(−c) + i⊙(−c̃). Peepholes would see −c, and a
+  // c̃ activation other than tanh need not be odd: those keep 'affine'.
+  const pair = p.cellVia === 'relu-pair' && !p.peepholes && p.gAct === 'Tanh';
+  if (pair) {
+    const flip = new Float32Array(4 * k).fill(1);
+    flip.fill(-1, 3 * k);
+    const flipName = b.fresh('cellFlip');
+    b.initializers.push(floatTensor(flipName, flip, [4 * k]));
+    auxX = b.op('Concat', [x, b.op('Mul', [x, flipName])], { axis: 1 }); // [T, 2·B·H/k, 4k]
+    c0 = b.op('Concat', [c0, b.op('Neg', [c0])], { axis: 1 });
+    if (lens) lens = b.op('Concat', [lens, lens], { axis: 0 });
+  }
   const y = b.fresh('cells');
   let peep = '';
   let pd = '';
@@ -113,18 +130,25 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
     const po = b.slice(pd, H, 2 * H, 0);
     peep = b.unsqueeze(b.op('Concat', [b.slice(pd, 0, H, 0), b.op('Sub', [po, po]), b.slice(pd, 2 * H, 3 * H, 0)], { axis: 0 }), [0]);
   }
-  const node = makeNode('LSTM', [x, wName, rName, bName, lens, '', c0, peep], [y], `${y}/node`, {
+  const node = makeNode('LSTM', [auxX, wName, rName, bName, lens, '', c0, peep], [y], `${y}/node`, {
     hidden_size: k, direction: p.reverse ? 'reverse' : 'forward',
   });
   const T = onnx.AttributeProto.AttributeType;
   const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-  node.attribute?.push(
-    { name: 'activations', type: T.STRINGS, strings: [enc(p.fAct), enc(p.gAct), enc('Affine')] },
-    { name: 'activation_alpha', type: T.FLOATS, floats: [1] },
-    { name: 'activation_beta', type: T.FLOATS, floats: [0] },
-  );
+  node.attribute?.push(...(pair
+    ? [{ name: 'activations', type: T.STRINGS, strings: [enc(p.fAct), enc(p.gAct), enc('Relu')] }]
+    : [
+      { name: 'activations', type: T.STRINGS, strings: [enc(p.fAct), enc(p.gAct), enc('Affine')] },
+      { name: 'activation_alpha', type: T.FLOATS, floats: [1] },
+      { name: 'activation_beta', type: T.FLOATS, floats: [0] },
+    ]));
   b.nodes.push(node);
-  const cell = b.op('Reshape', [y, p.dirShape], {}, { out: p.outNames?.[4] }); // [T,1,B·H/k,k] → [T,1,B,H]
+  let cells = y; // [T,1,B·H/k,k]
+  if (pair) {
+    const rows = b.op('Reshape', [y, b.i64([0, 0, 2, -1, k])]); // [T,1,2,B·H/k,k]: relu(c) rows, then relu(−c) rows
+    cells = b.op('Sub', [b.slice(rows, 0, 1, 2), b.slice(rows, 1, 2, 2)]); // [T,1,1,B·H/k,k]
+  }
+  const cell = b.op('Reshape', [cells, p.dirShape], {}, { out: p.outNames?.[4] }); // → [T,1,B,H]
   if (!p.peepholes) return { gates, cell };
   // i = f(pre_i + Pi⊙c_{t-1}), f = f(pre_f + Pf⊙c_{t-1}), o = f(pre_o + Po⊙c_t); with k = H the
   // grouped pre-activations are in plain i, o, f, c̃ order.

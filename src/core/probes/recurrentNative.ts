@@ -17,6 +17,7 @@ import { onnx } from '../onnx/onnxProto.js';
 import { attrFloat, attrInt, attrString, attrStrings } from '../onnx/attributes.js';
 import { makeNode } from '../onnx/graphDelta.js';
 import type { AxisRole, GateName, Probe, Unavailable } from '../types.js';
+import type { CellReadout } from './recurrentProbes.js';
 import type { RecurrentBuilder } from './recurrentBuilder.js';
 import { lstmDirection } from './recurrentLstm.js';
 import { gruDirection } from './recurrentGru.js';
@@ -39,7 +40,7 @@ export interface NativeResult { probes: Probe[]; unavailable: Unavailable[] }
 
 /** Builds the probes of one recurrent node; `b` collects the nodes and initializers it adds. */
 export function nativeRecurrentProbes(
-  index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder, withGates = true,
+  index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder, withGates = true, cellVia: CellReadout = 'affine',
 ): NativeResult {
   const op = node.opType;
   const source = { op, node: node.name || node.output.find((o) => o) || op };
@@ -68,7 +69,7 @@ export function nativeRecurrentProbes(
     unavailable.push({ what: `${what} (layer ${layer})`, reason: why, node: source.node });
     return { probes, unavailable };
   }
-  const gates = buildGates(node, y, b);
+  const gates = buildGates(node, y, b, cellVia);
   for (const g of gateNames) {
     probes.push({ name: gates.outputs[g] as string, kind: 'gate', gate: g, layer, axes: SEQ_FIRST, source });
   }
@@ -111,7 +112,7 @@ function activations(node: NodeProto, dirs: number): string[][] {
   return out;
 }
 
-function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensors {
+function buildGates(node: NodeProto, y: string, b: RecurrentBuilder, cellVia: CellReadout): GateTensors {
   const isLstm = node.opType === 'LSTM';
   const hidden = attrInt(node, 'hidden_size', 0);
   const direction = attrString(node, 'direction') ?? 'forward';
@@ -170,7 +171,7 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder): GateTensor
     if (isLstm) {
       perDir.push(lstmDirection(b, {
         x4, hPrev, w, r, bias, d, hidden, clip, fAct, gAct, c0d: b.slice(c0s, d, d + 1, 0), seqLens, reverse, dirShape, steps1d, outNames,
-        peepholes: node.input[7] ?? '', shift,
+        peepholes: node.input[7] ?? '', shift, cellVia,
       }));
     } else {
       perDir.push({ gates: gruDirection(b, { x4, hPrev, w, r, bias, d, hidden, clip, linearBeforeReset, fAct, gAct, dirShape, outNames }) });

@@ -19,7 +19,15 @@ export interface RecurrentProbeOptions {
    * them, ~1.0× with hidden states only), so a caller may ask for hidden states alone.
    */
   gates?: boolean;
+  /**
+   * How the LSTM cell state is read out of its auxiliary LSTM node: 'affine' (identity output
+   * activation, one node) or 'relu-pair' (c = relu(c) − relu(−c) from two rows per unit, for runtimes
+   * whose LSTM lacks the Affine activation, such as onnxruntime-web's WebGPU EP). Default 'affine'.
+   */
+  cellVia?: CellReadout;
 }
+
+export type CellReadout = 'affine' | 'relu-pair';
 
 export function recurrentProbes(index: GraphIndex, model: ModelProto, opts: RecurrentProbeOptions = {}): ProbeContribution {
   const opset = opsetVersion(model, '') ?? 1;
@@ -30,7 +38,7 @@ export function recurrentProbes(index: GraphIndex, model: ModelProto, opts: Recu
   for (const node of index.topoOrder) {
     if (!RECURRENT_OPS.has(node.opType) || (node.domain ?? '') !== '') continue;
     const b = new RecurrentBuilder(`seqlens/${node.opType.toLowerCase()}${layer}`, opset);
-    const r = nativeRecurrentProbes(index, node, layer, b, opts.gates ?? true);
+    const r = nativeRecurrentProbes(index, node, layer, b, opts.gates ?? true, opts.cellVia ?? 'affine');
     probes.push(...r.probes);
     unavailable.push(...r.unavailable);
     builders.push(b);

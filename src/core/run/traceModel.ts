@@ -95,7 +95,9 @@ async function prepare(
     }
     const inputs = graphInputs(model);
     const outputs = (model.graph?.output ?? []).map(tensorSummary);
-    const instrumented = instrument(bytes, model, { role, allowExternalData: true, fileName: displayName });
+    // onnxruntime-web's WebGPU LSTM has no Affine activation: read the cell state through Relu there.
+    const cellVia = opts.backend.name === 'webgpu' ? 'relu-pair' : 'affine';
+    const instrumented = instrument(bytes, model, { role, allowExternalData: true, fileName: displayName, recurrent: { cellVia } });
     validate?.(instrumented.plan, inputs);
     const t1 = now();
     const session = await opts.backend.createSession(instrumented.bytes, externalData.length ? { externalData } : undefined);
