@@ -61,40 +61,32 @@ class LM(nn.Module):
         return self.head(self.ln(x))
 
 
-def make(path: Path, vocab: int) -> None:
+def export(path: Path, model: nn.Module, vocab: int, input_name: str) -> None:
+    """Exports `model` (random weights, seed 0) with a dynamic batch and sequence, unless `path` exists."""
     if path.exists():
         print(f'{path} exists ({path.stat().st_size / 1e6:.1f} MB)')
         return
-    torch.manual_seed(0)
-    model = LM(vocab, 384, 6, 12, 1536, 512).eval()
+    path.parent.mkdir(parents=True, exist_ok=True)
     ids = torch.randint(0, vocab, (1, 128))
     tmp = path.with_suffix('.tmp')
     with torch.no_grad():
-        torch.onnx.export(model, (ids,), str(tmp), opset_version=17, input_names=['input_ids'], output_names=['logits'],
-                          dynamic_axes={'input_ids': {0: 'batch', 1: 'seq'}, 'logits': {0: 'batch', 1: 'seq'}},
+        torch.onnx.export(model.eval(), (ids,), str(tmp), opset_version=17, input_names=[input_name], output_names=['logits'],
+                          dynamic_axes={input_name: {0: 'batch', 1: 'seq'}, 'logits': {0: 'batch', 1: 'seq'}},
                           do_constant_folding=True)
     tmp.rename(path)
     print(f'{path}: {path.stat().st_size / 1e6:.1f} MB')
+
+
+def make(path: Path, vocab: int) -> None:
+    torch.manual_seed(0)
+    export(path, LM(vocab, 384, 6, 12, 1536, 512), vocab, 'input_ids')
 
 
 def make_scale(folder: Path) -> None:
     """12 layers x 12 heads, d_model 192, up to 2,048 positions, the zoo's character vocabulary (97): the
     scale the panel must stay interactive at, small enough in weights to run at 2,048 tokens on WASM."""
-    path = folder / 'model.onnx'
-    if path.exists():
-        print(f'{path} exists ({path.stat().st_size / 1e6:.1f} MB)')
-        return
-    folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
-    model = LM(97, 192, 12, 12, 768, 2048).eval()
-    ids = torch.randint(0, 97, (1, 128))
-    tmp = path.with_suffix('.tmp')
-    with torch.no_grad():
-        torch.onnx.export(model, (ids,), str(tmp), opset_version=17, input_names=['ids'], output_names=['logits'],
-                          dynamic_axes={'ids': {0: 'batch', 1: 'seq'}, 'logits': {0: 'batch', 1: 'seq'}},
-                          do_constant_folding=True)
-    tmp.rename(path)
-    print(f'{path}: {path.stat().st_size / 1e6:.1f} MB')
+    export(folder / 'model.onnx', LM(97, 192, 12, 12, 768, 2048), 97, 'ids')
 
 
 def main() -> None:
