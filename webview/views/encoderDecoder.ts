@@ -104,7 +104,8 @@ export class EncoderDecoder implements View {
     s.text(x0, y + 6, `${run.label} (${run.trace.architecture})`, th.fg, 12, 'left', 'middle', { bold: true });
     y += 20;
     // The output so far, the current step highlighted.
-    const out = gen.map((t) => t.text).join('');
+    // The end-of-sequence step has an empty span: it is drawn as a step (∅), not written into the output text.
+    const out = gen.filter((t) => t.end > t.start).map((t) => t.text).join('');
     s.text(x0, y + 6, 'output:', th.muted, 11, 'left', 'middle');
     let cx = x0 + 52;
     gen.forEach((t, i) => {
