@@ -289,6 +289,26 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     assert.equal(String.fromCharCode(...by('.npy').head.slice(1, 6)), 'NUMPY');
     assert.ok(by('.csv').size > 34 * 34);
     assert.equal(by('.json').mime, 'application/json');
+    // The logit-lens grid as CSV: at the last layer, rank 1 per position is the model's own top-1 prediction.
+    const lens = await d.page.evaluate(async () => {
+      const app = window.__seqlens!.app;
+      const view = app.views.find((v) => v.id === 'predictions')!;
+      const ctl = view.controls(app.env(view)).find((c) => c.id === 'csv');
+      if (ctl?.kind === 'select') ctl.set('lens');
+      const names = await window.__seqlens!.exportView('predictions');
+      const file = (window as unknown as { __exports: { fileName: string; data: Uint8Array }[] }).__exports.find((e) => e.fileName === 'logit-lens.csv');
+      return { names, csv: file ? new TextDecoder().decode(file.data) : '' };
+    });
+    assert.ok(lens.names.includes('logit-lens.csv'), lens.names.join(', '));
+    const rows = lens.csv.trim().split('\n');
+    assert.equal(rows[0], 'layer,position,rank,token,id,p,logit');
+    const cells = rows.slice(1).map((r) => { const f = r.split(','); return { layer: Number(f[0]), pos: Number(f[1]), rank: Number(f[2]), id: Number(f.at(-3)) }; });
+    const last = Math.max(...cells.map((c) => c.layer));
+    const top = (await d.values('predictions'))!.topIds as number[];
+    const tokens = (await d.trace()).tokens.length;
+    const lastTop1 = cells.filter((c) => c.layer === last && c.rank === 1).sort((a, b) => a.pos - b.pos).map((c) => c.id);
+    assert.equal(lastTop1.length, tokens);
+    assert.deepEqual(lastTop1, Array.from({ length: tokens }, (_, t) => top[t * 5]), 'lens CSV, last layer: top-1 equals the prediction');
     await d.page.close();
   });
 
