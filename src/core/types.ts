@@ -57,6 +57,11 @@ export interface Probe {
   postprocess?: 'none' | 'softmax-last-axis';
   /** Which file of a multi-file model (manifest `files` key) the probe lives in; default 'model'. */
   file?: string;
+  /**
+   * Attention: a graph output holding the same tensor max-pooled over `factor` × `factor` blocks of
+   * (query, key), fetched instead of the full tensor when that does not fit the caller's budget.
+   */
+  pooled?: { name: string; factor: number };
 }
 
 /** Something the plan looked for and could not expose, with the reason in the user's words. */

@@ -1,7 +1,8 @@
 /**
  * Attention fetched within a byte budget: planFetch's split, and on the zoo Transformer a run with a
- * small budget hands back the preferred layer and defers the rest, whose later `only` runs give the
- * same numbers as one run that fetched everything.
+ * small budget hands back the preferred layer, defers the rest with their max-pooled overviews (exact
+ * block maxima of the full tensors), and later `only` runs give the same numbers as one run that
+ * fetched everything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { getBackend } from '../../src/node/backends.js';
 import { loadModel } from '../../src/node/modelLoader.js';
 import { decodeModel } from '../../src/core/onnx/decode.js';
 import { planProbes } from '../../src/core/probes/planProbes.js';
+import { maxPoolBlocks } from '../../src/core/trace/pool.js';
 
 const TEXT = 'export function debounce<T>(fn: (x: T) => void, ms: number) {\n  let timer: number | undefined;';
 
@@ -51,6 +53,24 @@ test('zoo Transformer: deferred attention fetched later equals a run that fetche
     assert.deepEqual(lazy.deferred?.map((p) => p.layer), attFull.map((p) => p.probe.layer).filter((l) => l !== 1));
     assert.ok(lazy.logits, 'the first run still hands back the logits');
     assert.equal(lazy.probes.filter((p) => p.probe.kind === 'hidden').length, full.probes.filter((p) => p.probe.kind === 'hidden').length);
+    // Every deferred layer still comes with its overview: the attention max-pooled over 16 × 16 blocks.
+    assert.deepEqual(lazy.pooled?.map((p) => p.probe.layer), lazy.deferred?.map((p) => p.layer));
+    for (const pt of lazy.pooled ?? []) {
+      const ref = attFull.find((q) => q.probe.name === pt.probe.name)!;
+      const [, H, Q, K] = ref.tensor.dims;
+      const f = pt.pooledBy!;
+      const R = Math.ceil(Q / f), C = Math.ceil(K / f);
+      assert.deepEqual(pt.tensor.dims, [1, H, R, C]);
+      let d = 0;
+      for (let h = 0; h < H; h++) for (let r = 0; r < R; r++) for (let c = 0; c < C; c++) {
+        let m = -Infinity;
+        for (let q = r * f; q < Math.min(Q, (r + 1) * f); q++) for (let k = c * f; k < Math.min(K, (c + 1) * f); k++) m = Math.max(m, ref.tensor.data[(h * Q + q) * K + k]);
+        d = Math.max(d, Math.abs(m - pt.tensor.data[(h * R + r) * C + c]));
+      }
+      assert.equal(d, 0, `${pt.probe.name}: the overview is the exact block maximum`);
+      // The page pools a layer it evicts itself (core maxPoolBlocks): the same numbers as the graph's MaxPool.
+      assert.deepEqual(Array.from(maxPoolBlocks(ref.tensor, f).data), Array.from(pt.tensor.data));
+    }
     const later = await traceModel({ ...base, only: lazy.deferred!.map((p) => p.name) });
     assert.equal(later.logits, undefined);
     for (const p of [...got, ...later.probes]) {

@@ -4,6 +4,7 @@
  */
 import type { AttentionStream, GateName, Probe, ProbeKind } from '../../src/core/types.js';
 import { attentionBytes, DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
+import { maxPoolBlocks } from '../../src/core/trace/pool.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
 import type { OutputProjection } from '../../src/core/trace/predictions.js';
@@ -50,6 +51,11 @@ export class RunData {
       .sort((a, b) => a.layer - b.layer);
   }
 
+  /** The max-pooled overview of a deferred layer's attention (same axes, fewer queries and keys), if the run sent one. */
+  overview(stream: AttentionStream, layer: number): ProbeTensor | undefined {
+    return this.trace.pooled?.find((p) => (p.probe.stream ?? 'encoder') === stream && p.probe.layer === layer);
+  }
+
   /** True when this layer's attention is not in memory (load() brings it). */
   isDeferred(stream: AttentionStream, layer: number): boolean {
     return this.deferred.some((p) => (p.stream ?? 'encoder') === stream && p.layer === layer);
@@ -81,6 +87,10 @@ export class RunData {
       bytes -= p.tensor.data.length * 4;
       this.trace.probes.splice(this.trace.probes.indexOf(p), 1);
       this.deferred.push(p.probe);
+      // Keep an overview of what leaves memory, as the graph pools the layers it never sent.
+      if (p.probe.pooled && p.tensor.dims.length === 4 && !this.overview(p.probe.stream ?? 'encoder', p.probe.layer)) {
+        (this.trace.pooled ??= []).push({ probe: p.probe, tensor: maxPoolBlocks(p.tensor, p.probe.pooled.factor), pooledBy: p.probe.pooled.factor });
+      }
     }
   }
 

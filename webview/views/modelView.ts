@@ -93,17 +93,18 @@ export class ModelView implements View {
     return run.streams().flatMap((st) => {
       const layers = run.layers(st);
       const heads = this.maxHeads(env, Math.max(...layers.map((l) => run.heads(st, l))));
-      return layerNeeds(run, st, layers).filter((n) => !this.rows(env).has(this.rowKey(env, st, n.layer, heads)));
+      return layerNeeds(run, st, layers).filter((n) => !run.overview(st, n.layer) && !this.rows(env).has(this.rowKey(env, st, n.layer, heads)));
     });
   }
 
-  /** One layer's thumbnails (max-pooled from the tensor, √ scale), or undefined while it is not loaded. */
+  /** One layer's thumbnails (max-pooled from the tensor or its overview, √ scale), or undefined while neither is here. */
   private row(env: ViewEnv, stream: AttentionStream, layer: number, heads: number, width: number): Uint8ClampedArray | undefined {
     const key = this.rowKey(env, stream, layer, heads);
     const rows = this.rows(env);
     const hit = rows.get(key);
     if (hit) return hit;
-    const p = env.runs[0].attention(stream, layer);
+    // A long input's deferred layer is drawn from its pooled overview (already max-pooled by the graph).
+    const p = env.runs[0].attention(stream, layer) ?? env.runs[0].overview(stream, layer);
     if (!p) return undefined;
     const th = env.theme;
     const pixels = new Uint8ClampedArray(width * THUMB * 4);
@@ -163,7 +164,9 @@ export class ModelView implements View {
         ent += e / m.rows;
       }
     }
-    return { text: `${c.stream} layer ${c.layer} head ${c.head}\nmean row entropy ${ent.toFixed(2)} bits\nclick to open in the heatmap`, marks: [{ x: c.x, y: c.y, w: THUMB, h: THUMB }] };
+    const f = m ? undefined : env.runs[0].overview(c.stream, c.layer)?.pooledBy;
+    const what = m ? `mean row entropy ${ent.toFixed(2)} bits` : f ? `overview: maximum over ${f} × ${f} blocks (the layer is not in memory)` : 'not loaded yet';
+    return { text: `${c.stream} layer ${c.layer} head ${c.head}\n${what}\nclick to open in the heatmap`, marks: [{ x: c.x, y: c.y, w: THUMB, h: THUMB }] };
   }
 
   hover(env: ViewEnv, x: number, y: number): HoverInfo | undefined {

@@ -3,7 +3,7 @@
  * stream per block, logits and the logit-lens projection, recurrent states and gates (recurrentProbes.ts),
  * plus what was seen but cannot be exposed. The delta exposes every probe tensor as a graph output.
  */
-import type { ModelProto } from '../onnx/decode.js';
+import { opsetVersion, type ModelProto } from '../onnx/decode.js';
 import { emptyDelta, mergeDeltas, type GraphDelta } from '../onnx/graphDelta.js';
 import type { LogitLens, ProbePlan, Unavailable } from '../types.js';
 import type { ProbeContribution } from './contribution.js';
@@ -13,6 +13,7 @@ import { hiddenProbes } from './hiddenProbes.js';
 import { logitsProbe } from './logitsProbe.js';
 import { recurrentProbes, type RecurrentProbeOptions } from './recurrentProbes.js';
 import { inlinedAsDelta, IF_PREFIX } from './subgraphs.js';
+import { pooledAttention } from './pooledAttention.js';
 import { architectureFromAnalysis } from '../architecture.js';
 import { attrInt, attrString } from '../onnx/attributes.js';
 
@@ -32,7 +33,8 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent
   const logitsPart = guard('logits', () => logitsProbe(a.extended, a.streams, a.inlined.aliases));
   const logits: ProbeContribution & { lens?: LogitLens } = logitsPart;
   const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model, opts.recurrent));
-  const parts = [attention, hidden, logits, recurrent];
+  const pooled = { probes: [], unavailable: [], delta: pooledAttention(attention.probes, opsetVersion(model, '') ?? 1) };
+  const parts = [attention, hidden, logits, recurrent, pooled];
   const delta = mergeDeltas(...parts.map((p) => p.delta));
   // Inlined If branches travel only when a probe reads one of their tensors.
   const usesInlined = delta.outputs.some((o) => o.startsWith(IF_PREFIX))

@@ -273,7 +273,9 @@ async function traceSingle(
   }
   const logits = opts.only ? undefined
     : logitsName(prepared, manifest && !isSeq2SeqIO(manifest.io) ? (manifest.io as SingleModelIO).logits : undefined);
-  const fetches = [...probes.map((p) => p.name), ...(logits ? [logits] : [])];
+  // Deferred attention still sends its pooled overview (1/256 of the bytes at a pool of 16).
+  const overviews = deferred.filter((p) => p.pooled);
+  const fetches = [...probes.map((p) => p.name), ...overviews.map((p) => p.pooled!.name), ...(logits ? [logits] : [])];
   progress(`Running ${name} on ${tokens.length} tokens`);
   const out = await runStep(prepared.session, singleFeeds(prepared.inputs, io, tokens.map((t) => t.id)), fetches, opts.signal, timings);
 
@@ -300,6 +302,9 @@ async function traceSingle(
     timings,
     warnings,
     ...(deferred.length ? { deferred } : {}),
+    ...(overviews.length ? {
+      pooled: overviews.filter((p) => out[p.pooled!.name]).map((p) => ({ probe: p, tensor: out[p.pooled!.name], pooledBy: p.pooled!.factor })),
+    } : {}),
   };
 }
 

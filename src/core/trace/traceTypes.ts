@@ -20,6 +20,8 @@ export interface ProbeTensor {
   tensor: FloatTensor;
   /** Present when the tensor was stacked over decoding steps. */
   stepAxis?: boolean;
+  /** Present on `Trace.pooled` entries: the tensor is max-pooled over blocks of this many queries × keys. */
+  pooledBy?: number;
 }
 
 export interface Trace {
@@ -41,4 +43,6 @@ export interface Trace {
    * later by a run with `only` set to their names.
    */
   deferred?: Probe[];
+  /** The deferred attention probes' pooled overviews (see probes/pooledAttention.ts), where the plan has them. */
+  pooled?: ProbeTensor[];
 }

@@ -1,0 +1,31 @@
+/**
+ * A pooled overview of every attention probe: MaxPool over blocks of POOL × POOL (query × key) per
+ * head, one extra graph output per layer. At 2,048 tokens a layer's 12 heads are 201 MB of attention
+ * but 0.8 MB pooled, so a run whose byte budget defers the full tensors (see run/fetchPlan.ts) can
+ * still hand back every layer's overview (the model view's thumbnails) in the same run. Max, not mean:
+ * a sharp head stays sharp in the overview instead of fading into its block.
+ */
+import { emptyDelta, makeNode, type GraphDelta } from '../onnx/graphDelta.js';
+import type { Probe } from '../types.js';
+
+export const POOL = 16;
+
+const FOUR_D = ['batch', 'head', 'query', 'key'];
+
+/**
+ * Adds the pooled outputs to the plan's attention probes (sets `probe.pooled`) and returns the nodes.
+ * Only [batch, head, query, key] probes of real weights qualify: pre-softmax scores (postprocess) are
+ * not weights yet, and MaxPool's ceil_mode needs opset 10.
+ */
+export function pooledAttention(probes: Probe[], opset: number): GraphDelta {
+  const delta = emptyDelta();
+  if (opset < 10) return delta;
+  for (const p of probes) {
+    if (p.kind !== 'attention' || p.axes.join() !== FOUR_D.join() || (p.postprocess && p.postprocess !== 'none')) continue;
+    const name = `${p.name}/seqlens_pooled${POOL}`;
+    delta.nodes.push(makeNode('MaxPool', [p.name], [name], `${name}/node`, { kernel_shape: [POOL, POOL], strides: [POOL, POOL], ceil_mode: 1 }));
+    delta.outputs.push(name);
+    p.pooled = { name, factor: POOL };
+  }
+  return delta;
+}
