@@ -24,6 +24,10 @@ const builds = [
     ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm',
     loader: { '.css': 'text' },
   },
+  // The hidden-state PCA worker, started by the webview from a blob: copy.
+  existsSync('webview/workers/pcaWorker.ts') && {
+    ...common, entryPoints: ['webview/workers/pcaWorker.ts'], outfile: 'dist/webview-pca.js', platform: 'browser', format: 'esm',
+  },
   // onnxruntime-web on its own: imported at run time by the webview, and started by itself as its worker.
   existsSync('webview/runtime/ortEntry.ts') && {
     ...common, entryPoints: ['webview/runtime/ortEntry.ts'], outfile: 'dist/webview-ort.js', platform: 'browser', format: 'esm',

@@ -176,11 +176,14 @@ async function scaleRun(h: Awaited<ReturnType<typeof startHarness>>): Promise<st
   const browser = await launch('wasm');
   const d = await PageDriver.open(browser, h, 'wasm', 1400);
   const ref = zooRef(h.origin, 'scale-12x12', relative(process.cwd(), dir));
+  // Long tasks, each labelled with the benchmark step that was running (set through __step).
   await d.page.evaluate(() => {
-    const w = window as unknown as { __longTasks: number[] };
+    const w = window as unknown as { __longTasks: { at: string; ms: number }[]; __step: string };
     w.__longTasks = [];
-    new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__longTasks.push(e.duration); }).observe({ type: 'longtask', buffered: true });
+    w.__step = 'first run';
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__longTasks.push({ at: w.__step, ms: e.duration }); }).observe({ type: 'longtask', buffered: true });
   });
+  const stepName = (name: string): Promise<void> => d.page.evaluate((n) => { (window as unknown as { __step: string }).__step = n; }, name);
   const heap = (): Promise<number> => d.page.evaluate(() => ((performance as Performance & { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0) / 2 ** 20);
   const settle = async (): Promise<number> => {
     const t0 = performance.now();
@@ -193,6 +196,7 @@ async function scaleRun(h: Awaited<ReturnType<typeof startHarness>>): Promise<st
   const firstWall = performance.now() - t0;
   const ft = first.timings as Record<string, number>;
   await settle();
+  await stepName('warm run');
   t0 = performance.now();
   const warm = await d.run(ref, text);
   const warmWall = performance.now() - t0;
@@ -201,6 +205,7 @@ async function scaleRun(h: Awaited<ReturnType<typeof startHarness>>): Promise<st
   const fetched = await d.page.evaluate(() => window.__seqlens!.app.runs[0].trace.probes.filter((p) => p.probe.kind === 'attention').reduce((n, p) => n + p.tensor.data.length * 4, 0) / 2 ** 20);
   rows.push(`scale-12x12 (12 layers x 12 heads, real model) at ${text.length} tokens on WASM: session create ${ms(ft.sessionCreate)}, first run ${ms(firstWall)}, warm run ${ms(warmWall)} (ORT run ${ms(wt.run)}), attention handed back ${fetched.toFixed(0)} MiB of ${(12 * 12 * 2048 * 2048 * 4 / 2 ** 20).toFixed(0)} MiB; JS heap ${(await heap()).toFixed(0)} MiB`);
   // Timed from the click: the fetch runs onnxruntime-web on this (the UI) thread, so the page answers late.
+  await stepName('heatmap of layer 7');
   let tl = performance.now();
   await d.page.evaluate(() => { window.__seqlens!.app.setSel({ layer: 7, head: 3 }); window.__seqlens!.show('heatmap'); });
   await settle();
@@ -208,6 +213,7 @@ async function scaleRun(h: Awaited<ReturnType<typeof startHarness>>): Promise<st
   const render = await d.show('heatmap');
   const hovers = await d.page.evaluate(() => Array.from({ length: 200 }, (_, i) => window.__seqlens!.hover('heatmap', 100 + (i * 37) % 900, 90 + (i * 53) % 900)));
   rows.push(`  heatmap of layer 7 (not in the first run): fetched in ${ms(loadLayer)}, render ${ms(render)}, hover median ${median(hovers).toFixed(2)} ms, max ${Math.max(...hovers).toFixed(2)} ms`);
+  await stepName('model view');
   tl = performance.now();
   await d.show('modelview');
   await settle();
@@ -215,14 +221,21 @@ async function scaleRun(h: Awaited<ReturnType<typeof startHarness>>): Promise<st
   const mvRender = await d.show('modelview');
   const mvHovers = await d.page.evaluate(() => Array.from({ length: 100 }, (_, i) => window.__seqlens!.hover('modelview', 70 + (i * 37) % 1100, 70 + (i * 53) % 1200)));
   await d.page.locator('#app').screenshot({ path: 'bench/results/scale-12x12-modelview.png' });
-  rows.push(`  model view, 144 thumbnails: every layer fetched and drawn in ${ms(allThumbs)} (one run per layer), render again ${ms(mvRender)}, hover median ${median(mvHovers).toFixed(2)} ms; JS heap ${(await heap()).toFixed(0)} MiB`);
+  const loadsSoFar = (await d.hostMessages()).filter((m) => /loaded the attention/.test((m as { message?: string }).message ?? '')).length;
+  rows.push(`  model view, 144 thumbnails: drawn in ${ms(allThumbs)} (from the pooled overviews; ${loadsSoFar} layer fetches so far in all), render again ${ms(mvRender)}, hover median ${median(mvHovers).toFixed(2)} ms; JS heap ${(await heap()).toFixed(0)} MiB`);
+  await stepName('head view');
   tl = performance.now();
   await d.page.evaluate(() => { window.__seqlens!.app.setSel({ layer: 2, head: 5 }); window.__seqlens!.show('headview'); });
   await settle();
   const hv = performance.now() - tl;
   rows.push(`  head view of layer 2: fetched in ${ms(hv)}, render ${ms(await d.show('headview'))}`);
-  const longest = await d.page.evaluate(() => (window as unknown as { __longTasks?: number[] }).__longTasks ?? []);
-  rows.push(`  UI thread: longest task ${Math.max(0, ...longest).toFixed(0)} ms, ${longest.filter((x) => x > 1000).length} tasks over 1 s (onnxruntime-web runs on the page's thread)`);
+  await stepName('hidden states');
+  const hidden = await d.show('hidden');
+  rows.push(`  hidden states (norms, cosine, PCA of 13 × 2,048 states): first render ${ms(hidden)}, again ${ms(await d.show('hidden'))}`);
+  const longest = await d.page.evaluate(() => (window as unknown as { __longTasks?: { at: string; ms: number }[] }).__longTasks ?? []);
+  const inWorker = await d.page.evaluate(() => window.__seqlens!.inWorker());
+  const worst = longest.reduce((a, b) => (b.ms > a.ms ? b : a), { at: '-', ms: 0 });
+  rows.push(`  UI thread: longest task ${worst.ms.toFixed(0)} ms (during: ${worst.at}), ${longest.filter((x) => x.ms > 1000).length} tasks over 1 s; inference in onnxruntime-web's worker: ${inWorker}`);
   const loads = (await d.hostMessages()).map((m) => (m as { message?: string }).message ?? '').filter((m) => /attention/.test(m));
   rows.push(`  the page's log of loads: ${loads.join('; ')}`);
   await browser.close();

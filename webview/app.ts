@@ -23,6 +23,7 @@ import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
 import { Runner, type RunOutcome } from './runtime/runner.js';
 import { inferenceInWorker } from './runtime/ortWebBackend.js';
+import { pendingWork } from './data/derived.js';
 import { tokenSummaries } from './data/tokenSummary.js';
 import { allViews } from './views/allViews.js';
 import { InspectorPage } from './inspectorPage.js';
@@ -169,8 +170,9 @@ export class App {
   async settled(): Promise<void> {
     for (;;) {
       await this.idle;
-      if (!this.loading) return;
-      await this.loading.done;
+      if (this.loading) await this.loading.done;
+      else if (pendingWork.size) await Promise.allSettled([...pendingWork]);
+      else return;
     }
   }
 
@@ -334,7 +336,8 @@ export class App {
       this.pickDefaults();
       this.updateBadge(outcome);
       this.setStatus(timingText(outcome), false);
-      this.warnings.textContent = runs.flatMap((r) => r.trace.warnings).join('\n');
+      // Two runs (compare): say whose warning it is.
+      this.warnings.textContent = runs.flatMap((r) => r.trace.warnings.map((w) => (runs.length > 1 ? `${r.label}: ${w}` : w))).join('\n');
       this.warnings.hidden = !this.warnings.textContent;
       this.showView(this.firstAvailable());
       if (id >= 0) this.postResult(id, outcome);

@@ -15,10 +15,12 @@ export async function buildWebviewBundle(): Promise<void> {
     bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
     entryPoints: ['webview/main.ts'], outfile: TEST_BUNDLE, platform: 'browser', format: 'esm', loader: { '.css': 'text' },
   });
-  await esbuild.build({
-    bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
-    entryPoints: ['webview/runtime/ortEntry.ts'], outfile: join(dirname(TEST_BUNDLE), 'webview-ort.js'), platform: 'browser', format: 'esm',
-  });
+  for (const [entry, out] of [['webview/runtime/ortEntry.ts', 'webview-ort.js'], ['webview/workers/pcaWorker.ts', 'webview-pca.js']]) {
+    await esbuild.build({
+      bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
+      entryPoints: [entry], outfile: join(dirname(TEST_BUNDLE), out), platform: 'browser', format: 'esm',
+    });
+  }
   mkdirSync('media/ort', { recursive: true });
   for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) {
     if (!existsSync(`media/ort/${f}`)) copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `media/ort/${f}`);

@@ -78,6 +78,8 @@ export class PageDriver {
 
   async screenshot(view: string, path: string): Promise<void> {
     await this.show(view);
+    // Work a view does off the UI thread (the PCA plane) or fetches (a long input's layers) first.
+    await this.page.evaluate(() => window.__seqlens!.settled());
     await this.page.waitForTimeout(60);
     await this.page.locator('#app').screenshot({ path });
   }

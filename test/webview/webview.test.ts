@@ -18,6 +18,8 @@ import type { Trace } from '../../src/core/trace/traceTypes.js';
 import { startHarness, type Harness } from './harnessServer.js';
 import { launch, PageDriver, CHROMIUM, type PlainTrace } from './pageDriver.js';
 import { zooRef } from './zooRefs.js';
+import { pcaTrajectory } from '../../src/core/trace/pca.js';
+import { hiddenMatrix } from '../../src/core/trace/hiddenStates.js';
 import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
 
 const OUT = 'test-results/webview';
@@ -148,6 +150,16 @@ for (const backend of ['wasm', 'webgpu'] as const) {
       const head2 = (await d.values('headview'))!.head2 as number[];
       assert.ok(maxDiff(head2, refAttention(ref, 0, 2)) <= tol, 'head view L0 H2');
       assert.ok(maxRelDiff((await d.values('hidden'))!.norms as number[], refNorms(ref)) <= tol, 'hidden-state norms');
+      // The PCA plane, computed in the page's worker, against core's PCA over the reference hidden states.
+      await d.show('hidden');
+      await d.page.evaluate(() => window.__seqlens!.settled());
+      const hv = (await d.values('hidden'))!;
+      const refPca = pcaTrajectory(ref.probes.filter((q) => q.probe.kind === 'hidden').sort((a, b) => a.probe.layer - b.probe.layer).map((q) => hiddenMatrix(q)), { maxIterations: 12 });
+      const dExplained = maxDiff(hv.pcaExplained as number[], refPca.explained);
+      const dPoints = maxRelDiff(hv.pcaPoints as number[], refPca.points.flatMap((p) => Array.from(p)));
+      console.log(`# PCA on ${backend} vs core on the reference: explained ${dExplained.toExponential(2)}, points ${dPoints.toExponential(2)}`);
+      assert.ok(dExplained <= tol, `PCA explained variance ${JSON.stringify(hv.pcaExplained)} vs ${JSON.stringify(refPca.explained)}`);
+      assert.ok(dPoints <= 10 * tol, 'PCA points');
       // Top-1 prediction per position: the reference logits' argmax.
       const V = ref.logits!.dims[ref.logits!.dims.length - 1];
       const top = (await d.values('predictions'))!.topIds as number[];
@@ -323,6 +335,7 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     assert.equal((await d.run(zooRef(harness.origin, 'transformer'), TEXT)).type, 'runResult');
     for (const view of ['hidden', 'predictions', 'positional']) {
       await d.show(view);
+      await d.page.evaluate(() => window.__seqlens!.settled());
       const canvas = d.page.locator(`section.view[data-view="${view}"] canvas.view-canvas`);
       const tip = d.page.locator(`section.view[data-view="${view}"] .view-tip`);
       await canvas.focus();

@@ -8,6 +8,7 @@ import { type Matrix, probeAxes, sliceMatrix } from './tensorSlice.js';
 import type { RunData } from './runData.js';
 import type { AttentionNeed, HeadPick } from '../views/viewTypes.js';
 import * as math from './traceMath.js';
+import { computePca } from '../runtime/pcaClient.js';
 import { logitLens as coreLogitLens } from '../../src/core/trace/predictions.js';
 
 /** Query/step rows × key columns for one probe, with the head picked. */
@@ -100,13 +101,43 @@ export function layerCosine(run: RunData): Matrix {
   });
 }
 
-/** 2-D PCA of all (layer, token) hidden states of equal width: per layer [seq, 2]. */
+function pcaLayers(run: RunData): Matrix[] | undefined {
+  const layers = hiddenLayers(run).map((h) => h.m);
+  return !layers.length || layers.some((m) => m.cols !== layers[0].cols) ? undefined : layers;
+}
+
+/** 2-D PCA of all (layer, token) hidden states of equal width: per layer [seq, 2]. Computed here, now. */
 export function pcaTrajectory(run: RunData): { points: Matrix[]; explained: number[] } | undefined {
   return run.memo('pca', () => {
-    const layers = hiddenLayers(run).map((h) => h.m);
-    if (!layers.length || layers.some((m) => m.cols !== layers[0].cols)) return undefined;
-    return math.pca2(layers);
+    const layers = pcaLayers(run);
+    return layers ? math.pca2(layers) : undefined;
   });
+}
+
+/** Derived work in flight off the UI thread (the app's settled() waits for it). */
+export const pendingWork = new Set<Promise<unknown>>();
+const pcaInFlight = new WeakSet<RunData>();
+
+/**
+ * The same PCA for drawing: computed in a worker; 'pending' until it is there, then `redraw` is
+ * called. A failure falls back to computing it here.
+ */
+export function pcaTrajectoryAsync(run: RunData, redraw: () => void): ReturnType<typeof pcaTrajectory> | 'pending' {
+  if (run.hasMemo('pca')) return run.memoGet('pca');
+  const layers = pcaLayers(run);
+  if (!layers) return undefined;
+  if (!pcaInFlight.has(run)) {
+    pcaInFlight.add(run);
+    const work = computePca(layers).then(
+      (r) => { run.memo('pca', () => r); },
+      () => { pcaTrajectory(run); },
+    ).finally(() => {
+      pendingWork.delete(work);
+      redraw();
+    });
+    pendingWork.add(work);
+  }
+  return 'pending';
 }
 
 export function gateMatrix(run: RunData, gate: GateName, layer: number): Matrix | undefined {

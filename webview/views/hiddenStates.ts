@@ -3,7 +3,7 @@
  * over the tokens with a threshold that marks where they are on, layer-to-layer cosine, and the 2-D PCA
  * trajectory of the tokens through the layers (one layer: through time).
  */
-import { hiddenLayers, layerCosine, normStrip, pcaTrajectory } from '../data/derived.js';
+import { hiddenLayers, layerCosine, normStrip, pcaTrajectory, pcaTrajectoryAsync } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
@@ -143,8 +143,12 @@ export class HiddenStates implements View {
     }
 
     // D. PCA trajectory.
-    const pca = pcaTrajectory(run);
-    if (pca) {
+    const pca = pcaTrajectoryAsync(run, env.redraw);
+    if (pca === 'pending') {
+      s.text(8, y + 6, `PCA of hidden states: computing the plane of ${(layers.length * n).toLocaleString('en-US')} states…`, th.muted, 11, 'left', 'middle');
+      this.pca = undefined;
+      y += 24;
+    } else if (pca) {
       s.text(8, y + 6, `PCA of hidden states (PC1 ${(pca.explained[0] * 100).toFixed(1)}%, PC2 ${(pca.explained[1] * 100).toFixed(1)}% of variance)${pca.points.length === 1 ? ' · tokens in order' : ' · each token through the layers'}`, th.fg, 11, 'left', 'middle', { bold: true });
       y += 18;
       let minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
@@ -264,6 +268,11 @@ export class HiddenStates implements View {
   probeValues(env: ViewEnv): Record<string, number[]> {
     const run = env.runs[0];
     const norms = normStrip(run), cos = layerCosine(run);
-    return { norms: Array.from(norms.data), normShape: [norms.rows, norms.cols], cosine: Array.from(cos.data) };
+    // The PCA plane as drawn (computed in the worker), once it is there.
+    const pca = run.hasMemo('pca') ? run.memoGet<{ points: { data: Float32Array }[]; explained: number[] }>('pca') : undefined;
+    return {
+      norms: Array.from(norms.data), normShape: [norms.rows, norms.cols], cosine: Array.from(cos.data),
+      ...(pca ? { pcaExplained: pca.explained, pcaPoints: pca.points.flatMap((p) => Array.from(p.data)) } : {}),
+    };
   }
 }
