@@ -108,10 +108,14 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Copies an output into float32; the ort tensor is disposed by the caller right after. */
+/**
+ * An output as float32; the ort tensor is disposed by the caller right after. On the page thread its data
+ * may be a view into onnxruntime's memory and is copied; from the worker it arrives in a buffer of its
+ * own (transferred), which is kept as it is (a 2,048-token layer of attention is 200 MB).
+ */
 function toFloat(t: Ort.Tensor): Float32Array {
   const d = t.data;
-  if (d instanceof Float32Array) return d.slice();
+  if (d instanceof Float32Array) return inferenceInWorker ? d : d.slice();
   if (t.type === 'float16' && d instanceof Uint16Array) return Float32Array.from(d, halfToFloat);
   if (d instanceof BigInt64Array || d instanceof BigUint64Array) return Float32Array.from(d, (v) => Number(v));
   if (ArrayBuffer.isView(d) && !(d instanceof DataView)) return Float32Array.from(d as ArrayLike<number>);
