@@ -148,6 +148,8 @@ export class App {
 
   setSel(patch: Partial<Selection>): void {
     Object.assign(this.sel, patch);
+    // A new choice is a new try: fetches that were cancelled or failed may run again.
+    for (const r of this.runs) { this.loadFailed.delete(r); r.loadStopped = undefined; }
     this.api.setState({ ...this.sel, hiddenHeads: undefined, units: undefined });
     this.renderActive();
     if ('pinned' in patch && this.lastRun) this.postResult(this.lastRun.id, this.lastRun.outcome);
@@ -210,6 +212,7 @@ export class App {
       (e: unknown) => {
         const message = abort.signal.aborted ? 'Loading the attention was cancelled.' : `Could not load the attention of ${what}: ${e instanceof Error ? e.message : String(e)}`;
         this.loadFailed.add(run);
+        run.loadStopped = `${message} Pick another layer or head to try again.`;
         this.setStatus(message, false);
         this.api.postMessage({ type: 'log', level: abort.signal.aborted ? 'info' : 'error', message });
       },

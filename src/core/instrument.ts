@@ -17,6 +17,8 @@ export interface InstrumentOptions extends AnalyzeOptions {
   fileName?: string;
   /** Options for the recurrent probes (e.g. the cell read-out a runtime supports). */
   recurrent?: RecurrentProbeOptions;
+  /** Add the max-pooled overview of each attention probe (default true). */
+  pooledAttention?: boolean;
 }
 
 export function instrument(bytes: Uint8Array, model?: ModelProto, opts: InstrumentOptions = {}): { bytes: Uint8Array; plan: ProbePlan } {
@@ -26,7 +28,7 @@ export function instrument(bytes: Uint8Array, model?: ModelProto, opts: Instrume
     throw new SeqLensError('external-data',
       `${opts.fileName ?? 'The model'} keeps its weights in ${[...ext.keys()].join(', ')}; that file must be loaded with it.`);
   }
-  const { plan, delta } = planProbes(m, { role: opts.role, recurrent: opts.recurrent });
+  const { plan, delta } = planProbes(m, { role: opts.role, recurrent: opts.recurrent, pooledAttention: opts.pooledAttention });
   const graph = m.graph;
   const out = applyDelta(bytes, delta, graph ? graph.output.map((o) => o.name) : [], m.opsetImport.map((o) => o.domain));
   return { bytes: out, plan };

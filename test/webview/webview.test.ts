@@ -284,6 +284,22 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     await d.page.evaluate(() => window.__seqlens!.settled());
     assert.ok(maxDiff((await d.values('headview'))!.head2 as number[], refAttention(ref, 0, 2)) <= TOL, 'head view L0 H2 after the load');
     await d.screenshot('headview', `${OUT}/wasm-transformer-budget-headview.png`);
+    // Cancel a fetch: the view says so (not "Loading…" forever); the next choice fetches again.
+    await d.show('heatmap');
+    const stopped = await d.page.evaluate(async () => {
+      const app = window.__seqlens!.app;
+      app.setSel({ layer: 1, head: 0 });
+      app.cancel();
+      await app.settled();
+      return app.runs[0].loadStopped ?? '';
+    });
+    assert.match(stopped, /cancelled/);
+    assert.deepEqual(await loadedLayers(), [0], 'nothing was loaded after the cancel');
+    // Head 3 of layer 1 was never drawn (head 1 was, and its matrix is still kept): it needs the layer.
+    await d.page.evaluate(() => window.__seqlens!.app.setSel({ head: 3 }));
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    assert.deepEqual(await loadedLayers(), [1], 'a new choice fetched the layer');
+    assert.ok(maxDiff((await d.values('heatmap'))!.matrix as number[], refAttention(ref, 1, 3)) <= TOL, 'heatmap L1 H3 after the retry');
     // The same rollout from a run that fetched everything.
     await d.page.evaluate(() => { window.__seqlens!.app.runner.attentionBudget = Number.MAX_SAFE_INTEGER; window.__seqlens!.app.setSel({ layer: 1, head: 'rollout' }); });
     assert.equal((await d.run(zooRef(harness.origin, 'transformer'), text)).type, 'runResult');

@@ -5,6 +5,7 @@
 import type { AttentionStream, GateName, Probe, ProbeKind } from '../../src/core/types.js';
 import { attentionBytes, DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 import { maxPoolBlocks } from '../../src/core/trace/pool.js';
+import { POOL } from '../../src/core/probes/pooledAttention.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
 import type { OutputProjection } from '../../src/core/trace/predictions.js';
@@ -36,6 +37,8 @@ export class RunData {
    */
   readonly deferred: Probe[];
   loader?: (probes: Probe[], signal?: AbortSignal) => Promise<ProbeTensor[]>;
+  /** Why fetching deferred attention stopped (cancelled or failed); views say it instead of "Loading…". */
+  loadStopped?: string;
   budget = DEFAULT_ATTENTION_BUDGET;
   private readonly lastUse = new Map<string, number>();
   private useClock = 0;
@@ -88,8 +91,10 @@ export class RunData {
       this.trace.probes.splice(this.trace.probes.indexOf(p), 1);
       this.deferred.push(p.probe);
       // Keep an overview of what leaves memory, as the graph pools the layers it never sent.
-      if (p.probe.pooled && p.tensor.dims.length === 4 && !this.overview(p.probe.stream ?? 'encoder', p.probe.layer)) {
-        (this.trace.pooled ??= []).push({ probe: p.probe, tensor: maxPoolBlocks(p.tensor, p.probe.pooled.factor), pooledBy: p.probe.pooled.factor });
+      // (WebGPU runs have no pooled outputs in the graph; the page's overview serves them just the same.)
+      if (p.probe.axes.join() === 'batch,head,query,key' && !this.overview(p.probe.stream ?? 'encoder', p.probe.layer)) {
+        const factor = p.probe.pooled?.factor ?? POOL;
+        (this.trace.pooled ??= []).push({ probe: p.probe, tensor: maxPoolBlocks(p.tensor, factor), pooledBy: factor });
       }
     }
   }

@@ -45,7 +45,7 @@ export class ModelView implements View {
     const s = new Scene(env.width, y, th.bg, th.fonts);
     const missing = blocks.reduce((n, b) => n + b.atlas.missing, 0);
     const total = blocks.reduce((n, b) => n + b.layers.length, 0);
-    title(s, th, missing
+    title(s, th, missing && run.loadStopped ? `${run.label} · ${run.loadStopped}` : missing
       ? `${run.label} · loading the attention of ${missing} of ${total} layers (${run.tokens.length.toLocaleString('en-US')} tokens)…`
       : `${run.label} · all layers × heads · click a thumbnail to open it in the heatmap`);
     for (const b of blocks) {

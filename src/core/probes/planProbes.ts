@@ -17,7 +17,11 @@ import { pooledAttention } from './pooledAttention.js';
 import { architectureFromAnalysis } from '../architecture.js';
 import { attrInt, attrString } from '../onnx/attributes.js';
 
-export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent?: RecurrentProbeOptions } = {}): { plan: ProbePlan; delta: GraphDelta } {
+/**
+ * `pooledAttention` (default true): add the max-pooled overview of each attention probe
+ * (probes/pooledAttention.ts).
+ */
+export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent?: RecurrentProbeOptions; pooledAttention?: boolean } = {}): { plan: ProbePlan; delta: GraphDelta } {
   const a = analyzeGraph(model, opts);
   const failures: Unavailable[] = [...a.failures];
   const guard = <T extends ProbeContribution>(what: string, f: () => T): T | ProbeContribution => {
@@ -33,7 +37,7 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent
   const logitsPart = guard('logits', () => logitsProbe(a.extended, a.streams, a.inlined.aliases));
   const logits: ProbeContribution & { lens?: LogitLens } = logitsPart;
   const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model, opts.recurrent));
-  const pooled = { probes: [], unavailable: [], delta: pooledAttention(attention.probes, opsetVersion(model, '') ?? 1) };
+  const pooled = { probes: [], unavailable: [], delta: opts.pooledAttention === false ? emptyDelta() : pooledAttention(attention.probes, opsetVersion(model, '') ?? 1) };
   const parts = [attention, hidden, logits, recurrent, pooled];
   const delta = mergeDeltas(...parts.map((p) => p.delta));
   // Inlined If branches travel only when a probe reads one of their tensors.
