@@ -1,7 +1,7 @@
 /**
  * InferenceBackend over onnxruntime-web (WebGPU, else WASM) for the webview.
- * The 'onnxruntime-web/webgpu' bundle carries the JSEP/WebGPU EP and loads exactly the
- * ort-wasm-simd-threaded.asyncify.{mjs,wasm} pair that esbuild.mjs copies to media/ort/.
+ * The 'onnxruntime-web/webgpu' bundle carries the WebGPU EP and the JS glue of the asyncify build; the
+ * page hands it that build's .wasm (media/ort/, copied there by esbuild.mjs with its .mjs glue) as bytes.
  * onnxruntime-web is its own file (dist/webview-ort.js, see ortEntry.ts), imported at run time: with
  * `env.wasm.proxy` it starts a blob: copy of that file as a worker and runs inference there, off the
  * UI thread (a 12-layer model at 2,048 tokens runs for seconds). Where no worker can be started the
