@@ -272,7 +272,7 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     assert.deepEqual((await d.values('modelview'))!.thumbnails, [att.reduce((n, p) => n + (p.probe.heads ?? 1), 0)]);
     const loadsAfter = (await d.hostMessages()).filter((m) => /loaded the attention/.test((m as { message?: string }).message ?? '')).length;
     assert.equal(loadsAfter, loadsBefore, 'the model view drew every layer from overviews, without another run');
-    assert.doesNotMatch(await d.page.evaluate(() => document.querySelector('section.view[data-view="modelview"] canvas')?.getAttribute('aria-label') ?? ''), /loading/);
+    assert.doesNotMatch(await d.page.evaluate(() => document.querySelector('section.view[data-view="modelview"] canvas')?.getAttribute('aria-label') ?? ''), /loading/i);
     // Head view and rollout fetch what they still need, one layer per run.
     await d.screenshot('modelview', `${OUT}/wasm-transformer-budget-modelview.png`);
     await d.page.evaluate(() => window.__seqlens!.app.setSel({ layer: 1, head: 'rollout' }));

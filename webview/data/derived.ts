@@ -32,9 +32,9 @@ export const meanKey = (stream: AttentionStream, layer: number): string => `mean
 export function attentionMatrix(run: RunData, stream: AttentionStream, layer: number, head: HeadPick): Matrix | undefined {
   if (head === 'rollout') return rollout(run, stream, layer);
   const key = head === 'mean' ? meanKey(stream, layer) : `att:${stream}:${layer}:${head}`;
-  const p = run.hasMemo(key) ? undefined : run.attention(stream, layer);
-  if (!p && !run.hasMemo(key)) return undefined;
-  return run.memo(key, () => attentionOf(p!, head));
+  if (run.hasMemo(key)) return run.memoGet<Matrix>(key);
+  const p = run.attention(stream, layer);
+  return p ? run.memo(key, () => attentionOf(p, head)) : undefined;
 }
 
 /** All heads of a layer: [heads] matrices. */

@@ -5,7 +5,7 @@
 import type { AttentionStream, GateName, Probe, ProbeKind } from '../../src/core/types.js';
 import { attentionBytes, DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 import { maxPoolBlocks } from '../../src/core/trace/pool.js';
-import { POOL } from '../../src/core/probes/pooledAttention.js';
+import { hasQueryKeyPlanes, POOL } from '../../src/core/probes/pooledAttention.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
 import type { OutputProjection } from '../../src/core/trace/predictions.js';
@@ -18,6 +18,11 @@ export interface PositionalEncoding {
   rows: number;
   cols: number;
   data: Float32Array;
+}
+
+/** Whether a probe belongs to this stream (probes without one are the encoder's) and, if given, this layer. */
+function isAt(p: Probe, stream: AttentionStream | undefined, layer?: number): boolean {
+  return (stream === undefined || (p.stream ?? 'encoder') === stream) && (layer === undefined || p.layer === layer);
 }
 
 export class RunData {
@@ -50,18 +55,23 @@ export class RunData {
   /** Attention probes present now or fetchable later. */
   private allAttention(stream?: AttentionStream): Probe[] {
     return [...this.probes('attention', stream).map((p) => p.probe),
-      ...this.deferred.filter((p) => stream === undefined || (p.stream ?? 'encoder') === stream)]
+      ...this.deferred.filter((p) => isAt(p, stream))]
       .sort((a, b) => a.layer - b.layer);
   }
 
   /** The max-pooled overview of a deferred layer's attention (same axes, fewer queries and keys), if the run sent one. */
   overview(stream: AttentionStream, layer: number): ProbeTensor | undefined {
-    return this.trace.pooled?.find((p) => (p.probe.stream ?? 'encoder') === stream && p.probe.layer === layer);
+    return this.trace.pooled?.find((p) => isAt(p.probe, stream, layer));
+  }
+
+  /** What a view shows while `what` (e.g. "layer 3") is being fetched, or why fetching stopped. */
+  loadingNote(what: string): string {
+    return this.loadStopped ?? `Loading the attention of ${what} (${this.tokens.length.toLocaleString('en-US')} tokens)…`;
   }
 
   /** True when this layer's attention is not in memory (load() brings it). */
   isDeferred(stream: AttentionStream, layer: number): boolean {
-    return this.deferred.some((p) => (p.stream ?? 'encoder') === stream && p.layer === layer);
+    return this.deferred.some((p) => isAt(p, stream, layer));
   }
 
   /**
@@ -69,7 +79,7 @@ export class RunData {
    * then evicts other layers, least recently used first, down to the budget.
    */
   async load(layers: { stream: AttentionStream; layer: number }[], signal?: AbortSignal): Promise<void> {
-    const want = this.deferred.filter((p) => layers.some((l) => (p.stream ?? 'encoder') === l.stream && p.layer === l.layer));
+    const want = this.deferred.filter((p) => layers.some((l) => isAt(p, l.stream, l.layer)));
     if (!want.length) return;
     if (!this.loader) throw new Error('This run cannot fetch more attention (its session is gone); run the model again.');
     const got = await this.loader(want, signal);
@@ -92,7 +102,7 @@ export class RunData {
       this.deferred.push(p.probe);
       // Keep an overview of what leaves memory, as the graph pools the layers it never sent.
       // (WebGPU runs have no pooled outputs in the graph; the page's overview serves them just the same.)
-      if (p.probe.axes.join() === 'batch,head,query,key' && !this.overview(p.probe.stream ?? 'encoder', p.probe.layer)) {
+      if (hasQueryKeyPlanes(p.probe) && !this.overview(p.probe.stream ?? 'encoder', p.probe.layer)) {
         const factor = p.probe.pooled?.factor ?? POOL;
         (this.trace.pooled ??= []).push({ probe: p.probe, tensor: maxPoolBlocks(p.tensor, factor), pooledBy: factor });
       }
@@ -109,8 +119,11 @@ export class RunData {
     return this.cache.has(key);
   }
 
+  /** A kept value (an 'att:' entry becomes the most recently used). */
   memoGet<T>(key: string): T | undefined {
-    return this.cache.get(key) as T | undefined;
+    const v = this.cache.get(key) as T | undefined;
+    if (v !== undefined && key.startsWith('att:')) { this.cache.delete(key); this.cache.set(key, v); }
+    return v;
   }
 
   get tokens(): TokenSpan[] {
@@ -119,7 +132,7 @@ export class RunData {
 
   probes(kind: ProbeKind, stream?: AttentionStream): ProbeTensor[] {
     return this.trace.probes
-      .filter((p) => p.probe.kind === kind && (stream === undefined || (p.probe.stream ?? 'encoder') === stream))
+      .filter((p) => p.probe.kind === kind && isAt(p.probe, stream))
       .sort((a, b) => a.probe.layer - b.probe.layer);
   }
 
@@ -142,7 +155,7 @@ export class RunData {
   heads(stream: AttentionStream, layer: number): number {
     const p = this.probes('attention', stream).find((q) => q.probe.layer === layer);
     if (p) return p.probe.heads ?? axisSize(p, 'head');
-    return this.deferred.find((q) => (q.stream ?? 'encoder') === stream && q.layer === layer)?.heads ?? 0;
+    return this.deferred.find((q) => isAt(q, stream, layer))?.heads ?? 0;
   }
 
   hidden(): ProbeTensor[] {
@@ -171,11 +184,7 @@ export class RunData {
    * each), so 'att:' entries are kept least recently used first, at most 24 of them and 128 MB.
    */
   memo<T>(key: string, make: () => T): T {
-    if (this.cache.has(key)) {
-      const v = this.cache.get(key) as T;
-      if (key.startsWith('att:')) { this.cache.delete(key); this.cache.set(key, v); }
-      return v;
-    }
+    if (this.cache.has(key)) return this.memoGet<T>(key) as T;
     const v = make();
     this.cache.set(key, v);
     if (key.startsWith('att:')) {

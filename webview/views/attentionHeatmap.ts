@@ -102,7 +102,7 @@ export class AttentionHeatmap implements View {
     const s = new Scene(env.width, 200, th.bg, th.fonts);
     if (!m) {
       const loading = env.sel.head === 'rollout' ? run.layers(stream).some((l) => l <= env.sel.layer && run.isDeferred(stream, l)) : run.isDeferred(stream, env.sel.layer);
-      s.text(8, 20, loading && run.loadStopped ? run.loadStopped : loading ? `Loading the attention of layer ${env.sel.layer}${env.sel.head === 'rollout' ? ' and the layers below it' : ''} (${run.tokens.length.toLocaleString('en-US')} tokens)…` : `No attention for layer ${env.sel.layer}.`, th.fg);
+      s.text(8, 20, loading ? run.loadingNote(`layer ${env.sel.layer}${env.sel.head === 'rollout' ? ' and the layers below it' : ''}`) : `No attention for layer ${env.sel.layer}.`, th.fg);
       this.layout = undefined;
       return s;
     }

@@ -24,7 +24,7 @@ export class HeadView implements View {
     if (!run.streams().length) return 'This model has no attention heads.';
     const st = activeStream(env, run)!;
     return !run.attention(st, env.sel.layer) && run.isDeferred(st, env.sel.layer)
-      ? run.loadStopped ?? `Loading the attention of layer ${env.sel.layer} (${run.tokens.length.toLocaleString('en-US')} tokens)…` : undefined;
+      ? run.loadingNote(`layer ${env.sel.layer}`) : undefined;
   }
 
   needs(env: ViewEnv): AttentionNeed[] {

@@ -45,9 +45,7 @@ export class ModelView implements View {
     const s = new Scene(env.width, y, th.bg, th.fonts);
     const missing = blocks.reduce((n, b) => n + b.atlas.missing, 0);
     const total = blocks.reduce((n, b) => n + b.layers.length, 0);
-    title(s, th, missing && run.loadStopped ? `${run.label} · ${run.loadStopped}` : missing
-      ? `${run.label} · loading the attention of ${missing} of ${total} layers (${run.tokens.length.toLocaleString('en-US')} tokens)…`
-      : `${run.label} · all layers × heads · click a thumbnail to open it in the heatmap`);
+    title(s, th, `${run.label} · ${missing ? run.loadingNote(`${missing} of ${total} layers`) : 'all layers × heads · click a thumbnail to open it in the heatmap'}`);
     for (const b of blocks) {
       s.text(8, b.y + 8, b.stream === 'cross' ? 'cross-attention' : `${b.stream} self-attention`, th.fg, 12, 'left', 'middle', { bold: true });
       for (let h = 0; h < b.heads; h++) s.text(LEFT + h * (THUMB + GAP) + THUMB / 2, b.y + 20, `head ${h}`, th.muted, 10, 'center', 'middle');

@@ -10,7 +10,10 @@ import type { Probe } from '../types.js';
 
 export const POOL = 16;
 
-const FOUR_D = ['batch', 'head', 'query', 'key'];
+/** An attention probe laid out [batch, head, query, key]: one (query × key) plane per head, poolable as an image. */
+export function hasQueryKeyPlanes(p: Probe): boolean {
+  return p.axes.join() === 'batch,head,query,key';
+}
 
 /**
  * Adds the pooled outputs to the plan's attention probes (sets `probe.pooled`) and returns the nodes.
@@ -21,7 +24,7 @@ export function pooledAttention(probes: Probe[], opset: number): GraphDelta {
   const delta = emptyDelta();
   if (opset < 10) return delta;
   for (const p of probes) {
-    if (p.kind !== 'attention' || p.axes.join() !== FOUR_D.join() || (p.postprocess && p.postprocess !== 'none')) continue;
+    if (p.kind !== 'attention' || !hasQueryKeyPlanes(p) || (p.postprocess && p.postprocess !== 'none')) continue;
     const name = `${p.name}/seqlens_pooled${POOL}`;
     delta.nodes.push(makeNode('MaxPool', [p.name], [name], `${name}/node`, { kernel_shape: [POOL, POOL], strides: [POOL, POOL], ceil_mode: 1 }));
     delta.outputs.push(name);
