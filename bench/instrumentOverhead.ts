@@ -1,14 +1,21 @@
 /**
  * Instrumented versus plain run: same model, same input, same process, interleaved (plain, instrumented,
- * plain, ...) so machine load hits both alike; prints the median of each and their ratio (goal ≤ 1.05×).
+ * plain, ...) so machine load hits both alike; prints each one's time and their ratio (goal ≤ 1.05×).
  * The plain run fetches the model's own outputs; the instrumented run fetches those plus every probe, and
  * both go through the same InferenceBackend adapter the CLI uses (outputs converted to float32).
  *
- *   npx tsx bench/instrumentOverhead.ts [--backend native|wasm] [--reps N] [--only NAME] [--threads N (default 1; 0 = onnxruntime's default)]
+ *   npx tsx bench/instrumentOverhead.ts [--backend native|wasm] [--reps N] [--rounds N] [--only NAME]
+ *       [--threads N (default 1; 0 = onnxruntime's default)] [--save DIR] [--against DIR]
  * Every zoo model in media/models, plus the 6-layer 384-wide 12-head model at 128 tokens from
- * bench/make_models.py (generated on first use under .cache/bench/).
+ * bench/make_models.py (generated on first use under .cache/bench/; skipped without python3-torch).
+ *
+ * On a shared machine one median moves with whatever else runs, so each case is measured in `rounds`
+ * separate interleaved rounds and the best (lowest) round median is printed, with the ratio of the 10th
+ * percentiles over all rounds beside it: the two agree when the machine was quiet for a while.
+ * `--save DIR` writes each case's instrumented model; `--against DIR` runs such a saved model as a fourth
+ * and fifth variant, so an instrumentation change is measured before/after in the same interleaved run.
  */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
@@ -24,7 +31,10 @@ const { values } = parseArgs({
   options: {
     backend: { type: 'string', default: 'native' },
     reps: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
     only: { type: 'string' },
+    save: { type: 'string' },
+    against: { type: 'string' },
     warmup: { type: 'string', default: '10' },
     // One intra-op thread: on a shared machine, onnxruntime's spinning worker threads make medians swing.
     threads: { type: 'string', default: '1' },
@@ -116,44 +126,93 @@ function bigCase(): Case {
   };
 }
 
-async function measure(backend: InferenceBackend, c: Case, reps: number, warmup: number): Promise<void> {
+type Variant = 'p' | 'i' | 'o' | 'bi' | 'bo';
+
+/** q-quantile of a sample (0 = min). */
+function quantile(xs: readonly number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1)))];
+}
+
+/** A file name for a case's saved instrumented model. */
+const fileOf = (label: string): string => `${label.split(' (')[0].replace(/[^\w.-]+/g, '_')}.onnx`;
+
+async function measure(backend: InferenceBackend, c: Case, reps: number, warmup: number, rounds: number): Promise<void> {
   const { bytes: instrumented, plan } = instrument(c.bytes, decodeModel(c.bytes));
   const probeNames = plan.probes.map((p) => p.name);
-  const plain: SessionHandle = await backend.createSession(c.bytes);
-  const inst: SessionHandle = await backend.createSession(instrumented);
+  if (values.save) {
+    mkdirSync(values.save, { recursive: true });
+    writeFileSync(join(values.save, fileOf(c.label)), instrumented);
+    writeFileSync(join(values.save, `${fileOf(c.label)}.probes.json`), JSON.stringify(probeNames));
+  }
+  const sessions: SessionHandle[] = [];
+  const open = async (b: Uint8Array): Promise<SessionHandle> => {
+    const s = await backend.createSession(b);
+    sessions.push(s);
+    return s;
+  };
+  const plain = await open(c.bytes);
+  const inst = await open(instrumented);
   const fetchInst = [...new Set([...c.outputs, ...probeNames])];
-  const times: Record<'p' | 'i' | 'o', number[]> = { p: [], i: [], o: [] };
-  const runs: Record<'p' | 'i' | 'o', () => Promise<unknown>> = {
+  const runs: Partial<Record<Variant, () => Promise<unknown>>> = {
     p: () => plain.run(c.feeds, c.outputs),
     i: () => inst.run(c.feeds, fetchInst),
     // The instrumented graph asked only for the model's own outputs: onnxruntime still runs the added nodes,
     // so this separates the cost of computing probes from the cost of handing them back.
     o: () => inst.run(c.feeds, c.outputs),
   };
-  const orders: ('p' | 'i' | 'o')[][] = [['p', 'i', 'o'], ['i', 'o', 'p'], ['o', 'p', 'i']];
-  for (let r = 0; r < warmup + reps; r++) {
-    // Rotate the order so no variant always runs right after another on a warmer cache.
-    for (const which of orders[r % 3]) {
-      const t0 = performance.now();
-      await runs[which]();
-      const dt = performance.now() - t0;
-      if (r >= warmup) times[which].push(dt);
+  const saved = values.against ? join(values.against, fileOf(c.label)) : '';
+  if (saved && existsSync(saved)) {
+    const before = await open(new Uint8Array(readFileSync(saved)));
+    const names = JSON.parse(readFileSync(`${saved}.probes.json`, 'utf8')) as string[];
+    const fetchBefore = [...new Set([...c.outputs, ...names])];
+    runs.bi = () => before.run(c.feeds, fetchBefore);
+    runs.bo = () => before.run(c.feeds, c.outputs);
+  }
+  const variants = Object.keys(runs) as Variant[];
+  const all: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+  const best: Record<string, number> = Object.fromEntries(variants.map((v) => [v, Infinity]));
+  const perRound = Math.max(1, Math.round(reps / rounds));
+  for (let round = 0; round < rounds; round++) {
+    const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+    for (let r = 0; r < warmup + perRound; r++) {
+      // Rotate the order so no variant always runs right after another on a warmer cache.
+      for (let k = 0; k < variants.length; k++) {
+        const which = variants[(k + r) % variants.length];
+        const t0 = performance.now();
+        await (runs[which] as () => Promise<unknown>)();
+        const dt = performance.now() - t0;
+        if (r >= warmup) times[which].push(dt);
+      }
+    }
+    for (const v of variants) {
+      best[v] = Math.min(best[v], median(times[v]));
+      all[v].push(...times[v]);
     }
   }
-  await plain.dispose();
-  await inst.dispose();
-  const mp = median(times.p);
-  const mi = median(times.i);
-  const mo = median(times.o);
+  for (const s of sessions) await s.dispose();
+  const p10 = (v: Variant): number => quantile(all[v], 0.1);
+  const line = (i: Variant, o: Variant): string =>
+    `ratio ${fmt(best[i] / best.p, 3)}× (graph only ${fmt(best[o] / best.p, 3)}×), p10 ${fmt(p10(i) / p10('p'), 3)}× (${fmt(p10(o) / p10('p'), 3)}×)`;
   console.log(`${c.label}\n  probes ${plan.probes.length} (${[...new Set(plan.probes.map((p) => p.kind))].join(', ')}), ` +
-    `${reps} reps: plain ${fmt(mp, 3)} ms, instrumented ${fmt(mi, 3)} ms, ratio ${fmt(mi / mp, 3)}× ` +
-    `(instrumented graph, own outputs only: ${fmt(mo / mp, 3)}×)`);
+    `${rounds} × ${perRound} reps: plain ${fmt(best.p, 3)} ms, instrumented ${fmt(best.i, 3)} ms, ${line('i', 'o')}`);
+  if (runs.bi) console.log(`  --against ${values.against}: instrumented ${fmt(best.bi, 3)} ms, ${line('bi', 'bo')}`);
 }
 
 const backend = await getBackend(values.backend as 'native' | 'wasm', { threads: Number(values.threads) || undefined });
-const cases = [...await zooCases(backend), bigCase()].filter((c) => !values.only || c.label.includes(values.only));
-console.log(`instrumented / plain run, backend ${backend.name} (${values.threads} thread(s)), interleaved, median (${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+const wanted = (label: string): boolean => !values.only || label.includes(values.only);
+const cases = (await zooCases(backend)).filter((c) => wanted(c.label));
+if (wanted('transformer-6x384')) {
+  // The generated model needs Debian's python3-torch; without it the zoo figures still stand on their own.
+  try {
+    cases.push(bigCase());
+  } catch (e) {
+    console.log(`transformer-6x384 skipped: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
+  }
+}
+console.log(`instrumented / plain run, backend ${backend.name} (${values.threads} thread(s)), interleaved, best of ${values.rounds} round medians ` +
+  `and 10th percentiles (${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 for (const c of cases) {
   const reps = values.reps ? Number(values.reps) : c.bytes.length > 20e6 ? 60 : 300;
-  await measure(backend, c, reps, Number(values.warmup));
+  await measure(backend, c, reps, Number(values.warmup), Math.max(1, Number(values.rounds)));
 }

@@ -8,7 +8,9 @@
  *    hover time at 2,048 tokens (goal < 16 ms), JS heap after each size.
  *  - a real 12-layer, 12-head model at 2,048 tokens (attention fetched per layer when shown): first/warm run,
  *    layer fetch, heatmap/model view/head view render and hover (`--scale`: only this part).
- * Run: node --import tsx bench/webview.ts [--scale]   (prints a table; nothing is asserted)
+ *  - the first run on a fresh page with and without onnxruntime-web's warm-up, and warm runs with threads
+ *    (cross-origin isolated page) against one thread, side by side (`--first`: only this part).
+ * Run: node --import tsx bench/webview.ts [--scale | --first]   (prints a table; nothing is asserted)
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -83,6 +85,11 @@ function synthSource(): string {
 async function main(): Promise<void> {
   await buildWebviewBundle();
   const h = await startHarness(undefined, TEST_BUNDLE);
+  if (process.argv.includes('--first')) {
+    console.log((await firstRunAndThreads(h)).join('\n'));
+    await h.close();
+    return;
+  }
   if (process.argv.includes('--scale')) {
     console.log((await scaleRun(h)).join('\n'));
     await h.close();
@@ -149,9 +156,68 @@ async function main(): Promise<void> {
     rows.push(`render ms (first/again) at ${n} tokens, ${layers} layers x 12 heads: ${times.join(', ')}; heatmap hover median ${median(hovers).toFixed(2)} ms, max ${Math.max(...hovers).toFixed(2)} ms; JS heap ${(heap / 2 ** 20).toFixed(0)} MiB`);
   }
   await browser.close();
+  rows.push(...await firstRunAndThreads(h));
   rows.push(...await scaleRun(h));
   await h.close();
   console.log(rows.join('\n'));
+}
+
+/**
+ * The first run on a fresh page (new browser context, nothing cached), click to runResult, three ways,
+ * interleaved so that the machine's load falls on all of them alike:
+ *  - no warm-up: onnxruntime-web loads at the first session, after the model is fetched and planned;
+ *  - warm-up in flight: the run arrives as the page starts (a right-click that opens the panel);
+ *  - warmed up: the panel was open and its warm-up done before the click.
+ * Then warm runs of the same model on a cross-origin isolated page (threads) against a plain one (one thread).
+ */
+async function firstRunAndThreads(h: Awaited<ReturnType<typeof startHarness>>): Promise<string[]> {
+  const REPEATS = Number(process.env.BENCH_FIRST_REPEATS ?? 5);
+  const rows: string[] = [];
+  const variants = ['no warm-up', 'warm-up in flight', 'warmed up'] as const;
+  const wall: Record<string, number[]> = {}, session: Record<string, number[]> = {}, warmUpMs: number[] = [];
+  const browser = await launch('wasm');
+  for (let i = 0; i < REPEATS; i++) {
+    for (const v of variants) {
+      const d = await PageDriver.open(browser, h, 'wasm', 1100, { warmUp: v !== 'no warm-up' });
+      if (v === 'warmed up') warmUpMs.push((await d.page.evaluate(() => window.__seqlens!.warmUp()))?.ms ?? NaN);
+      const t0 = performance.now();
+      const res = await d.run(zooRef(h.origin, MODEL), TEXT);
+      if (res.type !== 'runResult') throw new Error(JSON.stringify(res));
+      (wall[v] ??= []).push(performance.now() - t0);
+      (session[v] ??= []).push((res.timings as Record<string, number>).sessionCreate);
+      await d.page.close();
+    }
+  }
+  await browser.close();
+  const cold = median(wall['no warm-up']);
+  rows.push(`first run on a fresh page, ${MODEL}, ${TEXT.length} tokens, WASM, click to runResult (median of ${REPEATS}, interleaved):`);
+  for (const v of variants) {
+    rows.push(`  ${v.padEnd(17)} ${ms(median(wall[v]))} (session create ${ms(median(session[v]))}; runs ${wall[v].map((x) => x.toFixed(0)).join(', ')} ms)${v === 'no warm-up' ? '' : `, ${(median(wall[v]) / cold).toFixed(2)}x of no warm-up`}`);
+  }
+  rows.push(`  the warm-up itself (page start to released session): ${ms(median(warmUpMs))}`);
+
+  // Threads: the same warm model on two pages, one cross-origin isolated (COOP + COEP), runs alternating.
+  const iso = await startHarness(undefined, TEST_BUNDLE, { crossOriginIsolated: true });
+  const tb = await launch('wasm');
+  const pages = { one: await PageDriver.open(tb, h, 'wasm'), threads: await PageDriver.open(tb, iso, 'wasm') };
+  const threads = await pages.threads.page.evaluate(() => (crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1));
+  for (const text of [TEXT, SOURCE.slice(0, 256)]) {
+    const run: Record<string, number[]> = { one: [], threads: [] }, total: Record<string, number[]> = { one: [], threads: [] };
+    for (const [k, d] of Object.entries(pages)) await d.run(zooRef(k === 'one' ? h.origin : iso.origin, MODEL), text);
+    for (let i = 0; i < 2 * WARM; i++) {
+      for (const [k, d] of Object.entries(pages)) {
+        const res = await d.run(zooRef(k === 'one' ? h.origin : iso.origin, MODEL), text);
+        const t = res.timings as Record<string, number>;
+        run[k].push(t.run);
+        total[k].push(t.total);
+      }
+    }
+    rows.push(`threads, ${MODEL}, ${text.length} tokens, warm WASM run (median of ${2 * WARM}, alternating): 1 thread: ORT run ${ms(median(run.one))}, total ${ms(median(total.one))}; ` +
+      `${threads} threads (cross-origin isolated): ORT run ${ms(median(run.threads))}, total ${ms(median(total.threads))}; ratio threads / 1 thread, ORT run ${(median(run.threads) / median(run.one)).toFixed(2)}x`);
+  }
+  await tb.close();
+  await iso.close();
+  return rows;
 }
 
 /**
@@ -202,7 +268,7 @@ async function scaleRun(h: Awaited<ReturnType<typeof startHarness>>): Promise<st
   const warmWall = performance.now() - t0;
   const wt = warm.timings as Record<string, number>;
   await settle();
-  const fetched = await d.page.evaluate(() => window.__seqlens!.app.runs[0].trace.probes.filter((p) => p.probe.kind === 'attention').reduce((n, p) => n + p.tensor.data.length * 4, 0) / 2 ** 20);
+  const fetched = await d.page.evaluate(() => window.__seqlens!.app.runs[0].probes('attention').reduce((n, p) => n + p.tensor.data.length * 4, 0) / 2 ** 20);
   rows.push(`scale-12x12 (12 layers x 12 heads, real model) at ${text.length} tokens on WASM: session create ${ms(ft.sessionCreate)}, first run ${ms(firstWall)}, warm run ${ms(warmWall)} (ORT run ${ms(wt.run)}), attention handed back ${fetched.toFixed(0)} MiB of ${(12 * 12 * 2048 * 2048 * 4 / 2 ** 20).toFixed(0)} MiB; JS heap ${(await heap()).toFixed(0)} MiB`);
   // Timed from the click: the fetch runs onnxruntime-web on this (the UI) thread, so the page answers late.
   await stepName('heatmap of layer 7');

@@ -9,10 +9,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isSeqLensError } from './core/errors.js';
-import { isSeq2SeqIO } from './core/manifest.js';
-import { traceModel } from './core/run/traceModel.js';
-import { TraceSessionCache } from './core/run/sessionCache.js';
-import { loadTokenizer } from './core/tokenize/loadTokenizer.js';
+import { LoadedModel } from './core/run/loadedModel.js';
 import { loadModel, zooNames } from './node/modelLoader.js';
 import { getBackend, isBackendName } from './node/backends.js';
 import { dumpTrace, traceJson } from './node/traceDump.js';
@@ -53,37 +50,32 @@ interface TraceArgs {
 
 async function cmdTrace(modelArg: string, a: TraceArgs): Promise<void> {
   if (!isBackendName(a.backend)) throw new UsageError(`--backend must be native or wasm, not "${a.backend}"`);
+  const startedAt = performance.now();
   const loaded = await loadModel(modelArg);
   const backend = await getBackend(a.backend);
-  const cache = new TraceSessionCache();
+  const manifest = loaded.manifest;
+  // One LoadedModel: the trace and the report's vocabulary share its tokenizer (parsed once).
+  const model = await LoadedModel.load({
+    files: loaded.files,
+    manifest,
+    modelFile: manifest ? undefined : loaded.modelRel,
+    name: loaded.name,
+    // Relative to where the user is, not to the model's folder.
+    tokenizer: a.tokenizer ? { type: 'hf', file: resolve(a.tokenizer) } : undefined,
+  });
   try {
-    const manifest = loaded.manifest;
-    const modelBytes = !manifest && loaded.modelRel ? await loaded.files(loaded.modelRel) : undefined;
-    const trace = await traceModel({
-      backend,
-      files: loaded.files,
-      manifest,
-      modelBytes,
-      modelName: loaded.name,
-      // Relative to where the user is, not to the model's folder.
-      tokenizer: a.tokenizer ? { type: 'hf', file: resolve(a.tokenizer) } : undefined,
-      text: a.text,
-      maxTokens: a.maxTokens,
-      cache,
-    });
+    const trace = await model.trace({ backend, text: a.text, maxTokens: a.maxTokens, startedAt });
     const json = a.dump ? await dumpTrace(trace, a.dump) : traceJson(trace);
     if (a.json) {
       process.stdout.write(JSON.stringify(json, null, 2) + '\n');
     } else {
-      const spec = manifest ? (isSeq2SeqIO(manifest.io) ? manifest.io.targetTokenizer : manifest.tokenizer)
-        : { type: 'hf' as const, file: a.tokenizer ? resolve(a.tokenizer) : 'tokenizer.json' };
-      const vocab = await loadTokenizer(spec, loaded.files).catch(() => undefined);
+      const vocab = await model.outputTokenizer().catch(() => undefined);
       process.stdout.write(formatTrace(trace, vocab) + '\n');
       if (a.dump) process.stdout.write(`wrote ${a.dump}/trace.json and ${json.probes.length + (json.logits ? 1 : 0)} .npy files\n`);
     }
     for (const w of trace.warnings) if (a.json) process.stderr.write(`seqlens: warning: ${w}\n`);
   } finally {
-    await cache.dispose();
+    await model.dispose();
   }
 }
 

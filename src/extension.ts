@@ -9,7 +9,7 @@ import { LastEditor } from './editor/lastEditor.js';
 import { TokenDecorations } from './editor/tokenDecorations.js';
 import { ModelRegistry } from './models/modelRegistry.js';
 import { ModelTree } from './models/modelTree.js';
-import { PANEL_VIEW_ID, SidePanel } from './panels/sidePanel.js';
+import { EDITOR_VIEW_TYPE, PANEL_VIEW_ID, Visualizer } from './panels/visualizer.js';
 import { INSPECTOR_VIEW_TYPE, OnnxInspectorProvider } from './panels/onnxInspector.js';
 import type { HostContext } from './commands/hostContext.js';
 import { guarded } from './commands/reportError.js';
@@ -19,6 +19,7 @@ import { selectModel, useModel } from './commands/selectModel.js';
 import { inspectModel } from './commands/inspectModel.js';
 import { exportView, saveExport } from './commands/exportView.js';
 import { openPanel } from './commands/openPanel.js';
+import { moveToPanel, openBeside } from './commands/placeVisualizer.js';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = new Log();
@@ -27,7 +28,7 @@ export function activate(context: vscode.ExtensionContext): void {
   log.info(`Sequence Lens ${String(context.extension.packageJSON.version)} activating (VS Code ${vscode.version}, trusted: ${vscode.workspace.isTrusted})`);
 
   const registry = new ModelRegistry(context.extensionUri, context.workspaceState, log);
-  const panel = new SidePanel(context.extensionUri, log);
+  const panel = new Visualizer(context.extensionUri, log, context.globalState);
   const decorations = new TokenDecorations();
   const lastEditor = new LastEditor();
   const statusBar = new ModelStatusBar();
@@ -37,13 +38,14 @@ export function activate(context: vscode.ExtensionContext): void {
 
   sub(
     vscode.window.registerWebviewViewProvider(PANEL_VIEW_ID, panel),
+    vscode.window.registerWebviewPanelSerializer(EDITOR_VIEW_TYPE, panel),
     vscode.window.registerCustomEditorProvider(INSPECTOR_VIEW_TYPE, new OnnxInspectorProvider(context.extensionUri, registry, log), {
       supportsMultipleEditorsPerDocument: true,
     }),
     vscode.window.createTreeView('sequenceLens.models', { treeDataProvider: tree, showCollapseAll: true }),
     registry.onDidChange(() => statusBar.update(registry.active())),
-    panel.onLateRunResult((r) => {
-      // The panel re-scored the last run (its decoration toggle): recolour the editor.
+    panel.onTokensRescored((r) => {
+      // The panel re-scored the last run (its pin or the decoration mode changed): recolour the editor.
       const editor = lastEditor.get();
       if (editor) log.info(`panel re-scored ${r.tokens.length} tokens as ${r.decorationMode}`);
       decorations.rescore(r.tokens, r.decorationMode);
@@ -55,6 +57,8 @@ export function activate(context: vscode.ExtensionContext): void {
   const commands: [string, (...args: unknown[]) => unknown][] = [
     ['sequenceLens.runOnSelection', () => runOnSelection(ctx)],
     ['sequenceLens.openPanel', () => openPanel(ctx)],
+    ['sequenceLens.openBeside', () => openBeside(ctx)],
+    ['sequenceLens.moveToPanel', () => moveToPanel(ctx)],
     ['sequenceLens.selectModel', () => selectModel(ctx)],
     ['sequenceLens.useModel', (arg) => useModel(ctx, typeof arg === 'object' && arg !== null && 'model' in arg ? (arg as { model: { id: unknown } }).model.id : arg)],
     ['sequenceLens.inspectModel', (arg) => inspectModel(ctx, arg)],

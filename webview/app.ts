@@ -13,7 +13,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { Backend, DecorationMode, HostToWebview, ModelRef } from '../src/shared/protocol.js';
+import type { Backend, DecorationMode, ExportedFile, HostToWebview, ModelRef } from '../src/shared/protocol.js';
 import { isSeqLensError } from '../src/core/errors.js';
 import type { RunData } from './data/runData.js';
 import { readTheme, type Theme } from './render/theme.js';
@@ -22,11 +22,12 @@ import type { Selection, View, ViewEnv } from './views/viewTypes.js';
 import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
 import { Runner, type RunOutcome } from './runtime/runner.js';
-import { inferenceInWorker } from './runtime/ortWebBackend.js';
+import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, threadChoice } from './runtime/ortWebBackend.js';
 import { pendingWork } from './data/derived.js';
 import { tokenSummaries } from './data/tokenSummary.js';
 import { allViews } from './views/allViews.js';
 import { InspectorPage } from './inspectorPage.js';
+import { HostChannel } from './hostChannel.js';
 
 export interface AppConfig {
   wasmBase: string;
@@ -61,6 +62,14 @@ export class App {
   private localId = -1;
   /** Resolves when the latest run (or inspect) has finished, successfully or not. Tests await it. */
   idle: Promise<void> = Promise.resolve();
+  private hostChannel?: HostChannel;
+  /**
+   * Replies and notifications to the host, built typed (see hostChannel.ts). Made on first use: a
+   * field initializer would run before the constructor's `api` parameter property is set.
+   */
+  private get toHost(): HostChannel {
+    return (this.hostChannel ??= new HostChannel(this.api));
+  }
 
   constructor(readonly api: VsCodeApi, readonly root: HTMLElement, cfg: AppConfig) {
     this.runner = new Runner(cfg.wasmBase);
@@ -142,6 +151,8 @@ export class App {
       open: (id) => this.showView(this.views.findIndex((v) => v.id === id)),
       runs: this.runs,
       width: Math.max(320, (this.root.clientWidth || window.innerWidth) - 24),
+      // The host measures its box when it draws (below the header, tabs and the view's controls).
+      height: this.hosts?.[this.views.indexOf(view)]?.boxHeight ?? window.innerHeight,
       redraw: () => this.hosts[this.views.indexOf(view)]?.render(),
     };
   }
@@ -152,7 +163,7 @@ export class App {
     for (const r of this.runs) { this.loadFailed.delete(r); r.loadStopped = undefined; }
     this.api.setState({ ...this.sel, hiddenHeads: undefined, units: undefined });
     this.renderActive();
-    if ('pinned' in patch && this.lastRun) this.postResult(this.lastRun.id, this.lastRun.outcome);
+    if ('pinned' in patch) this.rescore();
   }
 
   showView(idx: number): void {
@@ -223,11 +234,17 @@ export class App {
     this.loading = { abort, done };
   }
 
+  /** The badge names the backend; its tooltip says why that one, how many threads, and where inference runs. */
   private updateBadge(outcome?: RunOutcome): void {
     const b = outcome?.backend ?? this.runner.activeBackend;
     this.badge.textContent = (b ?? this.runner.preference).toUpperCase() + (outcome?.fallbackReason ? ' (WebGPU fallback)' : '');
-    const where = inferenceInWorker ? 'runs in a worker' : 'runs on the page thread';
-    this.badge.title = outcome?.fallbackReason ? `WebGPU could not run this model: ${outcome.fallbackReason}` : `Inference backend (${where})`;
+    const choice = backendChoice();
+    const why = outcome?.fallbackReason ? `WebGPU could not run this model: ${outcome.fallbackReason}`
+      : this.runner.preference !== 'auto' ? `${this.runner.preference === 'webgpu' ? 'WebGPU' : 'WASM'}: chosen in the panel`
+        : b && choice ? choice.reason : 'Auto: WebGPU on a hardware adapter, else WASM';
+    // Until onnxruntime-web has loaded (warm-up or first run) it is not known whether a worker could be started.
+    const where = ortLoaded ? (inferenceInWorker ? 'inference runs in a worker' : 'inference runs on the page thread') : undefined;
+    this.badge.title = [why, threadChoice().reason, where].filter((x) => !!x).join('\n');
     this.badge.dataset.backend = b ?? '';
   }
 
@@ -254,6 +271,7 @@ export class App {
         if (msg.decorationMode) this.decorationMode = msg.decorationMode;
         if (msg.wasmBase) this.runner.setWasmBase(msg.wasmBase);
         void this.setBackend(msg.backend);
+        if (msg.backend === 'auto') void detectBackend(); // ask for the GPU adapter now (0.4-0.6 s on SwiftShader), not at the first run
         this.runner.maxTokens = msg.maxTokens;
         if (msg.mode === 'inspector' && !msg.trusted) {
           // The host inspects nothing in Restricted Mode; say so here rather than leave the page blank.
@@ -284,21 +302,54 @@ export class App {
         return;
       case 'setDecorationMode':
         this.decorationMode = msg.mode;
-        if (this.lastRun) this.postResult(this.lastRun.id, this.lastRun.outcome);
+        this.rescore();
         return;
     }
   }
 
-  async exportActive(id?: number): Promise<string[]> {
-    const host = this.hosts[this.active];
-    const names: string[] = [];
-    for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) names.push(...await host.export(f));
-    void id;
-    return names;
+  /** Files the view hosts hand over while an asked-for export runs: they go into its reply. */
+  private exportCollector?: ExportedFile[];
+  /** Asked-for exports one after the other, so each reply gets its own files. */
+  private exporting: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Exports the shown view in every format. With `id` (the host's exportView request) the files go
+   * back in one reply; without, each goes to the host as its own exportFile, as the buttons do.
+   */
+  exportActive(id?: number): Promise<ExportedFile[]> {
+    const done = this.exporting.then(() => this.exportNow(id));
+    this.exporting = done.catch(() => undefined);
+    return done;
+  }
+
+  private async exportNow(id: number | undefined): Promise<ExportedFile[]> {
+    const view = this.views[this.active];
+    const files: ExportedFile[] = [];
+    // A button's export that lands in this window is swept into the reply too: the same view, the same files.
+    if (id !== undefined) this.exportCollector = files;
+    try {
+      for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) await this.hosts[this.active].export(f);
+    } catch (e) {
+      if (id === undefined) throw e;
+      // Asked for by the host: the failure is its answer (the command shows it), not an exception here.
+      this.toHost.fail(id, { code: 'export-failed', message: `Could not export the ${view.title} view: ${e instanceof Error ? e.message : String(e)}` });
+      return [];
+    } finally {
+      this.exportCollector = undefined;
+    }
+    if (id === undefined) return files;
+    if (files.length) {
+      this.toHost.reply('exportView', id, { view: view.id, files });
+    } else {
+      const why = this.runs.length ? view.unavailable(this.env(view)) : undefined;
+      this.toHost.fail(id, { code: 'nothing-to-export', message: `The ${view.title} view has nothing to export${why ? ` (${why})` : ''}: run a model first, then export.` });
+    }
+    return files;
   }
 
   private exportFile(fileName: string, mime: string, data: Uint8Array): void {
-    this.api.postMessage({ type: 'exportFile', fileName, mime, data });
+    if (this.exportCollector) this.exportCollector.push({ fileName, mime, data });
+    else this.toHost.notify({ type: 'exportFile', fileName, mime, data });
   }
 
   private async tryIt(text?: string): Promise<void> {
@@ -323,7 +374,7 @@ export class App {
     try {
       const progress = (message: string, fraction?: number): void => {
         this.setStatus(message, true);
-        if (id >= 0) this.api.postMessage({ type: 'progress', inReplyTo: id, message, fraction });
+        if (id >= 0) this.toHost.progress(id, message, fraction);
       };
       const outcome = await this.runner.run(model, text, abort.signal, progress);
       const runs = [outcome.run];
@@ -349,7 +400,7 @@ export class App {
       const error = { code: cancelled ? 'cancelled' : isSeqLensError(e) ? e.code : 'runtime', message: cancelled ? 'The run was cancelled.' : e instanceof Error ? e.message : String(e) };
       this.setStatus(error.message, false);
       if (!cancelled) this.lastError = error.message;
-      if (id >= 0) this.api.postMessage({ type: 'runError', inReplyTo: id, error });
+      if (id >= 0) this.toHost.fail(id, error);
       this.api.postMessage({ type: 'log', level: cancelled ? 'info' : 'error', message: `run ${id}: ${error.message}` });
     } finally {
       if (this.inflight?.id === id) this.inflight = undefined;
@@ -368,10 +419,22 @@ export class App {
     this.showView(this.firstAvailable());
   }
 
+  /** The reply to the host's run `id` (a "Try it" run, id < 0, has nobody waiting). */
   private postResult(id: number, outcome: RunOutcome): void {
     if (id < 0) return;
     const { tokens, mode } = tokenSummaries(outcome.run, this.decorationMode, this.sel);
-    this.api.postMessage({ type: 'runResult', inReplyTo: id, backend: outcome.backend, timings: outcome.timings, tokens, decorationMode: mode });
+    this.toHost.reply('run', id, { backend: outcome.backend, timings: outcome.timings, tokens, decorationMode: mode });
+  }
+
+  /**
+   * The pin or the decoration mode changed: the host's last run gets new token scores, as a
+   * notification of their own (its reply was sent once and is not sent again).
+   */
+  private rescore(): void {
+    const last = this.lastRun;
+    if (!last || last.id < 0) return;
+    const { tokens, mode } = tokenSummaries(last.outcome.run, this.decorationMode, this.sel);
+    this.toHost.notify({ type: 'tokensRescored', runId: last.id, tokens, decorationMode: mode });
   }
 
   /** Keeps the selection valid for the new run (e.g. layer 5 of a 2-layer model). */
@@ -409,14 +472,14 @@ export class App {
       this.root.querySelector('.app-empty')?.remove();
       this.tabs.hidden = !this.runs.length;
       this.setStatus(`${model.label}: ${info.architecture}`, false);
-      this.api.postMessage({ type: 'inspectResult', inReplyTo: id, architecture: info.architecture });
+      this.toHost.reply('inspect', id, { architecture: info.architecture });
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.inspector.showError(model, message);
       this.inspector.root.hidden = false;
       this.setStatus(message, false);
       // An error answer settles the host's pending request at once instead of leaving it to time out.
-      this.api.postMessage({ type: 'runError', inReplyTo: id, error: { code: isSeqLensError(e) ? e.code : 'inspect-failed', message } });
+      this.toHost.fail(id, { code: isSeqLensError(e) ? e.code : 'inspect-failed', message });
     } finally {
       done();
     }

@@ -6,6 +6,7 @@ import { isHostToWebview } from '../src/shared/protocol.js';
 import { App } from './app.js';
 import { vscodeApi } from './vscodeApi.js';
 import { installTestHook } from './testHook.js';
+import { warmUp } from './runtime/ortWebBackend.js';
 import css from '../media/webview.css';
 
 const style = document.createElement('style');
@@ -26,3 +27,10 @@ window.addEventListener('message', (e: MessageEvent<unknown>) => {
 });
 installTestHook(app);
 api.postMessage({ type: 'ready' });
+// Load onnxruntime-web and compile its wasm now, while the user selects text, not at the first run.
+// `data-warm-up="off"` (the benchmark's cold first run) leaves it to the first run, as before.
+if (body.dataset.warmUp !== 'off') {
+  void warmUp(wasmBase).then((w) => {
+    if (w.error) api.postMessage({ type: 'log', level: 'warn', message: `onnxruntime-web warm-up failed after ${w.ms.toFixed(0)} ms (the first run loads it instead): ${w.error}` });
+  });
+}

@@ -1,6 +1,6 @@
 /**
  * The webview's state: the selection every view shares, the runs shown, the chosen backend.
- * The selection survives the webview being hidden through the VS Code API's getState/setState.
+ * The selection (with each view's zoom) survives the webview being hidden through the VS Code API's getState/setState.
  */
 import type { Selection } from './views/viewTypes.js';
 
@@ -16,5 +16,10 @@ export function restoreSelection(saved: unknown): Selection {
   if (typeof s.layer === 'number') sel.layer = s.layer;
   if (typeof s.head === 'number' || s.head === 'mean' || s.head === 'rollout') sel.head = s.head;
   if (typeof s.threshold === 'number') sel.threshold = s.threshold;
+  if (typeof s.zoom === 'object' && s.zoom !== null) {
+    const zoom: Record<string, number> = {};
+    for (const [id, z] of Object.entries(s.zoom as Record<string, unknown>)) if (typeof z === 'number' && Number.isFinite(z) && z >= 1) zoom[id] = z;
+    sel.zoom = zoom;
+  }
   return sel;
 }

@@ -5,7 +5,7 @@
 import type { App } from './app.js';
 import type { Trace } from '../src/core/trace/traceTypes.js';
 import { RunData } from './data/runData.js';
-import { inferenceInWorker } from './runtime/ortWebBackend.js';
+import { inferenceInWorker, warmUpResult, type WarmUpResult } from './runtime/ortWebBackend.js';
 
 export interface SeqLensHook {
   app: App;
@@ -15,6 +15,8 @@ export interface SeqLensHook {
   backend(): string | undefined;
   /** Whether onnxruntime-web runs inference in its worker (off the UI thread). */
   inWorker(): boolean;
+  /** The page-start warm-up of onnxruntime-web, once it has finished; undefined when none was started. */
+  warmUp(): Promise<WarmUpResult | undefined>;
   viewIds(): string[];
   /** Shows a view and returns its render time (ms). */
   show(id: string): number;
@@ -47,6 +49,7 @@ export function installTestHook(app: App): void {
     settled: () => app.settled(),
     backend: () => app.runner.activeBackend,
     inWorker: () => inferenceInWorker,
+    warmUp: async () => warmUpResult(),
     viewIds: () => app.views.map((v) => v.id),
     show: (id) => { app.showView(idx(id)); return app.hosts[idx(id)].timings.render; },
     values: (id) => {
@@ -63,7 +66,8 @@ export function installTestHook(app: App): void {
       for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) names.push(...await app.hosts[idx(id)].export(f));
       return names;
     },
-    trace: (i = 0) => app.runs[i]?.trace,
+    // The run as it stands: its attention lives in the layer store (fetched and evicted there), not in the trace.
+    trace: (i = 0) => app.runs[i]?.snapshot(),
     error: () => app.lastError,
     load: (traces) => app.showTraces(traces.map((t) => new RunData(t, t.model))),
   };

@@ -2,6 +2,11 @@
  * Hosts one View: builds its controls with @vscode-elements, paints its Scene on a canvas at device
  * resolution, keeps hover on a separate overlay canvas (a hover never repaints the view, so it stays far
  * under a frame at 2,048 tokens), and exports PNG/SVG/CSV/JSON/.npy.
+ *
+ * The view gets a box: the viewport below the header, the tabs and its own controls (the panel usually
+ * opens in the short bottom area). A view taller than its box scrolls inside it, so the header and the
+ * tabs stay in sight; a zoomed view's ScrollArea gets native scrollbars laid over the part that scrolls,
+ * while the rest of its picture (axis labels, legend) stays put.
  */
 import { paint, toPng, toSvg, type Scene } from './render/scene.js';
 import type { Control, HoverInfo, View, ViewEnv } from './views/viewTypes.js';
@@ -15,15 +20,39 @@ export interface ViewTimings { render: number; hover: number[] }
 
 const enc = new TextEncoder();
 
+/** Below this a box is too small to read: the view is sized to the viewport instead and the page scrolls to it. */
+const MIN_BOX = 100;
+/** Room left under the box (the page's own margin). */
+const BOX_PAD = 8;
+/** Where the last measured stage started (document px): the estimate for a stage whose tab panel is not laid out yet. */
+let lastStageTop: number | undefined;
+let scrollbarPx: number | undefined;
+
+/** Width of a native scrollbar on this page (VS Code styles them; 0 where they overlay the content). */
+function scrollbarSize(): number {
+  if (scrollbarPx === undefined) {
+    const d = document.createElement('div');
+    d.style.cssText = 'position:absolute;left:-200px;top:-200px;width:100px;height:100px;overflow:scroll';
+    document.body.append(d);
+    scrollbarPx = d.offsetWidth - d.clientWidth;
+    d.remove();
+  }
+  return scrollbarPx;
+}
+
 export class ViewHost {
   readonly root: HTMLElement;
   private readonly bar: HTMLElement;
   private readonly stage: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
+  private readonly scroller: HTMLElement;
+  private readonly sizer: HTMLElement;
   private readonly tip: HTMLElement;
   private readonly note: HTMLElement;
   private scene?: Scene;
+  /** Height of the box the last scene was drawn for (CSS px); 0 before the first measure. */
+  private box = 0;
   readonly timings: ViewTimings = { render: 0, hover: [] };
 
   constructor(readonly view: View, private readonly env: () => ViewEnv, private readonly sink: ExportSink) {
@@ -34,29 +63,105 @@ export class ViewHost {
     this.stage = el('div', 'view-stage');
     this.canvas = el('canvas', 'view-canvas') as HTMLCanvasElement;
     this.overlay = el('canvas', 'view-overlay') as HTMLCanvasElement;
+    this.scroller = el('div', 'view-scroll');
+    this.sizer = el('div', 'view-scroll-size');
+    this.scroller.append(this.sizer);
+    this.scroller.hidden = true;
+    // Scrolled with the mouse only: the keyboard stays on the canvas (its arrows move the view's cursor).
+    this.scroller.tabIndex = -1;
     this.tip = el('div', 'view-tip');
     this.tip.setAttribute('role', 'status');
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
     this.canvas.setAttribute('aria-keyshortcuts', 'ArrowUp ArrowDown ArrowLeft ArrowRight Enter Escape');
-    this.stage.append(this.canvas, this.overlay, this.tip);
+    this.stage.append(this.canvas, this.overlay, this.scroller, this.tip);
     this.root.append(this.bar, this.note, this.stage);
-    this.canvas.addEventListener('mousemove', (e) => this.onHover(e.offsetX, e.offsetY));
-    this.canvas.addEventListener('mouseleave', () => this.showHover(undefined));
-    this.canvas.addEventListener('click', (e) => { this.view.click?.(this.env(), e.offsetX, e.offsetY); });
-    this.canvas.addEventListener('wheel', (e) => {
-      if (this.view.wheel?.(this.env(), e.offsetX, e.offsetY, e.deltaY)) e.preventDefault();
+    // Pointer events are taken on the stage: over a zoomed view the scroller lies on top of the canvas.
+    this.stage.addEventListener('mousemove', (e) => {
+      const p = this.point(e);
+      if (p) this.onHover(p.x, p.y);
+      else this.showHover(undefined);
+    });
+    this.stage.addEventListener('mouseleave', () => this.showHover(undefined));
+    this.stage.addEventListener('click', (e) => {
+      const p = this.point(e);
+      if (p) this.view.click?.(this.env(), p.x, p.y);
+    });
+    this.stage.addEventListener('wheel', (e) => {
+      const p = this.point(e);
+      if (!p) return;
+      // Ctrl+wheel (a touchpad pinch arrives as one too) zooms views that zoom; preventDefault keeps the
+      // page (and VS Code) from zooming instead.
+      if ((e.ctrlKey || e.metaKey) && this.view.zoomAt) {
+        e.preventDefault();
+        const dy = e.deltaY * (e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? 400 : 1);
+        this.view.zoomAt(this.env(), Math.min(2, Math.max(0.5, 2 ** (-dy / 240))), p.x, p.y);
+        return;
+      }
+      if (e.target === this.canvas && this.view.wheel?.(this.env(), p.x, p.y, e.deltaY)) e.preventDefault();
     }, { passive: false });
+    this.scroller.addEventListener('focus', () => this.canvas.focus({ preventScroll: true }));
+    this.scroller.addEventListener('scroll', () => {
+      if (this.view.scrolled?.(this.scroller.scrollLeft, this.scroller.scrollTop)) this.draw();
+    });
     this.canvas.addEventListener('keydown', (e) => {
       if (this.view.key?.(this.env(), e)) {
         e.preventDefault();
         const cursor = (this.view as View & { cursorInfo?: (env: ViewEnv) => HoverInfo | undefined }).cursorInfo;
-        if (cursor) this.showHover(cursor.call(this.view, this.env()));
+        if (cursor) {
+          const info = cursor.call(this.view, this.env());
+          this.reveal(info?.marks?.[0]);
+          this.showHover(info);
+        }
         return;
       }
       if (this.pointerKey(e)) e.preventDefault();
     });
     this.canvas.addEventListener('blur', () => this.showHover(undefined));
+    // The box changes without a window resize when the tab panel is laid out after a switch of tabs, when
+    // the controls above the picture wrap onto another line, or when the header above the tabs changes
+    // height (the run's status, warnings): the section or the page then changes size. Draw for the new box.
+    const ro = new ResizeObserver(() => {
+      if (!this.scene || this.stage.hidden || !this.stage.getClientRects().length) return;
+      if (Math.abs(this.measure() - this.box) >= 1) this.draw();
+    });
+    ro.observe(this.root);
+    ro.observe(document.body);
+  }
+
+  /** Height of the view's box (CSS px), as last measured. */
+  get boxHeight(): number {
+    return this.box || this.measure();
+  }
+
+  /**
+   * The box's height: from the top of the stage to the bottom of the window. Where that is too small to
+   * read (a window barely taller than the header and tabs, or the inspector above the views) the view is
+   * given the viewport less its own controls, and the page scrolls to it.
+   */
+  private measure(): number {
+    const vh = window.innerHeight;
+    if (!this.stage.getClientRects().length) {
+      // Its tab panel is not laid out yet (tabs switch in a microtask): the ResizeObserver measures again.
+      return this.box || Math.max(MIN_BOX, vh - (lastStageTop ?? 0) - BOX_PAD);
+    }
+    const r = this.stage.getBoundingClientRect();
+    lastStageTop = r.top + window.scrollY;
+    const below = vh - lastStageTop - BOX_PAD;
+    if (below >= MIN_BOX) return Math.floor(below);
+    const controls = r.top - this.root.getBoundingClientRect().top;
+    return Math.floor(Math.max(MIN_BOX, vh - controls - BOX_PAD));
+  }
+
+  /** Scene coordinates of a pointer event over the stage, or undefined over a scrollbar or off the picture. */
+  private point(e: MouseEvent): { x: number; y: number } | undefined {
+    if (!this.scroller.hidden && this.scroller.contains(e.target as Node)) {
+      const sr = this.scroller.getBoundingClientRect();
+      if (e.clientX >= sr.left + this.scroller.clientWidth || e.clientY >= sr.top + this.scroller.clientHeight) return undefined;
+    }
+    const r = this.canvas.getBoundingClientRect();
+    const x = e.clientX - r.left, y = e.clientY - r.top;
+    return x >= 0 && y >= 0 && x < r.width && y < r.height ? { x, y } : undefined;
   }
 
   render(): void {
@@ -66,7 +171,16 @@ export class ViewHost {
     this.note.textContent = why ?? '';
     this.note.hidden = !why;
     this.stage.hidden = !!why;
-    if (why) { this.scene = undefined; return; }
+    if (why) { this.scene = undefined; this.scroller.hidden = true; return; }
+    this.draw();
+  }
+
+  /** Draws the view's scene for its box, without building the controls again (scrolling, a new box). */
+  private draw(): void {
+    // Measured after the controls are built: they decide where the box starts.
+    this.box = this.measure();
+    this.stage.style.maxHeight = `${this.box}px`;
+    const env = this.env();
     const t0 = performance.now();
     const scene = this.view.scene(env);
     const dpr = window.devicePixelRatio || 1;
@@ -80,8 +194,28 @@ export class ViewHost {
     if (ctx) paint(scene, ctx, dpr);
     this.canvas.setAttribute('aria-label', `${this.view.title}: ${scene.prims.find((p) => p.k === 'text')?.s ?? ''}`);
     this.scene = scene;
+    this.placeScroller();
     this.timings.render = performance.now() - t0;
     this.showHover(undefined);
+  }
+
+  /** Lays native scrollbars over the view's ScrollArea when what it shows is bigger than its box. */
+  private placeScroller(): void {
+    const a = this.view.scrollArea?.();
+    const hbar = !!a && a.contentW > a.w + 0.5, vbar = !!a && a.contentH > a.h + 0.5;
+    this.scroller.hidden = !a || (!hbar && !vbar);
+    if (!a || this.scroller.hidden) return;
+    // The scrollbars sit just outside the area (the view leaves room for them), so the client box is the area.
+    const sb = scrollbarSize();
+    const st = this.scroller.style;
+    st.left = `${a.x}px`;
+    st.top = `${a.y}px`;
+    st.width = `${a.w + (vbar ? sb : 0)}px`;
+    st.height = `${a.h + (hbar ? sb : 0)}px`;
+    this.sizer.style.width = `${a.contentW}px`;
+    this.sizer.style.height = `${a.contentH}px`;
+    if (Math.abs(this.scroller.scrollLeft - a.scrollX) >= 1) this.scroller.scrollLeft = a.scrollX;
+    if (Math.abs(this.scroller.scrollTop - a.scrollY) >= 1) this.scroller.scrollTop = a.scrollY;
   }
 
   /** The keyboard pointer of views without keys of their own (CSS px in the scene). */
@@ -103,6 +237,7 @@ export class ViewHost {
       this.pointer = { x: Math.max(0, Math.min(scene.width - 1, p.x + dx)), y: Math.max(0, Math.min(scene.height - 1, p.y + dy)) };
       const info = this.view.hover?.(this.env(), this.pointer.x, this.pointer.y);
       const dot = { x: this.pointer.x - 3, y: this.pointer.y - 3, w: 6, h: 6 };
+      this.reveal(dot);
       this.showHover({ text: info?.text ?? `(${Math.round(this.pointer.x)}, ${Math.round(this.pointer.y)}): nothing here`, marks: [...(info?.marks ?? []), dot] }, this.pointer.x, this.pointer.y);
       return true;
     }
@@ -112,6 +247,16 @@ export class ViewHost {
     }
     if (e.key === 'Escape') { this.showHover(undefined); this.pointer = undefined; return true; }
     return false;
+  }
+
+  /** Scrolls the box (a view taller than it) so that the keyboard's cursor or pointer is in sight. */
+  private reveal(r: { x: number; y: number; w: number; h: number } | undefined): void {
+    if (!r) return;
+    const st = this.stage, m = 4;
+    if (r.y - m < st.scrollTop) st.scrollTop = Math.max(0, r.y - m);
+    else if (r.y + r.h + m > st.scrollTop + st.clientHeight) st.scrollTop = r.y + r.h + m - st.clientHeight;
+    if (r.x - m < st.scrollLeft) st.scrollLeft = Math.max(0, r.x - m);
+    else if (r.x + r.w + m > st.scrollLeft + st.clientWidth) st.scrollLeft = r.x + r.w + m - st.clientWidth;
   }
 
   /** Runs a hover at (x, y) and returns how long it took (ms); used by the mouse and by tests. */
@@ -141,8 +286,13 @@ export class ViewHost {
     const mark = info.marks?.[0];
     const ax = mark ? mark.x + mark.w : x, ay = mark ? mark.y + mark.h : y;
     const w = this.scene?.width ?? 400;
-    this.tip.style.left = `${Math.min(ax + 12, Math.max(0, w - 220))}px`;
-    this.tip.style.top = `${ay + 12}px`;
+    // Kept inside the visible part of the box: a tip that ran past its bottom would make the box scroll.
+    const tw = this.tip.offsetWidth, th = this.tip.offsetHeight;
+    const bottom = this.stage.scrollTop + this.stage.clientHeight;
+    let top = ay + 12;
+    if (top + th > bottom) top = Math.max(this.stage.scrollTop, (mark ? mark.y : y) - th - 8);
+    this.tip.style.left = `${Math.max(0, Math.min(ax + 12, w - tw - 4))}px`;
+    this.tip.style.top = `${top}px`;
   }
 
   private buildBar(controls: Control[], exports: boolean): void {
@@ -238,6 +388,8 @@ function control(c: Control): HTMLElement {
       const b = el('vscode-button');
       b.setAttribute('secondary', '');
       b.textContent = c.label;
+      if (c.title) { b.title = c.title; b.setAttribute('aria-label', c.title); }
+      if (c.disabled) b.setAttribute('disabled', '');
       b.addEventListener('click', () => c.run());
       wrap.append(b);
       break;

@@ -1,10 +1,10 @@
 /** Sequence Lens: Export Current View — asks the panel for its current view and saves it. */
 import * as vscode from 'vscode';
-import type { ExportFile } from '../panels/webviewChannel.js';
+import type { ExportedFile } from '../shared/protocol.js';
 import type { HostContext } from './hostContext.js';
 
-/** Saves an exportFile from the panel (asked for, or from the panel's own export button). */
-export async function saveExport(ctx: HostContext, file: ExportFile): Promise<void> {
+/** Saves one exported file (from the panel's reply to an export, or from its own export button). */
+export async function saveExport(ctx: HostContext, file: ExportedFile): Promise<void> {
   const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
   const target = await vscode.window.showSaveDialog({
     title: 'Sequence Lens: Export Current View',

@@ -5,12 +5,12 @@ import type { ModelStatusBar } from '../host/statusBar.js';
 import type { LastEditor } from '../editor/lastEditor.js';
 import type { TokenDecorations } from '../editor/tokenDecorations.js';
 import type { ModelRegistry } from '../models/modelRegistry.js';
-import type { SidePanel } from '../panels/sidePanel.js';
+import type { Visualizer } from '../panels/visualizer.js';
 
 export interface HostContext {
   extensionUri: vscode.Uri;
   registry: ModelRegistry;
-  panel: SidePanel;
+  panel: Visualizer;
   decorations: TokenDecorations;
   lastEditor: LastEditor;
   statusBar: ModelStatusBar;

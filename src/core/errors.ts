@@ -12,12 +12,35 @@ export type SeqLensErrorCode =
   | 'runtime'
   | 'cancelled';
 
+/** Longest message kept: messages quote what a file holds (names, parser errors), which can be anything. */
+export const MAX_MESSAGE_LENGTH = 400;
+
+/**
+ * Text as one short line: whitespace runs (newlines included) become one space, control characters
+ * (terminal escapes in a hostile file name) become U+FFFD, and the rest is cut at `max` with an ellipsis.
+ */
+export function oneLine(text: string, max = MAX_MESSAGE_LENGTH): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/\s+/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '\uFFFD').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}\u2026` : flat;
+}
+
+/**
+ * A JSON.parse error without the stretch of the input V8 quotes ("Unexpected token 'x', ...\"<input>\"... is
+ * not valid JSON"): the position is what helps, the quoted bytes may be binary.
+ */
+export function jsonErrorDetail(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return oneLine(msg.replace(/^(Unexpected token .+?), (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '$1'), 160);
+}
+
 export class SeqLensError extends Error {
   constructor(
     readonly code: SeqLensErrorCode,
     message: string,
   ) {
-    super(message);
+    // The one place that keeps the "one line" promise, whatever a message quotes.
+    super(oneLine(message));
     this.name = 'SeqLensError';
   }
 }

@@ -19,10 +19,11 @@ export interface ModelInspection {
   warnings: string[];
 }
 
-export function inspectDecoded(model: ModelProto, byteLength: number, fileName: string, opts: AnalyzeOptions = {}): ModelInspection {
+/** `planned`: the plan the caller already built for this model with `opts` (a LoadedModel's), so it is not built again. */
+export function inspectDecoded(model: ModelProto, byteLength: number, fileName: string, opts: AnalyzeOptions = {}, planned?: ProbePlan): ModelInspection {
   const summary = summarize(model, byteLength);
   const architecture = architectureFromAnalysis(analyzeGraph(model, opts), opts.role);
-  const { plan } = planProbes(model, opts);
+  const plan = planned ?? planProbes(model, opts).plan;
   const warnings: string[] = [];
   const ext = externalDataFiles(model);
   if (ext.size) {

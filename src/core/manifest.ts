@@ -75,11 +75,28 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Longest greedy decode a manifest may ask for: each step is a run of the decoder, so the bound is the run's. */
+export const MAX_TARGET_LENGTH = 16384;
+
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
 function checkTokenizer(v: unknown, where: string): TokenizerSpec {
   if (!isRecord(v)) fail(`${where} must be an object`);
-  if (v.type === 'char' && typeof v.vocab === 'string') return v as unknown as TokenizerSpec;
+  if (v.type === 'char' && typeof v.vocab === 'string') {
+    // The ids become token ids fed to the model: a string or object here would travel as far as the session.
+    for (const k of ['unk', 'bos', 'eos', 'pad'] as const) {
+      if (v[k] !== undefined && !isId(v[k])) fail(`${where}.${k} must be a token id (a non-negative integer)`);
+    }
+    return v as unknown as TokenizerSpec;
+  }
   if (v.type === 'hf' && typeof v.file === 'string') return v as unknown as TokenizerSpec;
   return fail(`${where} must be {type:"char",vocab} or {type:"hf",file}`);
+}
+
+/** The named fields are strings (tensor names); the optional ones are strings when present. */
+function checkNames(v: Record<string, unknown>, where: string, required: readonly string[], optional: readonly string[]): void {
+  for (const k of required) if (typeof v[k] !== 'string') fail(`"${where}.${k}" must name a tensor`);
+  for (const k of optional) if (v[k] !== undefined && typeof v[k] !== 'string') fail(`"${where}.${k}" must name a tensor`);
 }
 
 /** Validates parsed JSON as a manifest; throws SeqLensError('bad-manifest') naming the first problem. */
@@ -94,12 +111,22 @@ export function parseManifest(json: unknown): ModelManifest {
   checkTokenizer(json.tokenizer, '"tokenizer"');
   if (typeof json.maxLength !== 'number' || json.maxLength <= 0) fail('"maxLength" must be a positive number');
   if (!isRecord(json.io)) fail('"io" must be an object');
-  if (isRecord(json.io.encoder)) {
-    if (!isRecord(json.io.decoder)) fail('"io.decoder" is required with "io.encoder"');
-    checkTokenizer(json.io.targetTokenizer, '"io.targetTokenizer"');
+  const io = json.io;
+  if (isRecord(io.encoder)) {
+    if (!isRecord(io.decoder)) fail('"io.decoder" is required with "io.encoder"');
+    checkTokenizer(io.targetTokenizer, '"io.targetTokenizer"');
     if (!('encoder' in json.files) || !('decoder' in json.files)) fail('seq2seq "files" needs "encoder" and "decoder"');
-  } else if (typeof json.io.ids !== 'string') {
-    fail('"io.ids" must name the token-id input');
+    checkNames(io.encoder, 'io.encoder', ['ids', 'outputs'], ['state', 'mask']);
+    checkNames(io.decoder, 'io.decoder', ['tokens', 'logits'], ['encoderOut', 'stateIn', 'stateOut', 'srcMask', 'attention']);
+    if (io.decoder.tokensMode !== 'previous' && io.decoder.tokensMode !== 'prefix') fail('"io.decoder.tokensMode" must be "previous" or "prefix"');
+    if (!isId(io.bos) || !isId(io.eos)) fail('"io.bos" and "io.eos" must be token ids (non-negative integers)');
+    // Each step is a decoder run: an unbounded length would never end on a model that never says eos.
+    if (!isId(io.maxTargetLength) || io.maxTargetLength < 1 || io.maxTargetLength > MAX_TARGET_LENGTH) {
+      fail(`"io.maxTargetLength" must be an integer from 1 to ${MAX_TARGET_LENGTH}`);
+    }
+  } else {
+    if (typeof io.ids !== 'string') fail('"io.ids" must name the token-id input');
+    checkNames(io, 'io', ['ids'], ['mask', 'logits']);
   }
   return json as unknown as ModelManifest;
 }

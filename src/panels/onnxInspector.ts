@@ -46,14 +46,8 @@ export class OnnxInspectorProvider implements vscode.CustomReadonlyEditorProvide
     const disposables: vscode.Disposable[] = [channel];
     panel.onDidDispose(() => disposables.forEach((d) => d.dispose()));
 
-    // The host's own look at the bytes: a corrupt or foreign file is named before anything else.
-    const inspection = trusted ? await this.registry.inspector.inspect(model?.files.model ?? uri) : undefined;
-    if (inspection?.error) {
-      this.log.warn(`inspector: ${inspection.error}`);
-      void vscode.window.showWarningMessage(`Sequence Lens cannot inspect ${name}: ${inspection.error}`);
-    } else if (inspection) {
-      this.log.info(`inspector: ${name}: ${inspection.architecture}; ${inspection.probes.join('; ') || 'no probes found by the host'}`);
-    }
+    // The host does not decode the model: the page does (its LoadedModel, which a "Try it" run then reuses),
+    // and its reply names the architecture, or why the file cannot be inspected (both logged below).
     if (!trusted) {
       void vscode.window.showInformationMessage(
         `Sequence Lens does not open workspace models in Restricted Mode. Trust this workspace to inspect ${name}; the bundled sample models still work.`);
@@ -68,7 +62,7 @@ export class OnnxInspectorProvider implements vscode.CustomReadonlyEditorProvide
       if (!model || !trusted) return;
       try {
         const answer = await channel.request({ type: 'inspect', id: newRequestId(), model: modelRefFor(panel.webview, model) }, { timeoutMs: 60_000 });
-        if (answer.type === 'inspectResult') this.log.info(`inspector: ${name} is ${answer.architecture} (webview)`);
+        this.log.info(`inspector: ${name} is ${answer.architecture} (webview)`);
       } catch (e) {
         this.log.warn(`inspector: ${name}: ${describeError(e)}`);
       }

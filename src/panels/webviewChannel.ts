@@ -1,16 +1,51 @@
 /**
  * Typed, validated messaging with one webview. Everything received is checked with the guards in
- * src/shared/protocol.ts and dropped (with a log line) when malformed. Requests carry an `id`;
- * their answers (`inReplyTo`) settle a pending promise, which also settles on timeout, on cancel
- * and when the webview goes away, so no caller waits forever.
+ * src/shared/protocol.ts and dropped (with a log line) when malformed. A request carries an `id`;
+ * its reply (`inReplyTo`) settles the promise `request()` returned, typed by `Replies`. The promise
+ * also settles on timeout, on cancel and when the webview goes away, so no caller waits forever; a
+ * reply that comes after that is dropped with a log line. Notifications (progress, tokensRescored,
+ * the view's own exports) are events, never replies.
+ *
+ * It depends on a minimal port (what vscode.Webview offers) and its own emitter, not on `vscode`,
+ * so test/unit/webviewChannel.test.ts drives it in plain Node with a fake webview.
  */
-import * as vscode from 'vscode';
-import { isWebviewToHost, type HostToWebview, type WebviewToHost } from '../shared/protocol.js';
-import { describeError, type Log } from '../host/log.js';
+import {
+  REPLY_TYPE, isReply, webviewToHostProblem,
+  type HostRequest, type HostToWebview, type Replies, type WebviewNotification, type WebviewReply, type WebviewToHost,
+} from '../shared/protocol.js';
+import { describeError } from '../host/describeError.js';
+import { Emitter, type Disposable, type Event } from './emitter.js';
 
-export type Answer = Extract<WebviewToHost, { type: 'runResult' | 'inspectResult' | 'exportFile' }>;
-export type RunResult = Extract<WebviewToHost, { type: 'runResult' }>;
-export type ExportFile = Extract<WebviewToHost, { type: 'exportFile' }>;
+/** The part of vscode.Webview the channel uses. */
+export interface WebviewPort {
+  postMessage(message: HostToWebview): PromiseLike<boolean>;
+  onDidReceiveMessage(listener: (message: unknown) => unknown): Disposable;
+}
+
+/** The part of the host's Log the channel uses. */
+export interface ChannelLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** The part of vscode.CancellationToken the channel uses. */
+export interface CancelSignal {
+  readonly isCancellationRequested: boolean;
+  onCancellationRequested(listener: () => unknown): Disposable;
+}
+
+export type RunResult = Replies['run'];
+export type TokensRescored = Extract<WebviewNotification, { type: 'tokensRescored' }>;
+/** A file the view exported on its own (its export button). */
+export type ExportFile = Extract<WebviewNotification, { type: 'exportFile' }>;
+
+export interface RequestOptions {
+  timeoutMs: number;
+  /** Progress notifications about this request, while it waits. */
+  onProgress?: (message: string, fraction?: number) => void;
+  token?: CancelSignal;
+}
 
 /** A failure the user should read as is (the webview's own error, a timeout, the panel closing). */
 export class PanelError extends Error {
@@ -21,11 +56,16 @@ export class PanelError extends Error {
 }
 
 interface Pending {
-  resolve(a: Answer): void;
+  kind: keyof Replies;
+  resolve(reply: Replies[keyof Replies]): void;
   reject(e: PanelError): void;
   onProgress?: (message: string, fraction?: number) => void;
   timer: ReturnType<typeof setTimeout>;
+  cancelSub?: Disposable;
 }
+
+/** How many abandoned request ids are remembered, to tell a late reply from a stray one in the log. */
+const ABANDONED_KEPT = 64;
 
 let nextId = 1;
 /** Ids are unique across all webviews so a stray answer can never settle another panel's request. */
@@ -33,22 +73,32 @@ export function newRequestId(): number {
   return nextId++;
 }
 
-export class WebviewChannel implements vscode.Disposable {
+export class WebviewChannel implements Disposable {
   private readonly pending = new Map<number, Pending>();
-  private readonly readyEmitter = new vscode.EventEmitter<void>();
-  private readonly lateResultEmitter = new vscode.EventEmitter<RunResult>();
-  private readonly exportEmitter = new vscode.EventEmitter<ExportFile>();
+  /** Requests we stopped waiting for (id → why): their replies may still come and are dropped. */
+  private readonly abandoned = new Map<number, string>();
+  private readonly readyEmitter: Emitter<void>;
+  private readonly rescoredEmitter: Emitter<TokensRescored>;
+  private readonly exportEmitter: Emitter<ExportFile>;
   /** Fires on every 'ready' (first load and each reload after the view was hidden). */
-  readonly onReady = this.readyEmitter.event;
-  /** A runResult for a run that already finished: the panel re-scored tokens (e.g. a new decoration mode). */
-  readonly onLateRunResult = this.lateResultEmitter.event;
+  readonly onReady: Event<void>;
+  /** The page re-scored the tokens of a finished run (its pin or the decoration mode changed). */
+  readonly onTokensRescored: Event<TokensRescored>;
   /** An exportFile the webview sent on its own (its export button). */
-  readonly onUnsolicitedExport = this.exportEmitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.readyEmitter, this.lateResultEmitter, this.exportEmitter];
-  private readonly finishedRuns = new Set<number>();
+  readonly onUnsolicitedExport: Event<ExportFile>;
+  private readonly disposables: Disposable[];
   private ready = false;
+  private disposed = false;
 
-  constructor(private readonly webview: vscode.Webview, private readonly log: Log, private readonly name: string) {
+  constructor(private readonly webview: WebviewPort, private readonly log: ChannelLog, private readonly name: string) {
+    const onError = (e: unknown): void => this.log.error(`${name}: an event listener failed: ${describeError(e)}`);
+    this.readyEmitter = new Emitter<void>(onError);
+    this.rescoredEmitter = new Emitter<TokensRescored>(onError);
+    this.exportEmitter = new Emitter<ExportFile>(onError);
+    this.onReady = this.readyEmitter.event;
+    this.onTokensRescored = this.rescoredEmitter.event;
+    this.onUnsolicitedExport = this.exportEmitter.event;
+    this.disposables = [this.readyEmitter, this.rescoredEmitter, this.exportEmitter];
     this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
   }
 
@@ -56,7 +106,12 @@ export class WebviewChannel implements vscode.Disposable {
     return this.ready;
   }
 
-  /** The page is about to (re)load: answers in flight will never come. */
+  /** Requests sent and not yet settled (tests, diagnostics). */
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** The page is about to (re)load: replies in flight will never come. */
   reset(reason: string): void {
     this.ready = false;
     this.failAll('panel-reloaded', reason);
@@ -77,54 +132,87 @@ export class WebviewChannel implements vscode.Disposable {
     });
   }
 
-  async post(message: HostToWebview): Promise<void> {
+  /** Posts a message that wants no reply (init, setBackend, ...). Resolves whether it was delivered. */
+  async post(message: HostToWebview): Promise<boolean> {
     const delivered = await this.webview.postMessage(message);
     if (!delivered) this.log.warn(`${this.name}: message '${message.type}' was not delivered (webview hidden or gone).`);
+    return delivered;
   }
 
-  /** Sends a request and resolves with its answer; rejects with PanelError on error, timeout or cancel. */
-  request(
-    message: Extract<HostToWebview, { id: number }>,
-    opts: { timeoutMs: number; onProgress?: (message: string, fraction?: number) => void; token?: vscode.CancellationToken },
-  ): Promise<Answer> {
-    return new Promise<Answer>((resolve, reject) => {
-      const id = message.id;
+  /**
+   * Sends a request and resolves with its reply, typed by `Replies` (`request({ type: 'run', ... })`
+   * is a Promise<RunReply>). Rejects with a PanelError on an error reply, a reply of the wrong type,
+   * timeout, cancel (the token or `cancel(id)`), a message that could not be delivered, reset or dispose.
+   */
+  request<K extends keyof Replies>(message: HostRequest & { type: K }, opts: RequestOptions): Promise<Replies[K]> {
+    const id = message.id;
+    if (this.disposed) return Promise.reject(new PanelError('panel-closed', `The Sequence Lens ${this.name} was closed.`));
+    if (this.pending.has(id)) return Promise.reject(new PanelError('protocol', `Request ${id} is already waiting for its reply.`));
+    if (opts.token?.isCancellationRequested) return Promise.reject(new PanelError('cancelled', 'Cancelled.'));
+    return new Promise<Replies[K]>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.settle(id)?.reject(new PanelError('timeout', `The Sequence Lens ${this.name} gave no answer within ${Math.round(opts.timeoutMs / 1000)} s.`));
-        void this.post({ type: 'cancel', id });
+        this.abandon(id, 'timed out', new PanelError('timeout', `The Sequence Lens ${this.name} gave no answer within ${Math.round(opts.timeoutMs / 1000)} s.`));
       }, opts.timeoutMs);
-      this.pending.set(id, { resolve, reject, onProgress: opts.onProgress, timer });
-      opts.token?.onCancellationRequested(() => {
-        const p = this.settle(id);
-        if (!p) return;
-        void this.post({ type: 'cancel', id });
-        p.reject(new PanelError('cancelled', 'Cancelled.'));
-      });
-      this.post(message).catch((e: unknown) => {
-        this.settle(id)?.reject(new PanelError('post-failed', `Could not reach the Sequence Lens ${this.name}: ${describeError(e)}`));
-      });
+      // The reply's type is checked against REPLY_TYPE[kind] before resolve is called (see settleReply).
+      const p: Pending = { kind: message.type, resolve: resolve as (r: Replies[keyof Replies]) => void, reject, onProgress: opts.onProgress, timer };
+      this.pending.set(id, p);
+      p.cancelSub = opts.token?.onCancellationRequested(() => void this.cancel(id));
+      this.webview.postMessage(message).then(
+        (delivered) => {
+          // Not delivered: the page never saw it, so no reply will come; say so now, not at the timeout.
+          if (!delivered) this.take(id)?.reject(new PanelError('not-delivered', `The Sequence Lens ${this.name} is hidden or gone; it did not get the ${message.type} request.`));
+        },
+        (e: unknown) => {
+          this.take(id)?.reject(new PanelError('post-failed', `Could not reach the Sequence Lens ${this.name}: ${describeError(e)}`));
+        },
+      );
     });
   }
 
-  private settle(id: number): Pending | undefined {
+  /**
+   * Stops waiting for request `id`: its promise rejects with code 'cancelled' and the page is told to
+   * stop. Returns false when the request was not waiting (already settled, or never sent here).
+   */
+  cancel(id: number): boolean {
+    return this.abandon(id, 'cancelled', new PanelError('cancelled', 'Cancelled.'));
+  }
+
+  private abandon(id: number, why: string, error: PanelError): boolean {
+    const p = this.take(id);
+    if (!p) return false;
+    this.abandoned.set(id, why);
+    if (this.abandoned.size > ABANDONED_KEPT) this.abandoned.delete(this.abandoned.keys().next().value as number);
+    p.reject(error);
+    void this.post({ type: 'cancel', id }).catch((e: unknown) => this.log.warn(`${this.name}: could not post cancel for request ${id}: ${describeError(e)}`));
+    return true;
+  }
+
+  /** Removes request `id` from the pending set and returns it, with its timer and token listener released. */
+  private take(id: number): Pending | undefined {
     const p = this.pending.get(id);
     if (!p) return undefined;
     clearTimeout(p.timer);
+    p.cancelSub?.dispose();
     this.pending.delete(id);
     return p;
   }
 
   private failAll(code: string, reason: string): void {
-    for (const id of [...this.pending.keys()]) this.settle(id)?.reject(new PanelError(code, reason));
+    for (const id of [...this.pending.keys()]) this.take(id)?.reject(new PanelError(code, reason));
   }
 
   private receive(raw: unknown): void {
-    if (!isWebviewToHost(raw)) {
-      const t = typeof raw === 'object' && raw !== null ? String((raw as Record<string, unknown>).type) : typeof raw;
-      this.log.warn(`${this.name}: dropped a malformed message (type ${t}).`);
+    if (this.disposed) return;
+    const problem = webviewToHostProblem(raw);
+    if (problem !== undefined) {
+      this.log.warn(`${this.name}: dropped a malformed message: ${problem}`);
       return;
     }
-    const m = raw;
+    const m = raw as WebviewToHost;
+    if (isReply(m)) {
+      this.settleReply(m);
+      return;
+    }
     switch (m.type) {
       case 'ready':
         this.ready = true;
@@ -137,38 +225,36 @@ export class WebviewChannel implements vscode.Disposable {
         else this.log.info(`[${this.name}] ${m.message}`);
         return;
       case 'progress':
-        this.pending.get(m.inReplyTo)?.onProgress?.(m.message, m.fraction);
+        // Progress of a request no longer waited for (cancelled, timed out) is of no use to anyone.
+        this.pending.get(m.requestId)?.onProgress?.(m.message, m.fraction);
         return;
-      case 'runError': {
-        const p = this.settle(m.inReplyTo);
-        if (p) p.reject(new PanelError(typeof m.error.code === 'string' ? m.error.code : 'error', m.error.message));
-        else this.log.warn(`${this.name}: error for request ${m.inReplyTo} that is no longer waited for: ${m.error.message}`);
+      case 'tokensRescored':
+        this.rescoredEmitter.fire(m);
         return;
-      }
-      case 'runResult': {
-        const p = this.settle(m.inReplyTo);
-        if (p) {
-          this.finishedRuns.add(m.inReplyTo);
-          p.resolve(m);
-        } else if (this.finishedRuns.has(m.inReplyTo)) {
-          this.lateResultEmitter.fire(m);
-        }
+      case 'exportFile':
+        this.exportEmitter.fire(m);
         return;
-      }
-      case 'inspectResult':
-        this.settle(m.inReplyTo)?.resolve(m);
-        return;
-      case 'exportFile': {
-        const p = m.inReplyTo === undefined ? undefined : this.settle(m.inReplyTo);
-        if (p) p.resolve(m);
-        else this.exportEmitter.fire(m);
-        return;
-      }
     }
   }
 
+  private settleReply(m: WebviewReply): void {
+    const id = m.inReplyTo;
+    const p = this.take(id);
+    if (!p) {
+      const why = this.abandoned.get(id);
+      if (why !== undefined) this.log.info(`${this.name}: dropped the late '${m.type}' reply to request ${id} (${why}).`);
+      else this.log.warn(`${this.name}: dropped a '${m.type}' reply to request ${id}, which nothing waits for.`);
+      return;
+    }
+    if (m.type === 'error') p.reject(new PanelError(m.error.code, m.error.message));
+    else if (m.type !== REPLY_TYPE[p.kind]) p.reject(new PanelError('protocol', `The Sequence Lens ${this.name} answered '${p.kind}' with '${m.type}'.`));
+    else p.resolve(m);
+  }
+
   dispose(): void {
+    if (this.disposed) return;
     this.failAll('panel-closed', `The Sequence Lens ${this.name} was closed.`);
+    this.disposed = true;
     for (const d of this.disposables) d.dispose();
   }
 }

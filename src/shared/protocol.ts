@@ -1,11 +1,13 @@
 /**
  * Every message between the extension host and the webview, as discriminated unions on `type`.
- * Requests that want an answer carry `id`; answers carry `inReplyTo`; failures are answers with
- * `error`. Both sides validate what they receive with the guards below and drop anything else.
+ * Requests carry `id` and name their reply type (`Replies`); every reply carries `inReplyTo`; a
+ * failure is the one `error` reply. Everything else is a notification of its own type (progress,
+ * tokensRescored, ...), never a re-sent reply. Both sides validate what they receive with the
+ * guards below, nested fields included, and drop (and log) anything else.
  * Heavy numbers (weights, attention tensors) never travel here: the webview fetches model bytes
  * through its webview URI and keeps tensors; the host gets small per-token summaries.
  */
-import type { Architecture } from '../core/types.js';
+import { ARCHITECTURES, type Architecture } from '../core/types.js';
 
 export interface ErrorInfo { code: string; message: string }
 
@@ -29,21 +31,34 @@ export type Backend = 'auto' | 'webgpu' | 'wasm';
 /** What the editor decorations colour tokens by (setting `sequenceLens.decorationMode`). */
 export type DecorationMode = 'attention' | 'hiddenNorm' | 'gate';
 
-export type HostToWebview =
+/**
+ * Requests: messages that want exactly one reply. Each names its reply in `Replies` (same keys), so
+ * `WebviewChannel.request()` returns the right type. `id` is unique across all webviews.
+ */
+export interface Requests {
+  run: { type: 'run'; id: number; model: ModelRef; text: string; compareWith?: ModelRef; documentUri?: string };
+  inspect: { type: 'inspect'; id: number; model: ModelRef };
+  /** Export the shown view: the reply carries every file (PNG, SVG, CSV, JSON, .npy) at once. */
+  exportView: { type: 'exportView'; id: number };
+}
+export type HostRequest = Requests[keyof Requests];
+
+/** Messages from the host that answer nothing and want no answer. */
+export type HostNotification =
   | {
       type: 'init'; mode: 'panel' | 'inspector'; backend: Backend; maxTokens: number; trusted: boolean;
       /** Added by the host: webview URI of the folder with the onnxruntime-web wasm pair (trailing '/'); also on <body data-wasm-base>. */
       wasmBase?: string;
-      /** Added by the host: the `sequenceLens.decorationMode` setting, the score the runResult tokens should carry. */
+      /** Added by the host: the `sequenceLens.decorationMode` setting, the score the run replies' tokens should carry. */
       decorationMode?: DecorationMode;
     }
-  | { type: 'run'; id: number; model: ModelRef; text: string; compareWith?: ModelRef; documentUri?: string }
-  | { type: 'inspect'; id: number; model: ModelRef }
+  /** Stop request `id` (the page answers it with an error reply, code 'cancelled', which the host no longer waits for). */
   | { type: 'cancel'; id: number }
   | { type: 'setBackend'; backend: Backend }
-  | { type: 'exportView'; id: number }
-  /** Added by the host: the setting changed; re-send the last runResult (same inReplyTo) scored in this mode. */
+  /** The setting changed: the page sends `tokensRescored` for its last run, scored in this mode. */
   | { type: 'setDecorationMode'; mode: DecorationMode };
+
+export type HostToWebview = HostRequest | HostNotification;
 
 /** Per-token summary the host uses for decorations and hovers (small; offsets into the run's text). */
 export interface TokenSummary {
@@ -58,59 +73,174 @@ export interface TokenSummary {
   predictions: { text: string; p: number }[];
 }
 
-export type WebviewToHost =
+export interface ExportedFile { fileName: string; mime: string; data: Uint8Array }
+
+export interface RunReply {
+  type: 'runResult'; inReplyTo: number; backend: string; timings: Record<string, number>; tokens: TokenSummary[];
+  /** The mode the scores were computed in (a model without attention falls back to another). */
+  decorationMode: DecorationMode;
+}
+export interface InspectReply { type: 'inspectResult'; inReplyTo: number; architecture: Architecture }
+export interface ExportViewReply { type: 'exportResult'; inReplyTo: number; view: string; files: ExportedFile[] }
+/** The one failure reply, to any request (a cancelled run answers with code 'cancelled'). */
+export interface ErrorReply { type: 'error'; inReplyTo: number; error: ErrorInfo }
+
+/** What each request is answered with when it succeeds (else an ErrorReply). */
+export interface Replies { run: RunReply; inspect: InspectReply; exportView: ExportViewReply }
+
+/**
+ * The reply type of each request, at run time: the host checks a reply against what its request
+ * expects, and the page builds replies from it. Typed so a request without a reply fails to compile.
+ */
+export const REPLY_TYPE: { readonly [K in keyof Requests]: Replies[K]['type'] } = {
+  run: 'runResult', inspect: 'inspectResult', exportView: 'exportResult',
+};
+
+export type WebviewReply = Replies[keyof Replies] | ErrorReply;
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** Messages from the page that answer nothing. */
+export type WebviewNotification =
   | { type: 'ready' }
-  | { type: 'runResult'; inReplyTo: number; backend: string; timings: Record<string, number>; tokens: TokenSummary[]; decorationMode: string }
-  | { type: 'runError'; inReplyTo: number; error: ErrorInfo }
-  | { type: 'progress'; inReplyTo: number; message: string; fraction?: number }
-  | { type: 'inspectResult'; inReplyTo: number; architecture: Architecture }
-  | { type: 'exportFile'; inReplyTo?: number; fileName: string; mime: string; data: Uint8Array }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  /** How request `requestId` is getting on (not a reply: the request is still waiting). */
+  | { type: 'progress'; requestId: number; message: string; fraction?: number }
+  /** The pin or the decoration mode changed in the page: new scores for the tokens of run `runId`. */
+  | { type: 'tokensRescored'; runId: number; tokens: TokenSummary[]; decorationMode: DecorationMode }
+  /** A file from the view's own export button (an asked-for export comes in an ExportViewReply). */
+  | ({ type: 'exportFile' } & ExportedFile)
+  | { type: 'log'; level: LogLevel; message: string };
+
+export type WebviewToHost = WebviewReply | WebviewNotification;
+
+// ---- Guards. Each check returns undefined when the value is fine, else what is wrong with it (for the log line).
+
+type Check = (v: unknown) => string | undefined;
+
+/** Where a problem is: `.model` + `.architecture is not ...` reads `.model.architecture is not ...`. */
+function at(where: string, problem: string): string {
+  return problem.startsWith('.') || problem.startsWith('[') ? `${where}${problem}` : `${where} ${problem}`;
+}
 
 function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null;
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Structural check of a message from the webview; anything else is dropped by the host. */
+const str: Check = (v) => (typeof v === 'string' ? undefined : 'is not a string');
+const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'is not a boolean');
+/** Any number, NaN included: a score of a degenerate matrix is still a score the host can show. */
+const num: Check = (v) => (typeof v === 'number' ? undefined : 'is not a number');
+/** Ids, offsets and indices. */
+const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'is not an integer');
+const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : 'is not a Uint8Array');
+const lit = <T extends string>(...values: readonly T[]): Check => (v) =>
+  values.includes(v as T) ? undefined : `is not ${values.map((x) => `'${x}'`).join(' or ')}`;
+const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
+const arrayOf = (c: Check): Check => (v) => {
+  if (!Array.isArray(v)) return 'is not an array';
+  for (let i = 0; i < v.length; i++) {
+    const e = c(v[i]);
+    if (e) return at(`[${i}]`, e);
+  }
+  return undefined;
+};
+const recordOf = (c: Check): Check => (v) => {
+  if (!isObj(v)) return 'is not an object';
+  for (const [k, x] of Object.entries(v)) {
+    const e = c(x);
+    if (e) return at(`.${k}`, e);
+  }
+  return undefined;
+};
+/**
+ * An object with these fields. The field list is typed against T (every field of T, optional ones
+ * too, and no other), so a field added to a message type without a check here fails to compile.
+ */
+function shape<T>(fields: { readonly [K in keyof T]-?: Check }): Check {
+  const entries = Object.entries(fields) as [string, Check][];
+  return (v) => {
+    if (!isObj(v)) return 'is not an object';
+    for (const [k, c] of entries) {
+      const e = c(v[k]);
+      if (e) return at(`.${k}`, e);
+    }
+    return undefined;
+  };
+}
+
+const backend = lit<Backend>('auto', 'webgpu', 'wasm');
+const decorationMode = lit<DecorationMode>('attention', 'hiddenNorm', 'gate');
+const architecture = lit<Architecture>(...ARCHITECTURES);
+
+const modelRef = shape<ModelRef>({
+  id: str, label: str, architecture, source: lit<ModelRef['source']>('zoo', 'workspace', 'settings'),
+  fileUris: recordOf(str), manifestUri: optional(str), tokenizerUris: recordOf(str), sizeBytes: num,
+});
+
+const tokenSummary = shape<TokenSummary>({
+  start: int, end: int, text: str, score: num,
+  attends: arrayOf(shape<TokenSummary['attends'][number]>({ index: int, weight: num })),
+  predictions: arrayOf(shape<TokenSummary['predictions'][number]>({ text: str, p: num })),
+});
+
+const exportedFile = shape<ExportedFile>({ fileName: str, mime: str, data: bytes });
+
+type Of<U, T> = Extract<U, { type: T }>;
+
+const hostChecks: { readonly [T in HostToWebview['type']]: Check } = {
+  run: shape<Requests['run']>({ type: str, id: int, model: modelRef, text: str, compareWith: optional(modelRef), documentUri: optional(str) }),
+  inspect: shape<Requests['inspect']>({ type: str, id: int, model: modelRef }),
+  exportView: shape<Requests['exportView']>({ type: str, id: int }),
+  init: shape<Of<HostNotification, 'init'>>({
+    type: str, mode: lit('panel', 'inspector'), backend, maxTokens: int, trusted: bool, wasmBase: optional(str), decorationMode: optional(decorationMode),
+  }),
+  cancel: shape<Of<HostNotification, 'cancel'>>({ type: str, id: int }),
+  setBackend: shape<Of<HostNotification, 'setBackend'>>({ type: str, backend }),
+  setDecorationMode: shape<Of<HostNotification, 'setDecorationMode'>>({ type: str, mode: decorationMode }),
+};
+
+const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
+  runResult: shape<RunReply>({ type: str, inReplyTo: int, backend: str, timings: recordOf(num), tokens: arrayOf(tokenSummary), decorationMode }),
+  inspectResult: shape<InspectReply>({ type: str, inReplyTo: int, architecture }),
+  exportResult: shape<ExportViewReply>({ type: str, inReplyTo: int, view: str, files: arrayOf(exportedFile) }),
+  error: shape<ErrorReply>({ type: str, inReplyTo: int, error: shape<ErrorInfo>({ code: str, message: str }) }),
+  ready: shape<Of<WebviewNotification, 'ready'>>({ type: str }),
+  progress: shape<Of<WebviewNotification, 'progress'>>({ type: str, requestId: int, message: str, fraction: optional(num) }),
+  tokensRescored: shape<Of<WebviewNotification, 'tokensRescored'>>({ type: str, runId: int, tokens: arrayOf(tokenSummary), decorationMode }),
+  exportFile: shape<Of<WebviewNotification, 'exportFile'>>({ type: str, fileName: str, mime: str, data: bytes }),
+  log: shape<Of<WebviewNotification, 'log'>>({ type: str, level: lit<LogLevel>('info', 'warn', 'error'), message: str }),
+};
+
+function problem(checks: Readonly<Record<string, Check>>, v: unknown): string | undefined {
+  if (!isObj(v)) return 'not an object';
+  if (typeof v.type !== 'string') return 'no type';
+  const check = Object.hasOwn(checks, v.type) ? checks[v.type] : undefined;
+  if (!check) return `unknown type '${v.type.slice(0, 40)}'`;
+  const e = check(v);
+  return e ? at(`'${v.type}'`, e) : undefined;
+}
+
+/** Why a message from the webview is not a WebviewToHost (undefined when it is one). */
+export function webviewToHostProblem(v: unknown): string | undefined {
+  return problem(webviewChecks, v);
+}
+
+/** Why a message from the host is not a HostToWebview (undefined when it is one). */
+export function hostToWebviewProblem(v: unknown): string | undefined {
+  return problem(hostChecks, v);
+}
+
+/** Structural check, nested fields included, of a message from the webview; anything else is dropped by the host. */
 export function isWebviewToHost(v: unknown): v is WebviewToHost {
-  if (!isObj(v) || typeof v.type !== 'string') return false;
-  switch (v.type) {
-    case 'ready':
-      return true;
-    case 'runResult':
-      return typeof v.inReplyTo === 'number' && typeof v.backend === 'string' && Array.isArray(v.tokens) && isObj(v.timings);
-    case 'runError':
-      return typeof v.inReplyTo === 'number' && isObj(v.error) && typeof v.error.message === 'string';
-    case 'progress':
-      return typeof v.inReplyTo === 'number' && typeof v.message === 'string';
-    case 'inspectResult':
-      return typeof v.inReplyTo === 'number' && typeof v.architecture === 'string';
-    case 'exportFile':
-      return typeof v.fileName === 'string' && typeof v.mime === 'string' && v.data instanceof Uint8Array;
-    case 'log':
-      return typeof v.message === 'string' && ['info', 'warn', 'error'].includes(String(v.level));
-    default:
-      return false;
-  }
+  return webviewToHostProblem(v) === undefined;
 }
 
+/** The same for messages from the host, checked by the page. */
 export function isHostToWebview(v: unknown): v is HostToWebview {
-  if (!isObj(v) || typeof v.type !== 'string') return false;
-  switch (v.type) {
-    case 'init':
-      return typeof v.mode === 'string' && typeof v.backend === 'string';
-    case 'run':
-      return typeof v.id === 'number' && isObj(v.model) && typeof v.text === 'string';
-    case 'inspect':
-      return typeof v.id === 'number' && isObj(v.model);
-    case 'cancel':
-    case 'exportView':
-      return typeof v.id === 'number';
-    case 'setBackend':
-      return ['auto', 'webgpu', 'wasm'].includes(String(v.backend));
-    case 'setDecorationMode':
-      return ['attention', 'hiddenNorm', 'gate'].includes(String(v.mode));
-    default:
-      return false;
-  }
+  return hostToWebviewProblem(v) === undefined;
+}
+
+/** True for a reply (it answers a request), false for a notification. */
+export function isReply(m: WebviewToHost): m is WebviewReply {
+  return 'inReplyTo' in m;
 }

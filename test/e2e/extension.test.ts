@@ -2,6 +2,11 @@
  * End to end, as a user: code-server with the packaged .vsix, Debian's Chromium driven by
  * Playwright, the sample workspace. Screenshots of every step go to test-results/e2e/, and the
  * time from right-click to a rendered heatmap (cold and warm) to test-results/e2e/timings.json.
+ * Timings are printed (`# timing ...` lines), never asserted: the zoo Transformer's cold and warm
+ * right-click with their parts (timingReport.ts), the same for a cold run of a user-size decoder (80 MB,
+ * Qwen3's byte-level BPE tokenizer.json, made by bench/makeBenchDecoder.ts at test time), and the time
+ * code-server takes to show a trivial webview (the built-in Markdown preview of a one-line file), as the
+ * first webview of a fresh window and again in the warm window, with cold ÷ trivial.
  *
  *   node --import tsx --test test/e2e/extension.test.ts
  *
@@ -9,11 +14,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame } from 'playwright-core';
 import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
+import { frameWithText, reportClick } from './timingReport.js';
+import { makeBenchDecoder, type BenchDecoder } from '../../bench/makeBenchDecoder.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e');
 const skip = missingPrerequisite();
@@ -21,23 +28,26 @@ if (skip) console.log(`# SKIP e2e: ${skip}`);
 
 const STORY_1 = 'The lighthouse keeper counted the ships every evening.';
 const STORY_2 = 'lit the lamp early and wrote the number of ships';
+/** The heading of the one-line Markdown file whose preview is the trivial-webview baseline. */
+const TRIVIAL = 'Trivial webview baseline';
 
-/** In the panel's frame: has the run on `text` finished, with the attention heatmap drawn? */
-async function heatmapShown(frame: Frame, text: string): Promise<string | false> {
-  return frame.evaluate((t) => {
+/** In the panel's frame: has the run on `text` (of `model`, when given) finished, with the attention heatmap drawn? */
+async function heatmapShown(frame: Frame, text: string, model?: string): Promise<string | false> {
+  return frame.evaluate(([t, m]) => {
     type Hook = {
-      trace(i?: number): { input?: string; tokens?: unknown[] } | undefined;
+      trace(i?: number): { input?: string; model?: string; tokens?: unknown[] } | undefined;
       viewIds(): string[]; unavailable(id: string): string | undefined; show(id: string): number;
     };
     const h = (window as unknown as { __seqlens?: Hook }).__seqlens;
     const tr = h?.trace(0);
     if (!h || !tr || typeof tr.input !== 'string' || !tr.input.startsWith(t.slice(0, 24))) return false;
+    if (m && tr.model !== m) return false;
     if (!h.viewIds().includes('heatmap')) return false;
     const why = h.unavailable('heatmap');
     if (why) return `heatmap unavailable: ${why}`;
     const canvas = Array.from(document.querySelectorAll('canvas')).find((c) => c.width > 0 && c.height > 0 && c.offsetParent !== null);
     return canvas ? `tokens:${tr.tokens?.length ?? 0}` : false;
-  }, text);
+  }, [text, model] as const);
 }
 
 /** In the panel's frame: has a run on `text` finished (any architecture)? Returns the trace count. */
@@ -88,12 +98,14 @@ async function waitRun(frame: Frame, what: string, text: string, runs = 1, timeo
   if (outcome instanceof RunFailed) throw new Error(`${what} failed in the panel: ${outcome.message}`);
 }
 
-describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 60_000 }, () => {
+describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 60_000 }, () => {
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench;
   let scratch: string;
-  const timings: Record<string, number | string> = {};
+  let folder: string;
+  let bench: BenchDecoder | undefined;
+  const timings: Record<string, number | string | string[]> = {};
 
   /** A test step that leaves a screenshot of the workbench when it fails. */
   const step = (name: string, fn: () => Promise<void>): void => {
@@ -112,8 +124,11 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
   };
 
   before(async () => {
-    let folder: string;
     ({ scratch, folder } = prepareScratch(OUT, 'seqlens-e2e-'));
+    // The user-size decoder, made now (seeded, about 3 s) outside the workspace: its step copies it in.
+    bench = makeBenchDecoder(join(scratch, 'bench-decoder'), { fileName: 'bench-decoder.onnx' });
+    console.log(`# bench decoder: ${(bench.modelBytes / 1e6).toFixed(1)} MB (${bench.layers} layers, d_model ${bench.dModel}, ` +
+      `${bench.heads} heads, vocabulary ${bench.vocab}), tokenizer.json ${(bench.tokenizerBytes / 1e6).toFixed(1)} MB, made in ${Math.round(bench.ms)} ms`);
     const vsix = await packageVsix();
     timings.vsixBytes = statSync(vsix).size;
     server = await startCodeServer({
@@ -162,7 +177,12 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     const t0 = await wb.contextMenu('Run Model on Selection');
     const frame = await wb.webviewFrame('panel', 60_000);
     const shown = await until('the heatmap of the first run', () => heatmapShown(frame, STORY_1), 180_000, 50);
-    timings.coldRightClickToHeatmapMs = Date.now() - t0;
+    const shownAt = Date.now();
+    timings.coldRightClickToHeatmapMs = shownAt - t0;
+    timings.coldMenuEntryToHeatmapMs = shownAt - wb.lastMenuChosenAt;
+    timings.coldParts = await reportClick('zoo Transformer, cold (first webview of the window)', {
+      frame, t0, menuAt: wb.lastMenuChosenAt, shownAt, logFile: extensionLogFile(scratch), modelLabel: 'char-transformer',
+    });
     await wb.resizePanel(520);
     assert.ok(!shown.startsWith('heatmap unavailable'), shown);
     assert.equal(shown, `tokens:${STORY_1.length}`, 'one character token per selected character');
@@ -195,7 +215,11 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     const t0 = await wb.contextMenu('Run Model on Selection');
     const frame = await wb.webviewFrame('panel');
     const shown = await until('the heatmap of the second run', () => heatmapShown(frame, STORY_2), 120_000, 50);
-    timings.warmRightClickToHeatmapMs = Date.now() - t0;
+    const shownAt = Date.now();
+    timings.warmRightClickToHeatmapMs = shownAt - t0;
+    timings.warmParts = await reportClick('zoo Transformer, warm', {
+      frame, t0, menuAt: wb.lastMenuChosenAt, shownAt, logFile: extensionLogFile(scratch), modelLabel: 'char-transformer',
+    });
     assert.equal(shown, `tokens:${STORY_2.length}`);
     await until('decorations of the second run', async () => (await wb.decoratedRanges()) || false, 30_000);
     await wb.screenshot('warm-run');
@@ -351,5 +375,112 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 15 * 
     await frame.getByText('Encoder-decoder', { exact: true }).first().click().catch(() => undefined);
     await sleep(500);
     await wb.screenshot('seq2seq-dates');
+  });
+
+  /**
+   * The baseline for the cold run: how long code-server takes to show a trivial webview. The built-in
+   * Markdown preview of a one-line file is a real webview (VS Code's webview host page, its service worker,
+   * one small script, a message with the rendered HTML) with nothing of the extension's own. It is measured
+   * from the palette click to its text in the webview's frame, as the first webview of a fresh window (a new
+   * browser context: no service worker yet, as for the cold right-click, which is this window's first
+   * webview) and again in this window (service worker already running, as for a warm open).
+   */
+  const trivialPreview = async (w: Workbench, label: string): Promise<number> => {
+    const webviewsBefore = await w.page.locator('iframe.webview').count();
+    await w.openFile('notes/trivial.md');
+    // The Markdown extension activates on the file's language: wait until it answers (its document symbol
+    // shows in the breadcrumbs), so the measured click opens a webview rather than starting an extension.
+    const active = await until('the Markdown extension (heading in the breadcrumbs)', async () =>
+      w.page.locator('.breadcrumbs-control .monaco-breadcrumb-item', { hasText: TRIVIAL }).first().isVisible(), 60_000, 250)
+      .then(() => 'active', () => 'not seen active');
+    await sleep(500);
+    await w.command('Markdown: Open Preview');
+    const t0 = w.lastCommandAt;
+    await until('the Markdown preview', () => frameWithText(w.page, TRIVIAL), 60_000, 50);
+    const took = Date.now() - t0;
+    console.log(`# timing trivial webview (Markdown preview), ${label}: command → text shown ${took} ms ` +
+      `(${webviewsBefore} webview(s) in the window before it; Markdown extension ${active} before the click)`);
+    return took;
+  };
+
+  step('a trivial webview (Markdown preview) as the first webview of a fresh window', async () => {
+    writeFileSync(join(folder, 'notes', 'trivial.md'), `# ${TRIVIAL}\n\nOne line of text.\n`);
+    assert.ok(browser && server);
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    try {
+      const fresh = new Workbench(await context.newPage(), join(OUT, 'fresh-window'));
+      await fresh.page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
+      await fresh.waitLoaded();
+      // As long as the main window had between its load and the cold right-click (activation, status bar).
+      await fresh.page.locator('.statusbar-item', { hasText: 'char-' }).first().waitFor({ timeout: 60_000 }).catch(() => undefined);
+      await sleep(2000);
+      timings.trivialWebviewFreshWindowMs = await trivialPreview(fresh, 'first webview of a fresh window');
+      await fresh.screenshot('markdown-preview');
+    } finally {
+      await context.close();
+    }
+    const cold = Number(timings.coldRightClickToHeatmapMs);
+    const trivial = Number(timings.trivialWebviewFreshWindowMs);
+    if (cold > 0 && trivial > 0) {
+      timings.coldOverTrivial = Number((cold / trivial).toFixed(2));
+      const fromEntry = Number(timings.coldMenuEntryToHeatmapMs);
+      console.log(`# timing zoo Transformer cold ÷ trivial webview (both first in their window): ${cold} / ${trivial} ms = ${timings.coldOverTrivial}× ` +
+        `from the right-click; ${fromEntry} / ${trivial} ms = ${(fromEntry / trivial).toFixed(2)}× from the menu entry (as the trivial one is from its palette entry)`);
+    }
+  });
+
+  step('a trivial webview (Markdown preview) in this window, for scale', async () => {
+    timings.trivialWebviewWarmWindowMs = await trivialPreview(wb, 'in the warm window');
+    await wb.screenshot('markdown-preview');
+    await wb.command('View: Close Editor');
+  });
+
+  step('a user-size decoder (80 MB, a 151k byte-level BPE tokenizer) runs cold from a right-click', async () => {
+    assert.ok(bench, 'the bench decoder was made');
+    // A user's model folder appears in the workspace: the tokenizer first, so the model is complete when seen.
+    const dir = join(folder, 'models', 'bench-decoder');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(bench.tokenizer, join(dir, 'tokenizer.json'));
+    copyFileSync(bench.model, join(dir, 'bench-decoder.onnx'));
+    await wb.clearNotifications();
+    await until('bench-decoder in Select Model', async () => {
+      await wb.command('Sequence Lens: Select Model');
+      const rows = await wb.quickPickRows('Sequence Lens: Select Model');
+      if (rows.some((r) => r.includes('bench-decoder'))) return true;
+      await wb.page.keyboard.press('Escape');
+      return false;
+    }, 60_000, 1000);
+    await wb.pick('bench-decoder');
+    await wb.page.locator('.statusbar-item', { hasText: 'bench-decoder' }).first().waitFor({ timeout: 10_000 });
+    await wb.openFile('notes/story.txt');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    const t0 = await wb.contextMenu('Run Model on Selection');
+    // The panel reloads to read a folder outside its resource roots: find its frame again on each look.
+    const outcome = await until('the heatmap of the bench decoder', async () => {
+      const f = await wb.webviewFrame('panel', 5000).catch(() => undefined);
+      if (!f) return false;
+      const s = await heatmapShown(f, STORY_1, 'bench-decoder').catch(() => false as const);
+      if (s) return { frame: f, shown: s };
+      const error = await f.evaluate(() => (window as unknown as { __seqlens?: { error(): string | undefined } }).__seqlens?.error())
+        .catch(() => undefined);
+      return error ? new RunFailed(error) : false;
+    }, 300_000, 50);
+    if (outcome instanceof RunFailed) {
+      // Say what the page fetched and when before failing: where the load stopped.
+      const f = await wb.webviewFrame('panel', 5000).catch(() => undefined);
+      if (f) await reportClick('bench decoder, FAILED', { frame: f, t0, menuAt: wb.lastMenuChosenAt, shownAt: Date.now(), logFile: extensionLogFile(scratch) });
+      throw new Error(`the bench decoder's run failed in the panel: ${outcome.message}`);
+    }
+    const { frame, shown } = outcome;
+    const shownAt = Date.now();
+    timings.benchDecoderColdRightClickToHeatmapMs = shownAt - t0;
+    timings.benchDecoderParts = await reportClick(`bench decoder (${(bench.modelBytes / 1e6).toFixed(1)} MB, vocabulary ${bench.vocab}), cold`, {
+      frame, t0, menuAt: wb.lastMenuChosenAt, shownAt, logFile: extensionLogFile(scratch), modelLabel: 'bench-decoder',
+    });
+    const trivial = Number(timings.trivialWebviewFreshWindowMs);
+    if (trivial > 0) console.log(`# timing bench decoder cold ÷ trivial webview: ${((shownAt - t0) / trivial).toFixed(2)}×`);
+    assert.ok(!shown.startsWith('heatmap unavailable'), shown);
+    assert.match(shown, /^tokens:[1-9]/);
+    await wb.screenshot('bench-decoder');
   });
 });

@@ -29,6 +29,9 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | f
 
 export class Workbench {
   private shot = 0;
+  /** When contextMenu() last chose its entry, and when command() last clicked its palette row (epoch ms). */
+  lastMenuChosenAt = 0;
+  lastCommandAt = 0;
   constructor(readonly page: Page, readonly shotsDir: string) {
     mkdirSync(shotsDir, { recursive: true });
   }
@@ -58,6 +61,7 @@ export class Workbench {
         await this.page.keyboard.press('Escape');
         return false;
       }
+      this.lastCommandAt = Date.now();
       await row.click();
       return true;
     }, timeoutMs, 1000);
@@ -176,10 +180,12 @@ export class Workbench {
     // highlighted (seen in CI): hover first, and if the menu is still there, activate the entry with Enter.
     await entry.hover();
     await sleep(150);
+    this.lastMenuChosenAt = Date.now();
     await entry.click();
     const menu = this.page.locator('.context-view .monaco-menu').first();
     if (!(await menu.waitFor({ state: 'hidden', timeout: 3000 }).then(() => true, () => false))) {
       await entry.hover();
+      this.lastMenuChosenAt = Date.now();
       await this.page.keyboard.press('Enter');
       await menu.waitFor({ state: 'hidden', timeout: 5000 });
     }

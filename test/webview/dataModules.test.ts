@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { findPositionalSource } from '../../webview/data/positional.js';
+import { decodeModel } from '../../src/core/onnx/decode.js';
 import { sliceMatrix } from '../../webview/data/tensorSlice.js';
 import { traceModel } from '../../src/core/run/traceModel.js';
 import { parseManifest } from '../../src/core/manifest.js';
@@ -17,9 +18,9 @@ import { getBackend } from '../../src/node/backends.js';
 const have = (m: string): boolean => existsSync(`media/models/${m}/manifest.json`);
 
 test('the zoo Transformer has a sinusoidal positional subgraph; the LSTM has none', { skip: !have('transformer') || !have('lstm') }, () => {
-  const src = findPositionalSource(new Uint8Array(readFileSync('media/models/transformer/model.onnx')));
+  const src = findPositionalSource(decodeModel(new Uint8Array(readFileSync('media/models/transformer/model.onnx'))));
   assert.equal(src?.kind, 'sinusoid');
-  assert.equal(findPositionalSource(new Uint8Array(readFileSync('media/models/lstm/model.onnx'))), undefined);
+  assert.equal(findPositionalSource(decodeModel(new Uint8Array(readFileSync('media/models/lstm/model.onnx')))), undefined);
 });
 
 test('sliceMatrix picks head/query/key by axis role on a real attention probe', { skip: !have('transformer') }, async () => {

@@ -13,8 +13,22 @@ const MIME: Record<string, string> = {
 
 export interface Harness { server: Server; origin: string; requests: string[]; close(): Promise<void> }
 
+export interface HarnessOptions {
+  /**
+   * Serve every response with COOP `same-origin` and COEP `require-corp`, which makes the page cross-origin
+   * isolated (SharedArrayBuffer, so onnxruntime-web's threads), as VS Code does for webviews when started
+   * with `--enable-coi` / `?vscode-coi`. Every file (the page, its module, onnxruntime-web's worker script,
+   * wasm, models) comes from this one origin, so none needs a CORP header of its own; workers started from a
+   * URL take COEP from their script's response, hence the headers on every response, not only the page.
+   */
+  crossOriginIsolated?: boolean;
+}
+
 /** `bundle`: file served as /dist/webview.js (its folder as /dist/: chunks, maps); default the real dist/webview.js. */
-export async function startHarness(root = resolve('.'), bundle?: string): Promise<Harness> {
+export async function startHarness(root = resolve('.'), bundle?: string, opts: HarnessOptions = {}): Promise<Harness> {
+  const isolation: Record<string, string> = opts.crossOriginIsolated
+    ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
+    : {};
   const requests: string[] = [];
   const server = createServer((req, res) => {
     void (async () => {
@@ -28,7 +42,7 @@ export async function startHarness(root = resolve('.'), bundle?: string): Promis
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');
         const body = await readFile(file);
-        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store' });
+        res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...isolation });
         res.end(body);
       } catch {
         res.writeHead(404).end();

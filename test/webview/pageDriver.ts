@@ -3,7 +3,7 @@
  * waits for answers, reads window.__seqlens, takes screenshots. Shared by the tests and the benchmark.
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { ModelRef } from '../../src/shared/protocol.js';
+import { webviewToHostProblem, type ModelRef } from '../../src/shared/protocol.js';
 import { CHROMIUM_ARGS, WEBGPU_ARGS, type Harness } from './harnessServer.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,10 +22,16 @@ export class PageDriver {
     page.on('pageerror', (e) => this.errors.push(e.message));
   }
 
-  static async open(browser: Browser, h: Harness, backend: 'wasm' | 'webgpu' | 'auto', width = 1100): Promise<PageDriver> {
+  /**
+   * `warmUp: false` opens the page without onnxruntime-web's warm-up (the first run loads it);
+   * `beforeLoad` runs on the new page before it loads (e.g. to route requests).
+   */
+  static async open(browser: Browser, h: Harness, backend: 'wasm' | 'webgpu' | 'auto', width = 1100,
+    opts: { warmUp?: boolean; beforeLoad?: (page: Page) => Promise<unknown> } = {}): Promise<PageDriver> {
     const page = await browser.newPage({ viewport: { width, height: 900 } });
     const d = new PageDriver(page);
-    await page.goto(`${h.origin}/`);
+    await opts.beforeLoad?.(page);
+    await page.goto(`${h.origin}/${opts.warmUp === false ? '?warmup=off' : ''}`);
     await page.waitForFunction(() => !!window.__seqlens);
     await d.post({ type: 'init', mode: 'panel', backend, maxTokens: 4096, trusted: true });
     return d;
@@ -35,19 +41,34 @@ export class PageDriver {
     await this.page.evaluate((m) => window.postMessage(m, '*'), msg);
   }
 
-  /** Sends a run and waits for its runResult or runError. */
+  /** Sends a run and waits for its reply (runResult or error). */
   async run(model: ModelRef, text: string, compareWith?: ModelRef): Promise<HostMessage> {
     const id = this.nextId++;
     await this.post({ type: 'run', id, model, text, compareWith });
     return this.answer(id);
   }
 
+  /** Asks for the shown view's export and waits for the reply (its files as {fileName, mime, size, head}, see harness.html). */
+  async exportView(): Promise<HostMessage> {
+    const id = this.nextId++;
+    await this.post({ type: 'exportView', id });
+    return this.answer(id);
+  }
+
+  /**
+   * Waits for the reply to request `id` (only replies carry inReplyTo). A reply the host's guard would
+   * drop fails here, so the page is held to the protocol the host checks.
+   */
   async answer(id: number, timeout = 120_000): Promise<HostMessage> {
     const handle = await this.page.waitForFunction((id) => {
       const msgs = (window as unknown as { __hostMessages: { type: string; inReplyTo?: number }[] }).__hostMessages;
-      return msgs.find((m) => m.inReplyTo === id && m.type !== 'progress');
+      return msgs.find((m) => m.inReplyTo === id);
     }, id, { timeout });
-    return (await handle.jsonValue()) as HostMessage;
+    const reply = (await handle.jsonValue()) as HostMessage;
+    // An export reply's files were summarised by the harness (no bytes): the rest is checked as sent.
+    const problem = reply.type === 'exportResult' ? undefined : webviewToHostProblem(reply);
+    if (problem) throw new Error(`the page's reply to ${id} would be dropped by the host: ${problem}`);
+    return reply;
   }
 
   async hostMessages(): Promise<HostMessage[]> {

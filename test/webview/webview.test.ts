@@ -18,6 +18,7 @@ import type { Trace } from '../../src/core/trace/traceTypes.js';
 import { startHarness, type Harness } from './harnessServer.js';
 import { launch, PageDriver, CHROMIUM, type PlainTrace } from './pageDriver.js';
 import { zooRef } from './zooRefs.js';
+import { webviewToHostProblem } from '../../src/shared/protocol.js';
 import { pcaTrajectory } from '../../src/core/trace/pca.js';
 import { hiddenMatrix } from '../../src/core/trace/hiddenStates.js';
 import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
@@ -311,28 +312,40 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     await d.page.close();
   });
 
-  test('exports: PNG, SVG, CSV, JSON and .npy go to the host as exportFile', { skip: !have('transformer') }, async () => {
+  test('exports: the exportView reply carries PNG, SVG, CSV, JSON and .npy at once; the buttons send exportFile', { skip: !have('transformer') }, async () => {
     const d = await PageDriver.open(browser, harness, 'wasm');
     await d.run(zooRef(harness.origin, 'transformer'), TEXT);
-    const names = await d.page.evaluate(() => window.__seqlens!.exportView('heatmap'));
-    const files = await d.page.evaluate(() => (window as unknown as { __exports: { fileName: string; mime: string; size: number; head: number[] }[] }).__exports.map((e) => ({ ...e })));
-    assert.deepEqual(files.map((f) => f.fileName), names);
+    await d.show('heatmap');
+    const reply = await d.exportView();
+    assert.equal(reply.type, 'exportResult', JSON.stringify(reply));
+    assert.equal(reply.view, 'heatmap');
+    const files = reply.files as { fileName: string; mime: string; size: number; head: number[] }[];
+    const exportFiles = () => d.page.evaluate(() => (window as unknown as { __exports: { fileName: string }[] }).__exports.map((e) => e.fileName));
+    assert.deepEqual(await exportFiles(), [], 'an asked-for export sends its files in the reply only');
     const by = (ext: string) => files.find((f) => f.fileName.endsWith(ext))!;
     assert.deepEqual(by('.png').head.slice(0, 4), [0x89, 0x50, 0x4e, 0x47]);
     assert.equal(String.fromCharCode(...by('.svg').head.slice(0, 4)), '<svg');
     assert.equal(String.fromCharCode(...by('.npy').head.slice(1, 6)), 'NUMPY');
     assert.ok(by('.csv').size > 34 * 34);
     assert.equal(by('.json').mime, 'application/json');
+    // The view's own export (its buttons' path) sends the same files, each as an exportFile of its own.
+    const names = await d.page.evaluate(() => window.__seqlens!.exportView('heatmap'));
+    assert.deepEqual(files.map((f) => f.fileName), names);
+    assert.deepEqual(await exportFiles(), names);
     // The logit-lens grid as CSV: at the last layer, rank 1 per position is the model's own top-1 prediction.
-    const lens = await d.page.evaluate(async () => {
+    await d.page.evaluate(() => {
       const app = window.__seqlens!.app;
       const view = app.views.find((v) => v.id === 'predictions')!;
       const ctl = view.controls(app.env(view)).find((c) => c.id === 'csv');
       if (ctl?.kind === 'select') ctl.set('lens');
-      const names = await window.__seqlens!.exportView('predictions');
-      const file = (window as unknown as { __exports: { fileName: string; data: Uint8Array }[] }).__exports.find((e) => e.fileName === 'logit-lens.csv');
-      return { names, csv: file ? new TextDecoder().decode(file.data) : '' };
     });
+    await d.show('predictions');
+    const lensReply = await d.exportView();
+    const lens = await d.page.evaluate((id) => {
+      const sent = (window as unknown as { __exportReplies: { inReplyTo: number; files: { fileName: string; data: Uint8Array }[] }[] }).__exportReplies.find((r) => r.inReplyTo === id);
+      const file = sent?.files.find((f) => f.fileName === 'logit-lens.csv');
+      return { names: sent?.files.map((f) => f.fileName) ?? [], csv: file ? new TextDecoder().decode(file.data) : '' };
+    }, lensReply.inReplyTo);
     assert.ok(lens.names.includes('logit-lens.csv'), lens.names.join(', '));
     const rows = lens.csv.trim().split('\n');
     assert.equal(rows[0], 'layer,position,rank,token,id,p,logit');
@@ -343,6 +356,34 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
     const lastTop1 = cells.filter((c) => c.layer === last && c.rank === 1).sort((a, b) => a.pos - b.pos).map((c) => c.id);
     assert.equal(lastTop1.length, tokens);
     assert.deepEqual(lastTop1, Array.from({ length: tokens }, (_, t) => top[t * 5]), 'lens CSV, last layer: top-1 equals the prediction');
+    await d.page.close();
+  });
+
+  test('a pin or decoration-mode change sends tokensRescored for the last run, never a second runResult', { skip: !have('transformer') }, async () => {
+    const d = await PageDriver.open(browser, harness, 'wasm');
+    const res = await d.run(zooRef(harness.origin, 'transformer'), TEXT);
+    assert.equal(res.type, 'runResult', JSON.stringify(res));
+    const id = res.inReplyTo!;
+    const n = (res.tokens as unknown[]).length;
+    await d.page.evaluate(() => window.__seqlens!.app.setSel({ pinned: 1 }));
+    await d.post({ type: 'setDecorationMode', mode: 'hiddenNorm' });
+    await d.page.waitForFunction(() => (window as unknown as { __hostMessages: { type: string }[] }).__hostMessages.filter((m) => m.type === 'tokensRescored').length >= 2);
+    const msgs = await d.hostMessages();
+    const rescored = msgs.filter((m) => m.type === 'tokensRescored');
+    assert.equal(rescored.length, 2);
+    for (const r of rescored) {
+      assert.equal(webviewToHostProblem(r), undefined, 'the host accepts it');
+      assert.equal(r.runId, id, 'it names the run it re-scores');
+      assert.equal((r.tokens as unknown[]).length, n);
+    }
+    // Pinned on token 1 of a causal model: the attention it pays to later tokens is 0.
+    const pinned = rescored[0].tokens as { score: number }[];
+    assert.equal(rescored[0].decorationMode, 'attention');
+    assert.ok(pinned[0].score > 0 || pinned[1].score > 0);
+    assert.deepEqual(pinned.slice(2).map((t) => t.score), new Array(n - 2).fill(0));
+    assert.equal(rescored[1].decorationMode, 'hiddenNorm');
+    assert.equal(msgs.filter((m) => m.inReplyTo === id).length, 1, 'the run was answered once');
+    assert.deepEqual(d.errors, []);
     await d.page.close();
   });
 
@@ -384,11 +425,92 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
       window.postMessage({ type: 'cancel', id: 60 }, '*');
     }, zooRef(harness.origin, 'lstm'));
     const ans = await d.answer(60);
-    assert.equal(ans.type, 'runError');
+    assert.equal(ans.type, 'error');
     assert.equal((ans.error as { code: string }).code, 'cancelled');
     // Malformed messages are dropped with a log line, never trusted.
     await d.post({ type: 'run', id: 'x' });
     await d.page.waitForFunction(() => (window as unknown as { __hostMessages: { type: string; message?: string }[] }).__hostMessages.some((m) => m.type === 'log' && /malformed/.test(m.message ?? '')));
+    await d.page.close();
+  });
+});
+
+/** The backend badge's tooltip: why this backend, how many threads, where inference runs. */
+const badgeTitle = async (d: PageDriver): Promise<string> => (await d.page.locator('.backend-badge').getAttribute('title')) ?? '';
+const WASM_FILE = '/media/ort/ort-wasm-simd-threaded.asyncify.wasm';
+
+describe('backend choice and warm-up on a software WebGPU adapter (SwiftShader)', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, () => {
+  let browser: Browser;
+  before(async () => { browser = await launch('webgpu'); });
+  after(async () => { await browser?.close(); });
+
+  test('Auto runs on WASM and says why; WebGPU chosen explicitly still runs there; warm-up is not redone', { skip: !have('transformer') || !have('rnn') }, async () => {
+    const wasmFetches = (): number => harness.requests.filter((p) => p === WASM_FILE).length;
+    const before = wasmFetches();
+    const d = await PageDriver.open(browser, harness, 'auto');
+    // The page started onnxruntime-web before any run: its worker and wasm instance exist.
+    const warm = await d.page.evaluate(() => window.__seqlens!.warmUp());
+    assert.ok(warm && !warm.error, `warm-up: ${JSON.stringify(warm)}`);
+    assert.equal(await d.page.evaluate(() => window.__seqlens!.inWorker()), true, 'onnxruntime-web\'s worker started by the warm-up');
+    const res = await d.run(zooRef(harness.origin, 'transformer'), TEXT);
+    assert.equal(res.type, 'runResult', JSON.stringify(res));
+    assert.equal(res.backend, 'wasm', 'Auto does not run on a software adapter');
+    const title = await badgeTitle(d);
+    assert.match(title, /^WASM: the only WebGPU adapter is a software one \(SwiftShader\)/, title);
+    assert.match(title, /1 thread: the page is not cross-origin isolated/);
+    assert.match(title, /inference runs in a worker/);
+    // The numbers are WASM's: within 1e-4 of onnxruntime-node.
+    assertSameTrace(await d.trace(), await reference('transformer', TEXT), 'transformer (Auto)');
+    // Explicit WebGPU on the same software adapter: the user asked, so it runs there.
+    await d.page.evaluate(() => window.__seqlens!.app.setBackend('webgpu'));
+    const gpu = await d.run(zooRef(harness.origin, 'rnn'), 'let x = 1;');
+    assert.equal(gpu.type, 'runResult', JSON.stringify(gpu));
+    assert.equal(gpu.backend, 'webgpu', 'explicit WebGPU runs on the software adapter');
+    assert.match(await badgeTitle(d), /^WebGPU: chosen in the panel/);
+    // Back to Auto: WASM again, and onnxruntime-web was loaded once for the page (one fetch of its wasm).
+    await d.page.evaluate(() => window.__seqlens!.app.setBackend('auto'));
+    const again = await d.run(zooRef(harness.origin, 'rnn'), 'let x = 1;');
+    assert.equal(again.backend, 'wasm');
+    assert.equal(wasmFetches() - before, 1, 'the wasm file was fetched once for the page, by the warm-up');
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  });
+});
+
+describe('warm-up failure and threads (WASM)', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, () => {
+  let browser: Browser;
+  let isolated: Harness;
+  before(async () => { browser = await launch('wasm'); isolated = await startHarness(undefined, TEST_BUNDLE, { crossOriginIsolated: true }); });
+  after(async () => { await browser?.close(); await isolated?.close(); });
+
+  test('a failed warm-up is logged and ignored: the first run loads onnxruntime-web itself', { skip: !have('transformer') }, async () => {
+    let failed = 0;
+    const d = await PageDriver.open(browser, harness, 'wasm', 1100, {
+      // The warm-up's fetch of the wasm file fails once; the run's own fetch then succeeds.
+      beforeLoad: (page) => page.route(`**${WASM_FILE}`, (route) => (failed++ === 0 ? route.fulfill({ status: 503, body: '' }) : route.continue())),
+    });
+    const warm = await d.page.evaluate(() => window.__seqlens!.warmUp());
+    assert.match(warm?.error ?? '', /HTTP 503/);
+    await d.page.waitForFunction(() => (window as unknown as { __hostMessages: { type: string; message?: string }[] }).__hostMessages.some((m) => m.type === 'log' && /warm-up failed/.test(m.message ?? '')));
+    const res = await d.run(zooRef(harness.origin, 'transformer'), TEXT);
+    assert.equal(res.type, 'runResult', JSON.stringify(res));
+    assert.equal(failed, 2, 'the run fetched the wasm file again');
+    assert.deepEqual(d.errors, []);
+    await d.page.close();
+  });
+
+  test('a cross-origin isolated page runs onnxruntime-web with threads, in its worker, with the same numbers', { skip: !have('transformer') }, async () => {
+    const d = await PageDriver.open(browser, isolated, 'wasm');
+    assert.equal(await d.page.evaluate(() => crossOriginIsolated), true, 'COOP + COEP make the harness page cross-origin isolated');
+    const threads = await d.page.evaluate(() => Math.min(4, navigator.hardwareConcurrency));
+    const res = await d.run(zooRef(isolated.origin, 'transformer'), TEXT);
+    assert.equal(res.type, 'runResult', JSON.stringify(res));
+    assertSameTrace(await d.trace(), await reference('transformer', TEXT), `transformer (${threads} threads)`);
+    const title = await badgeTitle(d);
+    assert.match(title, threads > 1 ? new RegExp(`^${threads} threads$`, 'm') : /1 thread: the machine reports one core/, title);
+    assert.match(title, /inference runs in a worker/, 'threads and onnxruntime-web\'s worker together');
+    // onnxruntime-web's worker plus (threads - 1) wasm threads of its own: it did not fall back to one thread.
+    assert.ok(d.page.workers().filter((w) => /webview-ort\.js/.test(w.url())).length >= threads, `workers: ${d.page.workers().map((w) => w.url()).join(', ')}`);
+    assert.deepEqual(d.errors, []);
     await d.page.close();
   });
 });

@@ -1,24 +1,32 @@
 /**
- * One finished run as the views read it: the core Trace plus lookups by (stream, layer) and a cache
- * for derived numbers (rollout, norms, PCA...), computed the first time a view asks for them.
+ * One finished run as the views read it: a read-only view over the run's frozen Trace and its attention in
+ * the LayerStore the model handed out (deferred layers are fetched and evicted there), with lookups by
+ * (stream, layer) and a cache for derived numbers (rollout, norms, PCA...), computed the first time a
+ * view asks for them. Nothing here changes the trace.
  */
 import type { AttentionStream, GateName, Probe, ProbeKind } from '../../src/core/types.js';
-import { attentionBytes, DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
-import { maxPoolBlocks } from '../../src/core/trace/pool.js';
-import { hasQueryKeyPlanes, POOL } from '../../src/core/probes/pooledAttention.js';
+import { attentionBytes } from '../../src/core/run/fetchPlan.js';
+import { LayerStore, withLayers } from '../../src/core/run/layerStore.js';
+import { ByteLru } from '../../src/core/run/byteLru.js';
+import type { ModelLens, ModelRun } from '../../src/core/run/loadedModel.js';
+import type { PositionalEncoding } from '../../src/core/trace/positionalSource.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
-import type { OutputProjection } from '../../src/core/trace/predictions.js';
 import { axisSize } from './tensorSlice.js';
 
-export interface PositionalEncoding {
-  /** Where it came from (initializer name or node), for the view's caption. */
-  source: string;
-  /** [positions, dims]. */
-  rows: number;
-  cols: number;
-  data: Float32Array;
+export type { PositionalEncoding } from '../../src/core/trace/positionalSource.js';
+
+/** What the model adds to a trace for the views (see LoadedModel.run); all optional for traces shown alone. */
+export interface RunParts {
+  /** The run's attention; absent: the trace's own attention, with nothing to fetch. */
+  layers?: LayerStore;
+  positional?: PositionalEncoding;
+  lens?: ModelLens;
+  outputVocab?: (id: number) => string;
 }
+
+/** Per-head matrices ('att:' entries) kept at most: 2,048² floats are 16 MB each. */
+const MATRIX_BUDGET = 128 * 2 ** 20;
 
 /** Whether a probe belongs to this stream (probes without one are the encoder's) and, if given, this layer. */
 function isAt(p: Probe, stream: AttentionStream | undefined, layer?: number): boolean {
@@ -26,30 +34,47 @@ function isAt(p: Probe, stream: AttentionStream | undefined, layer?: number): bo
 }
 
 export class RunData {
-  private readonly cache = new Map<string, unknown>();
-  positional?: PositionalEncoding;
+  /** The run's attention: resident layers, deferred ones and overviews. */
+  readonly store: LayerStore;
+  readonly positional?: PositionalEncoding;
   /** Id → text in the output vocabulary (target tokenizer of seq2seq models). */
-  outputVocab?: (id: number) => string;
+  readonly outputVocab?: (id: number) => string;
   /**
    * The model's own final norm + output projection (views into the model bytes, shared by every run of
    * the model), when the probe plan found one: what the logit lens pushes each layer's hidden state through.
    */
-  lens?: { projection: OutputProjection; stream?: AttentionStream };
-
-  /**
-   * Attention the run did not hand back (it would not fit `budget`): `load` fetches it with another run
-   * through `loader`, and evicts the least recently used layers so that at most `budget` bytes stay.
-   */
-  readonly deferred: Probe[];
-  loader?: (probes: Probe[], signal?: AbortSignal) => Promise<ProbeTensor[]>;
-  /** Why fetching deferred attention stopped (cancelled or failed); views say it instead of "Loading…". */
+  readonly lens?: ModelLens;
+  /** Why fetching deferred attention stopped (cancelled or failed); views say it instead of "Loading…". UI state. */
   loadStopped?: string;
-  budget = DEFAULT_ATTENTION_BUDGET;
-  private readonly lastUse = new Map<string, number>();
-  private useClock = 0;
+  private readonly cache = new Map<string, unknown>();
+  /** Per-head matrices, evicted as the layer store evicts layers: least recently used past a byte budget. */
+  private readonly matrices = new ByteLru<string, unknown>(MATRIX_BUDGET);
 
-  constructor(readonly trace: Trace, readonly label: string, readonly manifest?: ModelManifest) {
-    this.deferred = [...(trace.deferred ?? [])];
+  constructor(readonly trace: Trace, readonly label: string, readonly manifest?: ModelManifest, parts: RunParts = {}) {
+    this.store = parts.layers ?? LayerStore.of(trace);
+    this.positional = parts.positional;
+    this.outputVocab = parts.outputVocab;
+    this.lens = parts.lens;
+  }
+
+  /** The view over a LoadedModel's run. */
+  static of(run: ModelRun, label: string, manifest?: ModelManifest): RunData {
+    return new RunData(run.trace, label, manifest, { layers: run.layers, positional: run.positional, lens: run.lens, outputVocab: run.vocab });
+  }
+
+  /** The trace as it stands now, attention in memory included (tests, exports of the whole run). */
+  snapshot(): Trace {
+    return withLayers(this.trace, this.store);
+  }
+
+  /** Attention the run did not hand back (it would not fit the budget), or that left memory since. */
+  get deferred(): readonly Probe[] {
+    return this.store.deferred;
+  }
+
+  /** Bytes of attention kept in memory at most. */
+  get budget(): number {
+    return this.store.budget;
   }
 
   /** Attention probes present now or fetchable later. */
@@ -59,9 +84,9 @@ export class RunData {
       .sort((a, b) => a.layer - b.layer);
   }
 
-  /** The max-pooled overview of a deferred layer's attention (same axes, fewer queries and keys), if the run sent one. */
+  /** The max-pooled overview of a deferred layer's attention (same axes, fewer queries and keys), if there is one. */
   overview(stream: AttentionStream, layer: number): ProbeTensor | undefined {
-    return this.trace.pooled?.find((p) => isAt(p.probe, stream, layer));
+    return this.store.pooled().find((p) => isAt(p.probe, stream, layer));
   }
 
   /** What a view shows while `what` (e.g. "layer 3") is being fetched, or why fetching stopped. */
@@ -74,39 +99,9 @@ export class RunData {
     return this.deferred.some((p) => isAt(p, stream, layer));
   }
 
-  /**
-   * Fetches the deferred attention of these layers in one run (the caller keeps a call within `budget`),
-   * then evicts other layers, least recently used first, down to the budget.
-   */
-  async load(layers: { stream: AttentionStream; layer: number }[], signal?: AbortSignal): Promise<void> {
-    const want = this.deferred.filter((p) => layers.some((l) => isAt(p, l.stream, l.layer)));
-    if (!want.length) return;
-    if (!this.loader) throw new Error('This run cannot fetch more attention (its session is gone); run the model again.');
-    const got = await this.loader(want, signal);
-    const names = new Set(got.map((t) => t.probe.name));
-    for (const t of got) {
-      const i = this.deferred.findIndex((p) => p.name === t.probe.name);
-      if (i < 0) continue;
-      this.deferred.splice(i, 1);
-      this.trace.probes.push({ ...t, probe: { ...t.probe, ...want.find((p) => p.name === t.probe.name) } });
-      this.lastUse.set(t.probe.name, ++this.useClock);
-    }
-    const loaded = this.trace.probes.filter((p) => p.probe.kind === 'attention' && !p.stepAxis);
-    let bytes = loaded.reduce((sum, p) => sum + p.tensor.data.length * 4, 0);
-    const byAge = loaded.filter((p) => !names.has(p.probe.name))
-      .sort((a, b) => (this.lastUse.get(a.probe.name) ?? 0) - (this.lastUse.get(b.probe.name) ?? 0));
-    for (const p of byAge) {
-      if (bytes <= this.budget) break;
-      bytes -= p.tensor.data.length * 4;
-      this.trace.probes.splice(this.trace.probes.indexOf(p), 1);
-      this.deferred.push(p.probe);
-      // Keep an overview of what leaves memory, as the graph pools the layers it never sent.
-      // (WebGPU runs have no pooled outputs in the graph; the page's overview serves them just the same.)
-      if (hasQueryKeyPlanes(p.probe) && !this.overview(p.probe.stream ?? 'encoder', p.probe.layer)) {
-        const factor = p.probe.pooled?.factor ?? POOL;
-        (this.trace.pooled ??= []).push({ probe: p.probe, tensor: maxPoolBlocks(p.tensor, factor), pooledBy: factor });
-      }
-    }
+  /** Fetches the deferred attention of these layers in one run; the store then evicts down to its budget. */
+  load(layers: { stream: AttentionStream; layer: number }[], signal?: AbortSignal): Promise<void> {
+    return this.store.load(this.deferred.filter((p) => layers.some((l) => isAt(p, l.stream, l.layer))), signal);
   }
 
   /** Bytes one layer's attention takes (for batching loads within the budget). */
@@ -116,14 +111,12 @@ export class RunData {
   }
 
   hasMemo(key: string): boolean {
-    return this.cache.has(key);
+    return this.cache.has(key) || this.matrices.has(key);
   }
 
   /** A kept value (an 'att:' entry becomes the most recently used). */
   memoGet<T>(key: string): T | undefined {
-    const v = this.cache.get(key) as T | undefined;
-    if (v !== undefined && key.startsWith('att:')) { this.cache.delete(key); this.cache.set(key, v); }
-    return v;
+    return (this.cache.get(key) ?? this.matrices.get(key)) as T | undefined;
   }
 
   get tokens(): TokenSpan[] {
@@ -131,9 +124,8 @@ export class RunData {
   }
 
   probes(kind: ProbeKind, stream?: AttentionStream): ProbeTensor[] {
-    return this.trace.probes
-      .filter((p) => p.probe.kind === kind && isAt(p.probe, stream))
-      .sort((a, b) => a.probe.layer - b.probe.layer);
+    const all = kind === 'attention' ? this.store.resident() : this.trace.probes.filter((p) => p.probe.kind === kind);
+    return all.filter((p) => isAt(p.probe, stream)).sort((a, b) => a.probe.layer - b.probe.layer);
   }
 
   streams(): AttentionStream[] {
@@ -142,10 +134,10 @@ export class RunData {
     return (['encoder', 'decoder', 'cross'] as const).filter((x) => s.has(x));
   }
 
+  /** A layer's attention in memory (it becomes the store's most recently used). */
   attention(stream: AttentionStream, layer: number): ProbeTensor | undefined {
     const p = this.probes('attention', stream).find((q) => q.probe.layer === layer);
-    if (p) this.lastUse.set(p.probe.name, ++this.useClock);
-    return p;
+    return p && this.store.get(p.probe);
   }
 
   layers(stream: AttentionStream): number[] {
@@ -180,25 +172,14 @@ export class RunData {
   }
 
   /**
-   * Derived values, computed once. Per-head matrices are large at long inputs (2,048² floats = 16 MB
-   * each), so 'att:' entries are kept least recently used first, at most 24 of them and 128 MB.
+   * Derived values, computed once. Per-head matrices ('att:' keys) are large at long inputs, so they are
+   * kept within a byte budget, least recently used out first (the layer store's policy, ByteLru).
    */
   memo<T>(key: string, make: () => T): T {
-    if (this.cache.has(key)) return this.memoGet<T>(key) as T;
+    if (this.hasMemo(key)) return this.memoGet<T>(key) as T;
     const v = make();
-    this.cache.set(key, v);
-    if (key.startsWith('att:')) {
-      const att = [...this.cache.keys()].filter((k) => k.startsWith('att:'));
-      const bytes = (k: string): number => (this.cache.get(k) as { data?: Float32Array } | undefined)?.data?.byteLength ?? 0;
-      let total = att.reduce((n, k) => n + bytes(k), 0);
-      let count = att.length;
-      for (const k of att) {
-        if (k === key || (count <= 24 && total <= 128 * 2 ** 20)) break;
-        total -= bytes(k);
-        count -= 1;
-        this.cache.delete(k);
-      }
-    }
+    if (key.startsWith('att:')) this.matrices.set(key, v, (v as { data?: Float32Array } | undefined)?.data?.byteLength ?? 0);
+    else this.cache.set(key, v);
     return v;
   }
 }

@@ -1,13 +1,12 @@
 /**
- * What the inspector page shows for a .onnx file: the summary, the architecture with its evidence and
- * the probe plan. The analysis is core's (src/core/onnx/summarize, src/core/inspect); this only runs
- * it per file of a (possibly multi-file) model in the webview, where the bytes already are.
+ * What the inspector page shows for a model: per .onnx file the summary, the architecture with its
+ * evidence and the probe plan. The analysis is core's (src/core/inspect.ts, the same `seqlens inspect`
+ * prints), run by the page's LoadedModel on the model it decoded once, so a run afterwards reuses it.
  */
 import type { ModelManifest } from '../../src/core/manifest.js';
-import { decodeModel } from '../../src/core/onnx/decode.js';
-import { summarize, type ModelSummary } from '../../src/core/onnx/summarize.js';
+import type { LoadedModel } from '../../src/core/run/loadedModel.js';
+import type { ModelSummary } from '../../src/core/onnx/summarize.js';
 import type { Architecture, ArchitectureEvidence, ProbePlan } from '../../src/core/types.js';
-import { analyse } from './coreInspect.js';
 
 export interface FileInspection {
   key: string;
@@ -25,17 +24,10 @@ export interface InspectInfo {
   files: FileInspection[];
 }
 
-export function inspectBytes(files: Record<string, Uint8Array>, manifest: ModelManifest | undefined, label: string): InspectInfo {
-  const out: FileInspection[] = [];
-  for (const [key, bytes] of Object.entries(files)) {
-    const model = decodeModel(bytes, key);
-    const summary = summarize(model, bytes.byteLength);
-    try {
-      out.push({ key, summary, ...analyse(bytes, model, key) });
-    } catch (e) {
-      out.push({ key, summary, error: e instanceof Error ? e.message : String(e) });
-    }
-  }
-  const architecture = manifest?.architecture ?? out.find((f) => f.evidence)?.evidence?.architecture ?? 'unknown';
-  return { label, architecture, manifest, files: out };
+export function inspectLoaded(model: LoadedModel, label: string): InspectInfo {
+  const files = model.inspect().map((f): FileInspection => (f.inspection
+    ? { key: f.key, summary: f.summary, evidence: f.inspection.architecture, plan: f.inspection.plan, warnings: f.inspection.warnings }
+    : { key: f.key, summary: f.summary, error: f.error }));
+  const architecture = model.manifest?.architecture ?? files.find((f) => f.evidence)?.evidence?.architecture ?? 'unknown';
+  return { label, architecture, manifest: model.manifest, files };
 }

@@ -7,10 +7,14 @@
  * UI thread (a 12-layer model at 2,048 tokens runs for seconds). Where no worker can be started the
  * runs stay on the page's thread.
  * All runs (and session creations) go through one promise chain: onnxruntime-web fails on overlapping calls.
+ * `warmUp()` loads all of that when the panel starts (not at the first run); sessions chain after it.
+ * Auto picks WebGPU only on a hardware adapter (`detectBackend`, `backendChoice`); threads are used where
+ * the page is cross-origin isolated (`threadChoice`).
  */
 import type * as Ort from 'onnxruntime-web/webgpu';
 import type { FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from '../../src/core/run/backend.js';
 import { SeqLensError } from '../../src/core/errors.js';
+import { WARM_UP_INPUT, warmUpModelBytes } from './warmUpModel.js';
 
 export type ConcreteBackend = 'webgpu' | 'wasm';
 
@@ -25,12 +29,30 @@ export interface BackendTimings {
 
 let configuredBase: string | undefined;
 let ortPromise: Promise<typeof Ort> | undefined;
-/** Whether inference runs in onnxruntime-web's worker (decided once per page, at the first session). */
+/** Whether inference runs in onnxruntime-web's worker (decided once per page, when onnxruntime-web loads). */
 export let inferenceInWorker = false;
+/** Whether onnxruntime-web has been loaded and configured on this page (until then `inferenceInWorker` says nothing). */
+export let ortLoaded = false;
 
-/** Where the local wasm file is (never a CDN); read before the first session. Threads stay off (no cross-origin isolation in webviews). */
+/** Where the local wasm file is (never a CDN); read when onnxruntime-web loads (the first call wins). */
 export function configureOrt(wasmBase: string): void {
   configuredBase = wasmBase.endsWith('/') ? wasmBase : `${wasmBase}/`;
+}
+
+/** How many threads onnxruntime-web's WASM code runs with, and the badge's words for why. */
+export interface ThreadChoice { threads: number; reason: string }
+
+/**
+ * Threads need SharedArrayBuffer, which a page has only when cross-origin isolated (COOP + COEP). VS Code
+ * isolates webviews only when started that way (`--enable-coi` on the desktop, `?vscode-coi` in the browser);
+ * elsewhere one thread, as onnxruntime-web would otherwise warn and fall back to. At most 4 threads: the
+ * models the panel runs are small per token, and more threads mostly add hand-off cost (onnxruntime's own
+ * default is at most 4 too).
+ */
+export function threadChoice(): ThreadChoice {
+  if (!globalThis.crossOriginIsolated) return { threads: 1, reason: '1 thread: the page is not cross-origin isolated' };
+  const threads = Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1));
+  return { threads, reason: threads === 1 ? '1 thread: the machine reports one core' : `${threads} threads` };
 }
 
 /** Can this page start a worker from a blob: URL (what onnxruntime-web does with a cross-origin script)? */
@@ -73,26 +95,133 @@ export function ortLib(): Promise<typeof Ort> {
       }),
     ]);
     ort.env.wasm.wasmBinary = wasm;
-    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.numThreads = threadChoice().threads;
     ort.env.wasm.proxy = worker;
     ort.env.logLevel = 'error';
     inferenceInWorker = worker;
+    ortLoaded = true;
     return ort;
   })();
   ortPromise.catch(() => { ortPromise = undefined; });
   return ortPromise;
 }
 
-/** WebGPU when the browser grants an adapter, else WASM. */
-export async function detectBackend(): Promise<ConcreteBackend> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return 'wasm';
+/** Auto's choice and why, for the badge's tooltip. */
+export interface BackendChoice {
+  backend: ConcreteBackend;
+  /** One sentence, e.g. "WASM: the only WebGPU adapter is a software one (SwiftShader)". */
+  reason: string;
+  /** What the WebGPU adapter says it is (vendor, architecture, device, description), when one was granted. */
+  adapter?: string;
+}
+
+/** The parts of GPUAdapter / GPUAdapterInfo read here (the DOM typings of this TypeScript lack WebGPU). */
+interface AdapterInfoLike { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
+interface AdapterLike { isFallbackAdapter?: boolean; info?: AdapterInfoLike; requestAdapterInfo?: () => Promise<AdapterInfoLike> }
+
+/**
+ * Software implementations behind the WebGPU API, as their adapter info spells them: Chromium's
+ * SwiftShader (headless, blocklisted GPUs, VMs), Mesa's llvmpipe/lavapipe/softpipe, Windows' WARP
+ * ("Microsoft Basic Render Driver"), and drivers that call their device a CPU. On these a model runs
+ * many times slower than on the WASM backend (the zoo Transformer: 15 s against 45 ms).
+ */
+const SOFTWARE_NAMES: readonly [RegExp, string][] = [
+  [/swiftshader/i, 'SwiftShader'], [/llvmpipe/i, 'llvmpipe'], [/lavapipe/i, 'lavapipe'], [/softpipe/i, 'softpipe'],
+  [/basic render driver|\bwarp\b/i, 'WARP'], [/\bcpu\b/i, 'a CPU device'], [/software/i, 'a software renderer'],
+];
+
+let lastChoice: BackendChoice | undefined;
+let adapterProbe: Promise<BackendChoice> | undefined;
+
+/** Auto's latest choice and why; undefined before Auto has chosen on this page. */
+export function backendChoice(): BackendChoice | undefined {
+  return lastChoice;
+}
+
+async function adapterInfo(adapter: AdapterLike): Promise<AdapterInfoLike> {
+  if (adapter.info) return adapter.info;
+  // Chromium before 127 had only the method (later removed).
   try {
-    const adapter = await gpu.requestAdapter();
-    return adapter ? 'webgpu' : 'wasm';
+    return (await adapter.requestAdapterInfo?.()) ?? {};
   } catch {
-    return 'wasm';
+    return {};
   }
+}
+
+/** Asks the browser for its adapter and judges it: WebGPU only on hardware. */
+async function probeAdapter(): Promise<BackendChoice> {
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<AdapterLike | null> } }).gpu;
+  if (!gpu) return { backend: 'wasm', reason: 'WASM: this page has no WebGPU' };
+  let adapter: AdapterLike | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return { backend: 'wasm', reason: `WASM: asking for a WebGPU adapter failed (${e instanceof Error ? e.message : String(e)})` };
+  }
+  if (!adapter) return { backend: 'wasm', reason: 'WASM: the browser granted no WebGPU adapter' };
+  const info = await adapterInfo(adapter);
+  const described = [info.vendor, info.architecture, info.device, info.description].filter((x) => !!x).join(' ');
+  const software = SOFTWARE_NAMES.find(([re]) => re.test(described))?.[1];
+  // isFallbackAdapter moved from the adapter to its info (Chromium 131+); either may say so.
+  const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
+  const adapterText = described || undefined;
+  if (software || fallback) {
+    const name = software ?? 'the browser marks it as a fallback adapter';
+    return { backend: 'wasm', reason: `WASM: the only WebGPU adapter is a software one (${name})`, adapter: adapterText };
+  }
+  return { backend: 'webgpu', reason: `WebGPU: a hardware adapter${adapterText ? ` (${adapterText})` : ''}`, adapter: adapterText };
+}
+
+/**
+ * Auto's backend: WebGPU on a hardware adapter, else WASM (`backendChoice()` says why). The adapter is
+ * asked for once per page: switching backends and back does not ask again.
+ */
+export async function detectBackend(): Promise<ConcreteBackend> {
+  adapterProbe ??= probeAdapter();
+  lastChoice = await adapterProbe;
+  return lastChoice.backend;
+}
+
+/** What warm-up did: how long it took, and why it failed if it did. */
+export interface WarmUpResult {
+  /** Milliseconds from the call to a released session (or to the failure). */
+  ms: number;
+  error?: string;
+}
+
+let warming: Promise<WarmUpResult> | undefined;
+
+/**
+ * Loads onnxruntime-web before the first run: the import of dist/webview-ort.js, the wasm bytes, the worker
+ * check, then a session of a one-node model on the WASM EP, run once and released, so that onnxruntime-web's
+ * worker and its compiled wasm instance (shared by both EPs) exist when the user first clicks. Once per page:
+ * switching backends does not redo it. Never rejects: a failure is reported in the result (the caller logs
+ * it) and the first real session loads onnxruntime-web itself, as it would have without warm-up.
+ */
+export function warmUp(wasmBase?: string): Promise<WarmUpResult> {
+  if (wasmBase !== undefined && configuredBase === undefined) configureOrt(wasmBase);
+  warming ??= (async (): Promise<WarmUpResult> => {
+    const t0 = performance.now();
+    try {
+      const ort = await ortLib();
+      const session = await ort.InferenceSession.create(warmUpModelBytes(), { executionProviders: ['wasm'], logSeverityLevel: 3 });
+      try {
+        const out = await session.run({ [WARM_UP_INPUT]: new ort.Tensor('float32', new Float32Array(1), [1]) });
+        for (const t of Object.values(out)) t.dispose();
+      } finally {
+        await session.release();
+      }
+      return { ms: performance.now() - t0 };
+    } catch (e) {
+      return { ms: performance.now() - t0, error: e instanceof Error ? e.message : String(e) };
+    }
+  })();
+  return warming;
+}
+
+/** The warm-up started on this page, if any (the test hook reads it). */
+export function warmUpResult(): Promise<WarmUpResult> | undefined {
+  return warming;
 }
 
 /** In worker mode onnxruntime-web transfers the input buffers to the worker: hand it copies, callers reuse theirs. */
@@ -142,6 +271,9 @@ export class OrtWebBackend implements InferenceBackend {
 
   createSession(modelBytes: Uint8Array, extra?: SessionOptionsExtra): Promise<SessionHandle> {
     return this.serial(async () => {
+      // Sessions wait for a warm-up in flight: onnxruntime-web fails when two calls initialise it at once
+      // (the warm-up's WASM EP and, say, this WebGPU session). Warm-up never rejects.
+      await warming;
       const ort = await ortLib();
       const t0 = performance.now();
       let session: Ort.InferenceSession;

@@ -23,6 +23,54 @@ export function tokenAxis(s: Scene, th: Theme, tokens: TokenSpan[], i0: number, 
   }
 }
 
+/** A cell at least this tall (px) shows its token's label; smaller cells show thinned token indices. */
+export const LABEL_CELL = 11;
+
+/** Width (px) of `chars` characters of the monospace font at `size` px (labels are measured before any canvas exists). */
+export function monoWidth(chars: number, size: number): number {
+  return Math.ceil(chars * size * 0.62);
+}
+
+/** The longest token label (characters, at most `max`) of an axis. */
+export function longestLabel(tokens: TokenSpan[], max = 10): number {
+  let n = 1;
+  for (const t of tokens) n = Math.max(n, tokenLabel(t, max).length);
+  return n;
+}
+
+/** The smallest round step (1, 2, 5, 10, 20, 50, …) of at least k: thinned labels then fall on round indices. */
+export function roundStep(k: number): number {
+  if (k <= 1) return 1;
+  const p = 10 ** Math.floor(Math.log10(k));
+  for (const m of [1, 2, 5, 10]) if (m * p >= k) return m * p;
+  return 10 * p;
+}
+
+/**
+ * Labels the tokens of a scrolled or scaled axis: token i is centred at `at + (i + 0.5) * cell` px, and
+ * only centres inside [lo, hi) are labelled (the visible part). `pos` is the x of a 'down' axis (labels
+ * end there) or the y of a 'right' axis (labels rise from there). Cells of LABEL_CELL px or more show
+ * the token; smaller ones show every k-th index, k round, so that labels never overlap.
+ */
+export function axisLabels(s: Scene, th: Theme, tokens: TokenSpan[], n: number, at: number, cell: number, pos: number, dir: 'down' | 'right', lo: number, hi: number, pinned?: number): void {
+  if (n <= 0 || cell <= 0) return;
+  const full = cell >= LABEL_CELL;
+  const every = full ? 1 : roundStep(Math.ceil(12 / cell));
+  const i0 = Math.max(0, Math.floor((lo - at) / cell)), i1 = Math.min(n, Math.ceil((hi - at) / cell));
+  const put = (i: number, bold: boolean): void => {
+    const c = at + (i + 0.5) * cell;
+    if (c < lo || c >= hi) return;
+    const label = full ? tokenLabel(tokens[i], 10) : `${i}`;
+    const fill = bold ? th.pin : th.fg;
+    if (dir === 'down') s.text(pos - 4, c, label, fill, full ? 11 : 10, 'right', 'middle', { mono: true, bold });
+    else s.text(c, pos - 4, label, fill, full ? 11 : 10, 'left', 'middle', { mono: true, bold, rotate: -Math.PI / 2 });
+  };
+  // The pinned token is always labelled; regular labels too close to it make way.
+  const clear = (i: number): boolean => pinned === undefined || (i !== pinned && (full || Math.abs(i - pinned) * cell >= 12));
+  for (let i = Math.ceil(i0 / every) * every; i < i1; i += every) if (clear(i)) put(i, false);
+  if (pinned !== undefined && pinned >= 0 && pinned < n) put(pinned, true);
+}
+
 export function legend(s: Scene, th: Theme, map: Uint8ClampedArray, x: number, y: number, w: number, min: number, max: number, caption: string): void {
   const steps = 64;
   for (let i = 0; i < steps; i++) s.rect(x + (i * w) / steps, y, w / steps + 0.5, 8, lutColor(map, i / (steps - 1)));

@@ -10,13 +10,14 @@ import { activeStream, streamControls } from './attentionHeatmap.js';
 import { fmt, title, tokenWindow } from './drawing.js';
 import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
-const ROW = 18, TOP = 60, COLW = 120, WINDOW = 48;
+/** Row height at most and at least (px): rows shrink to fit a short box, down to what a label needs. */
+const MAX_ROW = 18, MIN_ROW = 13, TOP = 44, COLW = 120, WINDOW = 48;
 
 export class HeadView implements View {
   readonly id = 'headview';
   readonly title = 'Head view';
   private start = 0;
-  private layout?: { lx: number; rx: number; t0: number; t1: number; k0: number; k1: number };
+  private layout?: { lx: number; rx: number; t0: number; t1: number; k0: number; k1: number; row: number };
 
   unavailable(env: ViewEnv): string | undefined {
     const run = env.runs[0];
@@ -68,7 +69,10 @@ export class HeadView implements View {
     // Self-attention: keys in the same window; cross: all source tokens (windowed the same way when long).
     const { t0: k0, t1: k1 } = st === 'cross' ? tokenWindow(keys.length, 0, WINDOW) : { t0, t1 };
     const rows = Math.max(t1 - t0, k1 - k0);
-    const s = new Scene(env.width, TOP + rows * ROW + 30, th.bg, th.fonts);
+    // Rows shrink to fit the box (the panel is often short); below MIN_ROW labels would not read, and the box scrolls instead.
+    const row = Math.max(MIN_ROW, Math.min(MAX_ROW, Math.floor((env.height - TOP - 14) / Math.max(1, rows))));
+    const font = Math.min(12, row - 2);
+    const s = new Scene(env.width, TOP + rows * row + 14, th.bg, th.fonts);
     title(s, th, `${run.label} · ${st} · layer ${env.sel.layer} · ${mats.length} heads${t1 - t0 < run.queryTokens(st).length ? ` · tokens ${t0}–${t1 - 1}` : ''}`);
     const lx = 16 + COLW, rx = Math.min(env.width - COLW - 16, lx + 360);
     s.text(lx, TOP - 14, 'query', th.muted, 10, 'right', 'middle');
@@ -79,40 +83,41 @@ export class HeadView implements View {
       const color = th.headColor(h);
       for (let q = t0; q < t1 && q < rd.rows; q++) {
         if (pinned !== undefined && q !== pinned) continue;
-        const y1 = TOP + (q - t0 + 0.5) * ROW;
+        const y1 = TOP + (q - t0 + 0.5) * row;
         const base = rd.rowOffset(h, q);
         for (let k = k0; k < k1 && k < rd.cols; k++) {
           const w = rd.data[base + k * rd.colStride];
           if (w < 0.02) continue;
-          const y2 = TOP + (k - k0 + 0.5) * ROW;
+          const y2 = TOP + (k - k0 + 0.5) * row;
           s.line(lx + 4, y1, rx - 4, y2, color, 1 + 2 * w, Math.min(1, w * (pinned !== undefined ? 1.2 : 0.9)));
         }
       }
     }
     const qt = run.queryTokens(st);
     for (let q = t0; q < t1; q++) {
-      const y = TOP + (q - t0 + 0.5) * ROW;
-      if (q === pinned) s.rect(lx - COLW + 4, y - ROW / 2, COLW - 6, ROW, undefined, th.pin, 1.5);
-      s.text(lx - 2, y, tokenLabel(qt[q], 14), q === pinned ? th.pin : th.fg, 12, 'right', 'middle', { mono: true });
+      const y = TOP + (q - t0 + 0.5) * row;
+      if (q === pinned) s.rect(lx - COLW + 4, y - row / 2, COLW - 6, row, undefined, th.pin, 1.5);
+      s.text(lx - 2, y, tokenLabel(qt[q], 14), q === pinned ? th.pin : th.fg, font, 'right', 'middle', { mono: true });
     }
-    for (let k = k0; k < k1; k++) s.text(rx + 2, TOP + (k - k0 + 0.5) * ROW, tokenLabel(keys[k], 14), th.fg, 12, 'left', 'middle', { mono: true });
+    for (let k = k0; k < k1; k++) s.text(rx + 2, TOP + (k - k0 + 0.5) * row, tokenLabel(keys[k], 14), th.fg, font, 'left', 'middle', { mono: true });
     // Head legend.
     const lxp = rx + COLW + 8;
     if (lxp + 60 < env.width) {
       for (const [i, h] of mats.map((_, x) => x).entries()) {
         const off = env.sel.hiddenHeads.includes(h);
-        s.rect(lxp, TOP + i * ROW + 3, 12, 12, off ? undefined : th.headColor(h), th.headColor(h));
-        s.text(lxp + 18, TOP + i * ROW + 9, `head ${h}`, off ? th.muted : th.fg, 11);
+        const box = row - 4;
+        s.rect(lxp, TOP + i * row + 2, box, box, off ? undefined : th.headColor(h), th.headColor(h));
+        s.text(lxp + box + 6, TOP + (i + 0.5) * row, `head ${h}`, off ? th.muted : th.fg, Math.min(11, font));
       }
     }
-    this.layout = { lx, rx, t0, t1, k0, k1 };
+    this.layout = { lx, rx, t0, t1, k0, k1, row };
     return s;
   }
 
   hover(env: ViewEnv, x: number, y: number): HoverInfo | undefined {
     const L = this.layout, run = env.runs[0];
     if (!L || x > L.lx || y < TOP) return undefined;
-    const q = L.t0 + Math.floor((y - TOP) / ROW);
+    const q = L.t0 + Math.floor((y - TOP) / L.row);
     if (q >= L.t1) return undefined;
     const st = activeStream(env, run)!;
     const rd = attentionReader(run.attention(st, env.sel.layer)!);
@@ -125,13 +130,13 @@ export class HeadView implements View {
       for (let k = 0; k < rd.cols; k++) if (rd.data[base + k * rd.colStride] > rd.data[base + best * rd.colStride]) best = k;
       lines.push(`head ${h}: → ${best} "${tokenLabel(keys[best], 16)}" ${fmt(rd.data[base + best * rd.colStride])}`);
     }
-    return { text: lines.join('\n'), marks: [{ x: L.lx - COLW + 4, y: TOP + (q - L.t0) * ROW, w: COLW - 6, h: ROW }] };
+    return { text: lines.join('\n'), marks: [{ x: L.lx - COLW + 4, y: TOP + (q - L.t0) * L.row, w: COLW - 6, h: L.row }] };
   }
 
   click(env: ViewEnv, x: number, y: number): void {
     const L = this.layout;
     if (!L || x > L.lx || y < TOP) return;
-    const q = L.t0 + Math.floor((y - TOP) / ROW);
+    const q = L.t0 + Math.floor((y - TOP) / L.row);
     if (q < L.t1) env.setSel({ pinned: env.sel.pinned === q ? undefined : q });
   }
 
@@ -143,6 +148,13 @@ export class HeadView implements View {
     if (e.key === 'ArrowUp') { env.setSel({ pinned: Math.max(0, p - 1) }); return true; }
     if (e.key === 'Escape') { env.setSel({ pinned: undefined }); return true; }
     return false;
+  }
+
+  /** The pinned token's heads as a tooltip, for the keyboard (the host shows it after key() and scrolls it into sight). */
+  cursorInfo(env: ViewEnv): HoverInfo | undefined {
+    const L = this.layout, p = env.sel.pinned;
+    if (!L || p === undefined || p < L.t0 || p >= L.t1) return undefined;
+    return this.hover(env, L.lx - 1, TOP + (p - L.t0 + 0.5) * L.row);
   }
 
   numbers(env: ViewEnv): ExportNumbers {

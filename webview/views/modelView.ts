@@ -9,7 +9,12 @@ import { Scene } from '../render/scene.js';
 import { title } from './drawing.js';
 import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
-const THUMB = 84, GAP = 8, LEFT = 64;
+/** Thumbnail size at most and at least (px): thumbnails shrink so that every layer fits a short box, down to MIN_THUMB. */
+const MAX_THUMB = 84, MIN_THUMB = 24, GAP = 8, LEFT = 64;
+/** Height of the title line and of each stream's caption and head labels. */
+const TITLE_H = 28, BLOCK_H = 31;
+/** Offsets in a stream's block: its caption, the head labels, the first row of thumbnails. */
+const CAPTION_Y = 6, HEADS_Y = 18, THUMBS_Y = 25;
 
 interface Cell { stream: AttentionStream; layer: number; head: number; x: number; y: number }
 
@@ -18,6 +23,8 @@ export class ModelView implements View {
   readonly title = 'Model view';
   private cells: Cell[] = [];
   private cursor = 0;
+  /** Thumbnail size of the last scene (hit-testing uses it). */
+  private thumb = MAX_THUMB;
 
   unavailable(env: ViewEnv): string | undefined {
     const run = env.runs[0];
@@ -29,35 +36,47 @@ export class ModelView implements View {
     return [];
   }
 
+  /** The thumbnail size at which every layer of every stream fits the box's height (within MAX_THUMB..MIN_THUMB). */
+  private thumbSize(env: ViewEnv): number {
+    const run = env.runs[0];
+    const streams = run.streams();
+    const layers = streams.reduce((n, st) => n + run.layers(st).length, 0);
+    const room = env.height - TITLE_H - streams.length * BLOCK_H - 4;
+    return Math.max(MIN_THUMB, Math.min(MAX_THUMB, Math.floor(room / Math.max(1, layers)) - GAP));
+  }
+
   scene(env: ViewEnv): Scene {
     const th = env.theme, run = env.runs[0];
     const cells: Cell[] = [];
-    let y = 36;
+    const thumb = this.thumbSize(env);
+    this.thumb = thumb;
+    let y = TITLE_H;
     const blocks: { stream: AttentionStream; y: number; layers: number[]; heads: number; maxHeads: number; atlas: ReturnType<ModelView['atlas']> }[] = [];
     for (const st of run.streams()) {
       const layers = run.layers(st);
       const heads = Math.max(...layers.map((l) => run.heads(st, l)));
       // All thumbnails of a stream go into one raster (one image to paint, not 144).
       const maxHeads = this.maxHeads(env, heads);
-      blocks.push({ stream: st, y, layers, heads, maxHeads, atlas: this.atlas(env, st, layers, maxHeads) });
-      y += 22 + layers.length * (THUMB + GAP) + 12;
+      blocks.push({ stream: st, y, layers, heads, maxHeads, atlas: this.atlas(env, st, layers, maxHeads, thumb) });
+      y += BLOCK_H + layers.length * (thumb + GAP);
     }
     const s = new Scene(env.width, y, th.bg, th.fonts);
     const missing = blocks.reduce((n, b) => n + b.atlas.missing, 0);
     const total = blocks.reduce((n, b) => n + b.layers.length, 0);
     title(s, th, `${run.label} · ${missing ? run.loadingNote(`${missing} of ${total} layers`) : 'all layers × heads · click a thumbnail to open it in the heatmap'}`);
     for (const b of blocks) {
-      s.text(8, b.y + 8, b.stream === 'cross' ? 'cross-attention' : `${b.stream} self-attention`, th.fg, 12, 'left', 'middle', { bold: true });
-      for (let h = 0; h < b.heads; h++) s.text(LEFT + h * (THUMB + GAP) + THUMB / 2, b.y + 20, `head ${h}`, th.muted, 10, 'center', 'middle');
+      s.text(8, b.y + CAPTION_Y, b.stream === 'cross' ? 'cross-attention' : `${b.stream} self-attention`, th.fg, 12, 'left', 'middle', { bold: true });
+      // Small thumbnails (a short panel) are labelled H0, H1 …: "head 0" would run into its neighbour.
+      for (let h = 0; h < b.heads; h++) s.text(LEFT + h * (thumb + GAP) + thumb / 2, b.y + HEADS_Y, thumb >= 44 ? `head ${h}` : `H${h}`, th.muted, 10, 'center', 'middle');
       const { atlas, maxHeads } = b;
-      s.image(LEFT, b.y + 28, atlas.width, atlas.height, atlas);
+      s.image(LEFT, b.y + THUMBS_Y, atlas.width, atlas.height, atlas);
       for (const [li, l] of b.layers.entries()) {
-        const ty = b.y + 28 + li * (THUMB + GAP);
-        s.text(LEFT - 8, ty + THUMB / 2, `L${l}`, th.muted, 11, 'right', 'middle');
+        const ty = b.y + THUMBS_Y + li * (thumb + GAP);
+        s.text(LEFT - 8, ty + thumb / 2, `L${l}`, th.muted, 11, 'right', 'middle');
         for (let h = 0; h < Math.min(maxHeads, run.heads(b.stream, l)); h++) {
-          const x = LEFT + h * (THUMB + GAP);
+          const x = LEFT + h * (thumb + GAP);
           const selected = env.sel.stream === b.stream && env.sel.layer === l && env.sel.head === h;
-          s.rect(x, ty, THUMB, THUMB, undefined, selected ? th.pin : th.border, selected ? 2 : 1);
+          s.rect(x, ty, thumb, thumb, undefined, selected ? th.pin : th.border, selected ? 2 : 1);
           cells.push({ stream: b.stream, layer: l, head: h, x, y: ty });
         }
       }
@@ -69,8 +88,8 @@ export class ModelView implements View {
   /** Thumbnail rows (one layer, every head) per run and theme: kept after a long input's layer is evicted. */
   private rowCache = new WeakMap<object, Map<string, Uint8ClampedArray>>();
 
-  private rowKey(env: ViewEnv, stream: AttentionStream, layer: number, heads: number): string {
-    return `${stream}|${layer}|${heads}|${env.theme.bg}|${env.theme.accent}`;
+  private rowKey(env: ViewEnv, stream: AttentionStream, layer: number, heads: number, thumb: number): string {
+    return `${stream}|${layer}|${heads}|${thumb}|${env.theme.bg}|${env.theme.accent}`;
   }
 
   private rows(env: ViewEnv): Map<string, Uint8ClampedArray> {
@@ -80,8 +99,8 @@ export class ModelView implements View {
     return rows;
   }
 
-  private maxHeads(env: ViewEnv, heads: number): number {
-    return Math.max(1, Math.min(heads, Math.floor((env.width - LEFT + GAP) / (THUMB + GAP))));
+  private maxHeads(env: ViewEnv, heads: number, thumb = this.thumbSize(env)): number {
+    return Math.max(1, Math.min(heads, Math.floor((env.width - LEFT + GAP) / (thumb + GAP))));
   }
 
   /** Layers whose thumbnails are not drawn yet and whose attention is not in memory. */
@@ -90,14 +109,15 @@ export class ModelView implements View {
     if (!run) return [];
     return run.streams().flatMap((st) => {
       const layers = run.layers(st);
-      const heads = this.maxHeads(env, Math.max(...layers.map((l) => run.heads(st, l))));
-      return layerNeeds(run, st, layers).filter((n) => !run.overview(st, n.layer) && !this.rows(env).has(this.rowKey(env, st, n.layer, heads)));
+      const thumb = this.thumbSize(env);
+      const heads = this.maxHeads(env, Math.max(...layers.map((l) => run.heads(st, l))), thumb);
+      return layerNeeds(run, st, layers).filter((n) => !run.overview(st, n.layer) && !this.rows(env).has(this.rowKey(env, st, n.layer, heads, thumb)));
     });
   }
 
   /** One layer's thumbnails (max-pooled from the tensor or its overview, √ scale), or undefined while neither is here. */
-  private row(env: ViewEnv, stream: AttentionStream, layer: number, heads: number, width: number): Uint8ClampedArray | undefined {
-    const key = this.rowKey(env, stream, layer, heads);
+  private row(env: ViewEnv, stream: AttentionStream, layer: number, heads: number, width: number, thumb: number): Uint8ClampedArray | undefined {
+    const key = this.rowKey(env, stream, layer, heads, thumb);
     const rows = this.rows(env);
     const hit = rows.get(key);
     if (hit) return hit;
@@ -105,20 +125,20 @@ export class ModelView implements View {
     const p = env.runs[0].attention(stream, layer) ?? env.runs[0].overview(stream, layer);
     if (!p) return undefined;
     const th = env.theme;
-    const pixels = new Uint8ClampedArray(width * THUMB * 4);
+    const pixels = new Uint8ClampedArray(width * thumb * 4);
     const bg = th.seq.subarray(0, 4);
-    for (let i = 0; i < width * THUMB; i++) pixels.set(bg, i * 4);
+    for (let i = 0; i < width * thumb; i++) pixels.set(bg, i * 4);
     const rd = attentionReader(p);
     for (let h = 0; h < Math.min(heads, rd.heads); h++) {
-      const m = pooledHead(rd, h, THUMB, THUMB);
+      const m = pooledHead(rd, h, thumb, thumb);
       let max = 0;
       for (const v of m.data) if (v > max) max = v;
       const smax = Math.sqrt(max) || 1;
-      const x0 = h * (THUMB + GAP);
-      for (let y = 0; y < THUMB; y++) {
-        const r = Math.min(m.rows - 1, Math.floor((y * m.rows) / THUMB));
-        for (let x = 0; x < THUMB; x++) {
-          const c = Math.min(m.cols - 1, Math.floor((x * m.cols) / THUMB));
+      const x0 = h * (thumb + GAP);
+      for (let y = 0; y < thumb; y++) {
+        const r = Math.min(m.rows - 1, Math.floor((y * m.rows) / thumb));
+        for (let x = 0; x < thumb; x++) {
+          const c = Math.min(m.cols - 1, Math.floor((x * m.cols) / thumb));
           const t = Math.sqrt(Math.max(0, m.data[r * m.cols + c])) / smax;
           const li4 = Math.max(0, Math.min(255, Math.round(t * 255))) * 4;
           pixels.set(th.seq.subarray(li4, li4 + 4), (y * width + x0 + x) * 4);
@@ -130,25 +150,25 @@ export class ModelView implements View {
   }
 
   /** Every layer × head of a stream in one raster (one image to paint, not 144); `missing` counts layers not loaded yet. */
-  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number): Raster & { missing: number } {
-    const width = heads * (THUMB + GAP) - GAP, height = layers.length * (THUMB + GAP) - GAP;
+  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number, thumb: number): Raster & { missing: number } {
+    const width = heads * (thumb + GAP) - GAP, height = layers.length * (thumb + GAP) - GAP;
     const pixels = new Uint8ClampedArray(width * height * 4);
     const blank = env.theme.seq.subarray(0, 4);
     let missing = 0;
     layers.forEach((l, li) => {
-      const row = this.row(env, stream, l, heads, width);
-      const y0 = li * (THUMB + GAP);
+      const row = this.row(env, stream, l, heads, width, thumb);
+      const y0 = li * (thumb + GAP);
       if (row) pixels.set(row, y0 * width * 4);
       else {
         missing += 1;
-        for (let i = 0; i < width * THUMB; i++) pixels.set(blank, (y0 * width + i) * 4);
+        for (let i = 0; i < width * thumb; i++) pixels.set(blank, (y0 * width + i) * 4);
       }
     });
     return { width, height, pixels, missing };
   }
 
   private at(x: number, y: number): Cell | undefined {
-    return this.cells.find((c) => x >= c.x && x < c.x + THUMB && y >= c.y && y < c.y + THUMB);
+    return this.cells.find((c) => x >= c.x && x < c.x + this.thumb && y >= c.y && y < c.y + this.thumb);
   }
 
   private describe(env: ViewEnv, c: Cell): HoverInfo {
@@ -164,7 +184,7 @@ export class ModelView implements View {
     }
     const f = m ? undefined : env.runs[0].overview(c.stream, c.layer)?.pooledBy;
     const what = m ? `mean row entropy ${ent.toFixed(2)} bits` : f ? `overview: maximum over ${f} × ${f} blocks (the layer is not in memory)` : 'not loaded yet';
-    return { text: `${c.stream} layer ${c.layer} head ${c.head}\n${what}\nclick to open in the heatmap`, marks: [{ x: c.x, y: c.y, w: THUMB, h: THUMB }] };
+    return { text: `${c.stream} layer ${c.layer} head ${c.head}\n${what}\nclick to open in the heatmap`, marks: [{ x: c.x, y: c.y, w: this.thumb, h: this.thumb }] };
   }
 
   hover(env: ViewEnv, x: number, y: number): HoverInfo | undefined {

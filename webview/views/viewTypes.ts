@@ -25,6 +25,12 @@ export interface Selection {
   threshold: number;
   /** Generated step shown by the encoder-decoder view. */
   step: number;
+  /**
+   * Zoom per view id, as a multiple of the picture that fits the view's box (1 = fit, the default).
+   * Kept in the selection because the app saves the selection with setState: the choice survives the
+   * webview being hidden and shown again.
+   */
+  zoom?: Record<string, number>;
 }
 
 export interface ViewEnv {
@@ -34,7 +40,14 @@ export interface ViewEnv {
   /** Switch to another view (e.g. model view → heatmap). */
   open(viewId: string): void;
   runs: RunData[];
+  /** Width of the view's box (CSS px). */
   width: number;
+  /**
+   * Height of the view's box (CSS px): the viewport below the header, the tabs and the view's own
+   * controls. The panel usually opens in the bottom area, a few hundred pixels tall, so views that can
+   * shrink (the heatmap, head view, model view) size their first picture to it.
+   */
+  height: number;
   /** Re-render this view (after a view-local setting changed). */
   redraw(): void;
 }
@@ -44,7 +57,7 @@ export type Control =
   | { kind: 'checkbox'; id: string; label: string; checked: boolean; set(v: boolean): void }
   | { kind: 'number'; id: string; label: string; value: number; min?: number; max?: number; step?: number; set(v: number): void }
   | { kind: 'text'; id: string; label: string; value: string; set(v: string): void }
-  | { kind: 'button'; id: string; label: string; run(): void };
+  | { kind: 'button'; id: string; label: string; run(): void; title?: string; disabled?: boolean };
 
 export interface HoverInfo {
   /** Tooltip text (plain; lines separated by \n). */
@@ -60,6 +73,22 @@ export interface ExportNumbers {
   json?: unknown;
   /** Whole tensors for .npy export. */
   tensors?: { name: string; tensor: FloatTensor }[];
+}
+
+/**
+ * The part of a view's picture that scrolls (a zoomed heatmap): the box it shows (scene px), the size of
+ * everything that scrolls through that box, and where the box is now. The host lays native scrollbars
+ * over the box and reports the user's scrolling back with View.scrolled.
+ */
+export interface ScrollArea {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  contentW: number;
+  contentH: number;
+  scrollX: number;
+  scrollY: number;
 }
 
 /** A layer's attention a view must have in memory to draw (long inputs fetch it when shown). */
@@ -79,6 +108,12 @@ export interface View {
   hover?(env: ViewEnv, x: number, y: number): HoverInfo | undefined;
   click?(env: ViewEnv, x: number, y: number): void;
   wheel?(env: ViewEnv, x: number, y: number, deltaY: number): boolean;
+  /** Views that zoom: Ctrl+wheel (and a touchpad pinch) zooms by `factor` around (x, y) in scene px. */
+  zoomAt?(env: ViewEnv, factor: number, x: number, y: number): void;
+  /** The scrolling part of the last scene, if any (see ScrollArea). */
+  scrollArea?(): ScrollArea | undefined;
+  /** The user scrolled the ScrollArea to (x, y); returns true when the picture must be drawn again. */
+  scrolled?(x: number, y: number): boolean;
   /** Keyboard access; returns true when it handled the key. */
   key?(env: ViewEnv, e: KeyboardEvent): boolean;
   numbers(env: ViewEnv): ExportNumbers;

@@ -108,6 +108,10 @@ export function decodeModel(bytes: Uint8Array, fileName = 'the file'): ModelProt
     if (/index out of range/i.test(msg)) {
       throw new SeqLensError('truncated', `${fileName} is truncated or damaged: the ONNX data ends early (${msg}).`);
     }
+    // protobufjs stops at 100 nested messages (protoc's limit): about 32 levels of If/Loop/Scan bodies.
+    if (/max depth exceeded/i.test(msg)) {
+      throw new SeqLensError('not-onnx', `${fileName} nests subgraphs (If, Loop or Scan bodies) deeper than ONNX readers accept (about 32 levels).`);
+    }
     throw new SeqLensError('not-onnx', `${fileName} could not be decoded as ONNX: ${msg}`);
   }
   if (!model.graph || model.graph.node.length === 0) {

@@ -15,12 +15,41 @@ function halfToFloat(h: number): number {
   return (s ? -1 : 1) * 2 ** (e - 15) * (1 + f / 1024);
 }
 
+/** Bytes per element in raw_data, and the typed field that holds the values otherwise. */
+function storage(t: TensorProto): { width: number; field: ArrayLike<unknown> } | undefined {
+  switch (t.dataType) {
+    case DT.FLOAT: return { width: 4, field: t.floatData };
+    case DT.FLOAT16: case DT.BFLOAT16: return { width: 2, field: t.int32Data };
+    case DT.DOUBLE: return { width: 8, field: t.doubleData };
+    case DT.INT64: return { width: 8, field: t.int64Data };
+    case DT.INT32: return { width: 4, field: t.int32Data };
+    case DT.INT8: case DT.UINT8: case DT.BOOL: return { width: 1, field: t.int32Data };
+    default: return undefined;
+  }
+}
+
+/**
+ * The element count, checked against the values the tensor really holds. Dims are only a claim: a
+ * damaged file may say [2^40] over 8 bytes, and nothing may be allocated or read on its word.
+ */
+function checkedSize(t: TensorProto): number {
+  if (!t.dims.every((d) => Number.isSafeInteger(Number(d)) && Number(d) >= 0)) {
+    throw new SeqLensError('truncated', `Tensor ${t.name} is damaged: its dims [${t.dims.join(', ')}] are not sizes.`);
+  }
+  const n = tensorSize(t);
+  const s = storage(t);
+  if (!s) return n;
+  const held = t.rawData && t.rawData.length > 0 ? Math.floor(t.rawData.length / s.width) : s.field.length;
+  if (!(n <= held)) throw new SeqLensError('truncated', `Tensor ${t.name} is damaged: its dims [${t.dims.join(', ')}] claim ${n} values, it holds ${held}.`);
+  return n;
+}
+
 /** The tensor's values as float32 (float, float16, bfloat16, double, int32/64 and bool are converted). */
 export function tensorToFloat32(t: TensorProto): Float32Array {
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new SeqLensError('external-data', `Tensor ${t.name} keeps its data in an external file; load it with its data file.`);
   }
-  const n = tensorSize(t);
+  const n = checkedSize(t);
   const raw = t.rawData;
   const hasRaw = raw && raw.length > 0;
   const view = hasRaw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;

@@ -1,6 +1,6 @@
 /**
  * Emits the small nodes the recurrent probes add, with unique `seqlens/...` names, and hides the
- * opset differences they meet (Unsqueeze axes as attribute before opset 13, Clip min/max as
+ * opset differences they meet (Unsqueeze/Squeeze axes as attribute before opset 13, Clip min/max as
  * attributes before opset 11). Everything added is plain default-domain ONNX.
  */
 import { onnx } from '../onnx/onnxProto.js';
@@ -62,6 +62,10 @@ export class RecurrentBuilder {
 
   unsqueeze(x: string, axes: number[]): string {
     return this.opset >= 13 ? this.op('Unsqueeze', [x, this.i64(axes)]) : this.op('Unsqueeze', [x], { axes });
+  }
+
+  squeeze(x: string, axes: number[]): string {
+    return this.opset >= 13 ? this.op('Squeeze', [x, this.i64(axes)]) : this.op('Squeeze', [x], { axes });
   }
 
   /** Takes index `i` along `axis` and drops that axis. */

@@ -2,18 +2,20 @@
  * GRU gates for one direction of an ONNX GRU node, given h_{t-1} for every step (the op's own Y
  * shifted by one step, built by recurrentNative.ts). ONNX block order in W/R/B is z, r, h.
  *
- * One Gemm over all steps gives every pre-activation at once, [X_t, h_{t-1}] · M + bias, where M
- * stacks [Wz|Rz], [Wr|Rr], [Wh|0] and, with linear_before_reset=1, [0|Rh] (the zero blocks are
- * built from the weights and folded by onnxruntime at load time):
- *   z = f(·), r = f(·),
- *   linear_before_reset=1: h̃ = g(X·Whᵀ + Wbh + r⊙(h_{t-1}·Rhᵀ + Rbh))
- *   linear_before_reset=0: h̃ = g(X·Whᵀ + Wbh + Rbh + (r⊙h_{t-1})·Rhᵀ)   (one more MatMul)
+ * Every step at once, one Gemm per gate whose C input is that gate's input part (recurrentInput.ts:
+ * a row gather of a load-time table, or X·Wᵀ + bias), so the sum costs nothing extra:
+ *   z = f(h_{t-1}·Rzᵀ + Pz),  r = f(h_{t-1}·Rrᵀ + Pr)            (Pz, Pr carry Wb + Rb)
+ *   linear_before_reset=1: h̃ = g(Ph + r⊙(h_{t-1}·Rhᵀ + Rbh))      (Ph carries Wbh)
+ *   linear_before_reset=0: h̃ = g((r⊙h_{t-1})·Rhᵀ + Ph)            (Ph carries Wbh + Rbh)
+ * No zero blocks, no Concat of [X, h] and no column slices: each gate is written once, in place.
  */
 import type { RecurrentBuilder } from './recurrentBuilder.js';
+import type { InputProjection } from './recurrentInput.js';
 
 export interface GruDirectionInput {
-  x4: string; // [T,1,B,I]
-  hPrev: string; // [T,1,B,H]
+  /** h_{t-1} for every step, [T·B, H]. */
+  hPrev: string;
+  proj: InputProjection;
   w: string; r: string; bias: string; d: number;
   hidden: number;
   clip?: number;
@@ -28,40 +30,28 @@ export interface GruDirectionInput {
 /** Returns [z, r, h̃], each [T,1,B,H]. */
 export function gruDirection(b: RecurrentBuilder, p: GruDirectionInput): string[] {
   const H = p.hidden;
-  const wd = b.pick(p.w, p.d, 0); // [3H, I]
   const rd = b.pick(p.r, p.d, 0); // [3H, H]
-  const rows = (m: string, k: number): string => b.slice(m, k * H, (k + 1) * H, 0);
-  const zerosLike = (m: string): string => b.op('Sub', [m, m]);
-  const wh = rows(wd, 2);
-  const rh = rows(rd, 2);
-  const stacked = [
-    b.op('Concat', [rows(wd, 0), rows(rd, 0)], { axis: 1 }),
-    b.op('Concat', [rows(wd, 1), rows(rd, 1)], { axis: 1 }),
-    b.op('Concat', [wh, zerosLike(rh)], { axis: 1 }),
-  ];
-  if (p.linearBeforeReset) stacked.push(b.op('Concat', [zerosLike(wh), rh], { axis: 1 }));
-  const mT = b.transpose(b.op('Concat', stacked, { axis: 0 }), [1, 0]); // [I+H, 3H or 4H]
-
-  const a = b.op('Flatten', [b.op('Concat', [p.x4, p.hPrev], { axis: 3 })], { axis: 3 }); // [T·B, I+H]
-  let pre: string;
-  if (p.bias) {
-    const bd = b.pick(p.bias, p.d, 0); // [6H] = Wb (z r h) ++ Rb (z r h)
-    const wb = (k: number): string => b.slice(bd, k * H, (k + 1) * H, 0);
-    const rb = (k: number): string => b.slice(bd, (3 + k) * H, (4 + k) * H, 0);
-    const parts = [b.add(wb(0), rb(0)), b.add(wb(1), rb(1))];
-    parts.push(p.linearBeforeReset ? wb(2) : b.add(wb(2), rb(2)));
-    if (p.linearBeforeReset) parts.push(rb(2));
-    pre = b.op('Gemm', [a, mT, b.op('Concat', parts, { axis: 0 })]);
-  } else {
-    pre = b.op('MatMul', [a, mT]);
-  }
-  const block = (k: number): string => b.slice(pre, k * H, (k + 1) * H, 1);
+  const rT = (k: number): string => b.transpose(b.slice(rd, k * H, (k + 1) * H, 0), [1, 0]); // folded at load time
+  const bd = p.bias ? b.pick(p.bias, p.d, 0) : ''; // [6H] = Wb (z r h) ++ Rb (z r h)
+  const wb = (k: number): string => b.slice(bd, k * H, (k + 1) * H, 0);
+  const rb = (k: number): string => b.slice(bd, (3 + k) * H, (4 + k) * H, 0);
+  const inputPart = (k: number, withRb: boolean): string =>
+    p.proj.gate(p.w, p.d, k * H, (k + 1) * H, bd ? (withRb ? b.add(wb(k), rb(k)) : wb(k)) : '');
   const clipped = (t: string): string => (p.clip !== undefined ? b.clip(t, p.clip) : t);
-  const z = b.op(p.fAct, [clipped(block(0))]);
-  const r = b.op(p.fAct, [clipped(block(1))]);
-  const candidatePre = p.linearBeforeReset
-    ? b.add(block(2), b.mul(r, block(3)))
-    : b.add(block(2), b.op('MatMul', [b.mul(r, b.op('Flatten', [p.hPrev], { axis: 3 })), b.transpose(rh, [1, 0])]));
-  const hh = b.op(p.gAct, [clipped(candidatePre)]);
-  return [z, r, hh].map((t, k) => b.op('Reshape', [t, p.dirShape], {}, { out: p.outNames?.[k] }));
+  // Pre-activations go to [T,1,B,H] before the activation (a Reshape of an intermediate is free; one
+  // whose output is a graph output is a copy), so each activation writes its probe in place.
+  const to4 = (t: string): string => b.op('Reshape', [t, p.dirShape]);
+  const out = (k: number): { out?: string } => ({ out: p.outNames?.[k] });
+
+  const z = b.op(p.fAct, [clipped(to4(b.op('Gemm', [p.hPrev, rT(0), inputPart(0, true)])))], {}, out(0));
+  const r = b.op(p.fAct, [clipped(to4(b.op('Gemm', [p.hPrev, rT(1), inputPart(1, true)])))], {}, out(1));
+  let candidatePre: string;
+  if (p.linearBeforeReset) {
+    const rh = bd ? b.op('Gemm', [p.hPrev, rT(2), rb(2)]) : b.op('MatMul', [p.hPrev, rT(2)]);
+    candidatePre = b.add(to4(inputPart(2, false)), b.mul(r, to4(rh)));
+  } else {
+    const resetH = b.op('Reshape', [b.mul(r, to4(p.hPrev)), b.i64([-1, H])]);
+    candidatePre = to4(b.op('Gemm', [resetH, rT(2), inputPart(2, true)]));
+  }
+  return [z, r, b.op(p.gAct, [clipped(candidatePre)], {}, out(2))];
 }

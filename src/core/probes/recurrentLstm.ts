@@ -1,26 +1,29 @@
 /**
  * LSTM gates and cell state for one direction of an ONNX LSTM node, given h_{t-1} for every step
- * (the op's own Y shifted by one step, built by recurrentNative.ts).
+ * (the op's own Y shifted by one step, built by recurrentNative.ts). ONNX gate order is i, o, f, c̃.
  *
- * Gates: one Gemm over all steps, [X_t, h_{t-1}] · [W | R]ᵀ + (Wb + Rb). The rows of [W | R] are
- * permuted (a Gather on the weights, folded by onnxruntime at load time) so that the result comes
- * out grouped in blocks of k units: for each block, k pre-activations of i, o, f, c̃ in turn.
+ * Gates: every step at once, one Gemm per gate, h_{t-1}·R_gᵀ + P_g, whose C input P_g is the gate's
+ * input part with both biases (recurrentInput.ts: a row gather of a load-time table for embedding
+ * inputs, else X·W_gᵀ + Wb + Rb), then the activation. Each gate is written once, already contiguous.
  *
- * Cell: c_t = f_t⊙c_{t-1} + i_t⊙c̃_t is element-wise per unit, so every block of k units of every
- * batch row becomes its own small LSTM: an auxiliary LSTM node with hidden_size k and batch B·H/k
- * whose input at step t is exactly that block's pre-activations (a free reshape of the Gemm output,
- * thanks to the permutation). Its W only routes (identity on the i, f, c̃ rows), R is zero, the
- * output gate is pinned to 1 by a large bias and the output activation is the identity
+ * Cell: c_t = f_t⊙c_{t-1} + i_t⊙c̃_t is element-wise per unit, a linear recurrence: by default a
+ * log-depth scan over the steps (cellScan.ts). Two cases use onnxruntime's own LSTM kernel instead:
+ * peepholes (i and f then depend on c_{t-1}, which no scan of known coefficients covers) and runtimes
+ * that ask for it (RecurrentProbeOptions.cellVia: WebGPU, where Loop would run on the CPU). There
+ * every block of k units of every batch row becomes its own small auxiliary LSTM node with hidden_size
+ * k and batch B·H/k, whose input at step t is exactly that block's pre-activations (the four gates'
+ * Gemm outputs interleaved by one Concat). Its W only routes (identity on the i, f, c̃ rows), R is
+ * zero, the output gate is pinned to 1 by a large bias and the output activation is the identity
  * (Affine α=1, β=0), so its Y is c_t. Direction and sequence_lens are the original op's, so the
- * kernel handles reverse order and padding as the original did, with the original's arithmetic
- * for the cell update. (A per-step Scan gives the same numbers; under ORT's profiler it cost 3× the
- * model's own LSTM kernel, this node about half of it; end to end on a busy 2-core machine the two
- * were within noise.) k-unit rows avoid both the per-row overhead of one-unit rows (measured ~9×
- * slower) and a dense 4H×4H routing GEMM.
+ * kernel handles reverse order and padding as the original did. k-unit rows avoid both the per-row
+ * overhead of one-unit rows (measured ~9× slower) and a dense 4H×4H routing GEMM.
  */
 import { onnx } from '../onnx/onnxProto.js';
-import { floatTensor, int64Tensor, makeNode } from '../onnx/graphDelta.js';
+import { floatTensor, makeNode } from '../onnx/graphDelta.js';
 import type { RecurrentBuilder } from './recurrentBuilder.js';
+import type { InputProjection } from './recurrentInput.js';
+import type { CellReadout } from './recurrentProbes.js';
+import { CELL_SCAN_MIN_OPSET, linearRecurrence } from './cellScan.js';
 
 /** σ(30) is 1 in float32 (1 − 9e-14 rounds to 1). */
 const OUTPUT_GATE_BIAS = 30;
@@ -31,15 +34,21 @@ export function unitsPerRow(hidden: number): number {
   return 1;
 }
 
+
 export interface LstmDirectionInput {
-  x4: string; // [T,1,B,I]
-  hPrev: string; // [T,1,B,H]
+  /** h_{t-1} for every step, [T·B, H]. */
+  hPrev: string;
+  proj: InputProjection;
   w: string; r: string; bias: string; d: number;
   hidden: number;
   clip?: number;
   fAct: string; gAct: string;
-  c0d: string; // [1,B,H]
+  /** c_0 of this direction, [1,B,H] (built on first use); `c0Zero`: it is zeros. */
+  c0d: () => string;
+  c0Zero: boolean;
   seqLens: string;
+  /** valid[t,0,b,0] = t < len_b (bool), when seqLens is given. */
+  valid: string;
   reverse: boolean;
   /** Shape of one direction's [T,1,B,H] tensor, to restore results to. */
   dirShape: string;
@@ -55,40 +64,45 @@ export interface LstmDirectionInput {
   peepholes: string;
   /** h_{t-1}-style shift of a [T,1,B,H] per-step tensor, with `init` [1,1,B,H] entering at the start. */
   shift: (perStep: string, init: string) => string;
-  /** How the auxiliary LSTM hands out c_t (see RecurrentProbeOptions.cellVia); default 'affine'. */
-  cellVia?: 'affine' | 'relu-pair';
+  /** How the cell is computed (see RecurrentProbeOptions.cellVia); default 'scan'. */
+  cellVia?: CellReadout;
 }
 
 /** Returns [i, o, f, c̃] gates and the cell state, each [T,1,B,H]. */
 export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gates: string[]; cell: string } {
   const H = p.hidden;
+  const rd = b.pick(p.r, p.d, 0); // [4H, H]
+  const bd = p.bias ? b.pick(p.bias, p.d, 0) : ''; // [8H] = Wb (i o f c) ++ Rb (i o f c)
+  const pre = [0, 1, 2, 3].map((g) => {
+    const bias = bd ? b.add(b.slice(bd, g * H, (g + 1) * H, 0), b.slice(bd, (4 + g) * H, (5 + g) * H, 0)) : '';
+    const rT = b.transpose(b.slice(rd, g * H, (g + 1) * H, 0), [1, 0]); // [H, H], folded at load time
+    const t = b.op('Gemm', [p.hPrev, rT, p.proj.gate(p.w, p.d, g * H, (g + 1) * H, bias)]); // [T·B, H]
+    return p.clip !== undefined ? b.clip(t, p.clip) : t;
+  });
+  const acts = [p.fAct, p.fAct, p.fAct, p.gAct];
+  // To [T,1,B,H] before the activation (a Reshape of an intermediate is free; one whose output is a
+  // graph output is a copy), so each activation writes its probe in place.
+  const gateOf = (g: number): string => b.op(acts[g], [b.op('Reshape', [pre[g], p.dirShape])], {}, { out: p.outNames?.[g] });
+  const scan = !p.peepholes && (p.cellVia ?? 'scan') === 'scan' && b.opset >= CELL_SCAN_MIN_OPSET;
+  if (scan) {
+    const gates = [0, 1, 2, 3].map(gateOf);
+    let a = gates[2];
+    let u = b.mul(gates[0], gates[3]);
+    if (p.seqLens && p.reverse) {
+      // Reverse order starts at each row's last valid step: the padded steps after it are the identity.
+      a = b.op('Where', [p.valid, a, b.f32(1)]);
+      u = b.op('Where', [p.valid, u, b.f32(0)]);
+    }
+    const c0 = p.c0Zero ? '' : b.unsqueeze(p.c0d(), [0]);
+    return { gates, cell: linearRecurrence(b, a, u, c0, p.reverse, p.outNames?.[4]) };
+  }
+
   const k = p.peepholes ? H : unitsPerRow(H);
   const blocks = H / k;
-  // perm[(j·4 + g)·k + u] = g·H + j·k + u: block j, gate g, unit u.
-  const perm: number[] = [];
-  for (let j = 0; j < blocks; j++) for (let g = 0; g < 4; g++) for (let u = 0; u < k; u++) perm.push(g * H + j * k + u);
-  const permName = b.fresh('perm');
-  b.initializers.push(int64Tensor(permName, perm));
-
-  const a = b.op('Flatten', [b.op('Concat', [p.x4, p.hPrev], { axis: 3 })], { axis: 3 }); // [T·B, I+H]
-  // [I+H, 4H], transposed here (folded at load time) rather than by Gemm's transB, measured slower.
-  const wrT = b.transpose(b.op('Gather', [b.op('Concat', [b.pick(p.w, p.d, 0), b.pick(p.r, p.d, 0)], { axis: 1 }), permName], { axis: 0 }), [1, 0]);
-  let pre: string;
-  if (p.bias) {
-    const bd = b.pick(p.bias, p.d, 0);
-    const sum = b.add(b.slice(bd, 0, 4 * H, 0), b.slice(bd, 4 * H, 8 * H, 0));
-    pre = b.op('Gemm', [a, wrT, b.op('Gather', [sum, permName], { axis: 0 })]);
-  } else {
-    pre = b.op('MatMul', [a, wrT]);
-  }
-  if (p.clip !== undefined) pre = b.clip(pre, p.clip);
-
-  const grouped = b.op('Reshape', [pre, b.i64([-1, blocks, 4, k])]); // [T·B, H/k, 4, k]
-  const gates = p.peepholes ? [] : [p.fAct, p.fAct, p.fAct, p.gAct].map((act, g) =>
-    b.op('Reshape', [b.op(act, [b.slice(grouped, g, g + 1, 2)]), p.dirShape], {}, { out: p.outNames?.[g] }));
-
-  // The auxiliary LSTM: input [T, B·H/k, 4k] is the Gemm output as it lies in memory.
-  const x = b.op('Reshape', [pre, b.op('Concat', [p.steps1d, b.i64([-1, 4 * k])], { axis: 0 })]);
+  const gates = p.peepholes ? [] : [0, 1, 2, 3].map(gateOf);
+  // The auxiliary LSTM: input [T, B·H/k, 4k], block j holding the i, o, f, c̃ pre-activations of units j·k … j·k+k−1.
+  const grouped = b.op('Concat', pre.map((t) => b.op('Reshape', [t, b.i64([-1, blocks, 1, k])])), { axis: 2 }); // [T·B, H/k, 4, k]
+  const x = b.op('Reshape', [grouped, b.op('Concat', [p.steps1d, b.i64([-1, 4 * k])], { axis: 0 })]);
   const w = new Float32Array(4 * k * 4 * k);
   for (const g of [0, 2, 3]) for (let u = 0; u < k; u++) w[(g * k + u) * 4 * k + g * k + u] = 1;
   const bias = new Float32Array(8 * k);
@@ -105,7 +119,7 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
     const col = b.op('Reshape', [b.op('Cast', [p.seqLens], { to: onnx.TensorProto.DataType.INT32 }), b.i64([-1, 1])]);
     lens = b.op('Reshape', [b.op('Expand', [col, b.i64([1, blocks])]), b.i64([-1])]);
   }
-  let c0 = b.op('Reshape', [p.c0d, b.i64([1, -1, k])]); // [1, B·H/k, k]
+  let c0 = b.op('Reshape', [p.c0d(), b.i64([1, -1, k])]); // [1, B·H/k, k]
   let auxX = x;
   // 'relu-pair': runtimes without the Affine activation (onnxruntime-web's WebGPU LSTM) read c_t as
   // relu(c) − relu(−c). A second set of rows carries −c exactly: its c̃ pre-activations and c_0 are
@@ -150,10 +164,9 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
   }
   const cell = b.op('Reshape', [cells, p.dirShape], {}, { out: p.outNames?.[4] }); // → [T,1,B,H]
   if (!p.peepholes) return { gates, cell };
-  // i = f(pre_i + Pi⊙c_{t-1}), f = f(pre_f + Pf⊙c_{t-1}), o = f(pre_o + Po⊙c_t); with k = H the
-  // grouped pre-activations are in plain i, o, f, c̃ order.
-  const cPrev = p.shift(cell, b.unsqueeze(p.c0d, [0]));
-  const preOf = (g: number): string => b.op('Reshape', [b.slice(grouped, g, g + 1, 2), p.dirShape]);
+  // i = f(pre_i + Pi⊙c_{t-1}), f = f(pre_f + Pf⊙c_{t-1}), o = f(pre_o + Po⊙c_t).
+  const cPrev = p.shift(cell, b.unsqueeze(p.c0d(), [0]));
+  const preOf = (g: number): string => b.op('Reshape', [pre[g], p.dirShape]);
   const peepOf = (g: number): string => b.slice(pd, g * H, (g + 1) * H, 0);
   const withPeep = (g: number, c: string, out?: string): string =>
     b.op(p.fAct, [b.add(preOf(g), b.mul(peepOf(g), c))], {}, { out });
@@ -162,7 +175,7 @@ export function lstmDirection(b: RecurrentBuilder, p: LstmDirectionInput): { gat
       withPeep(0, cPrev, p.outNames?.[0]),
       withPeep(1, cell, p.outNames?.[1]),
       withPeep(2, cPrev, p.outNames?.[2]),
-      b.op('Reshape', [b.op(p.gAct, [b.slice(grouped, 3, 4, 2)]), p.dirShape], {}, { out: p.outNames?.[3] }),
+      gateOf(3),
     ],
     cell,
   };

@@ -4,9 +4,10 @@
  * The op itself is never replaced, so the model's own outputs stay exactly what they were. Y already
  * holds h_t for every step, which means h_{t-1} for every step is Y shifted by one (initial_h, or
  * zeros, at the start). That removes the recurrence from the gates: they are computed for the whole
- * sequence at once from X and the shifted Y with two MatMuls, in parallel to the op. The LSTM cell
- * state is still a recurrence, but an element-wise one, c_t = f_t⊙c_{t-1} + i_t⊙c̃_t, left to
- * onnxruntime's own LSTM kernel on the known gates (recurrentCellLstm.ts).
+ * sequence at once, in parallel to the op, one Gemm per gate over the shifted Y whose C input is the
+ * gate's input part (recurrentInput.ts: for embedding inputs a row gather of a table folded at load
+ * time). The LSTM cell state is still a recurrence, but an element-wise linear one,
+ * c_t = f_t⊙c_{t-1} + i_t⊙c̃_t, computed by a log-depth scan (cellScan.ts; recurrentLstm.ts).
  *
  * Every gate and cell tensor comes out in ONNX's sequence-first layout [seq, direction, batch, unit]
  * whatever the op's `layout`; padded steps (past sequence_lens) are zero, as in Y.
@@ -14,13 +15,15 @@
 import type { GraphIndex } from '../onnx/graphIndex.js';
 import type { NodeProto } from '../onnx/decode.js';
 import { onnx } from '../onnx/onnxProto.js';
-import { attrFloat, attrInt, attrString, attrStrings } from '../onnx/attributes.js';
+import { attrFloat, attrInt, attrString, attrStrings, attrTensor } from '../onnx/attributes.js';
 import { makeNode } from '../onnx/graphDelta.js';
 import type { AxisRole, GateName, Probe, Unavailable } from '../types.js';
 import type { CellReadout } from './recurrentProbes.js';
 import type { RecurrentBuilder } from './recurrentBuilder.js';
 import { lstmDirection } from './recurrentLstm.js';
 import { gruDirection } from './recurrentGru.js';
+import { inputProjection } from './recurrentInput.js';
+import { tensorToFloat32 } from '../onnx/tensorData.js';
 
 export const RECURRENT_OPS = new Set(['RNN', 'LSTM', 'GRU']);
 
@@ -40,7 +43,7 @@ export interface NativeResult { probes: Probe[]; unavailable: Unavailable[] }
 
 /** Builds the probes of one recurrent node; `b` collects the nodes and initializers it adds. */
 export function nativeRecurrentProbes(
-  index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder, withGates = true, cellVia: CellReadout = 'affine',
+  index: GraphIndex, node: NodeProto, layer: number, b: RecurrentBuilder, withGates = true, cellVia: CellReadout = 'scan',
 ): NativeResult {
   const op = node.opType;
   const source = { op, node: node.name || node.output.find((o) => o) || op };
@@ -69,7 +72,7 @@ export function nativeRecurrentProbes(
     unavailable.push({ what: `${what} (layer ${layer})`, reason: why, node: source.node });
     return { probes, unavailable };
   }
-  const gates = buildGates(node, y, b, cellVia);
+  const gates = buildGates(index, node, y, b, cellVia);
   for (const g of gateNames) {
     probes.push({ name: gates.outputs[g] as string, kind: 'gate', gate: g, layer, axes: SEQ_FIRST, source });
   }
@@ -112,7 +115,7 @@ function activations(node: NodeProto, dirs: number): string[][] {
   return out;
 }
 
-function buildGates(node: NodeProto, y: string, b: RecurrentBuilder, cellVia: CellReadout): GateTensors {
+function buildGates(index: GraphIndex, node: NodeProto, y: string, b: RecurrentBuilder, cellVia: CellReadout): GateTensors {
   const isLstm = node.opType === 'LSTM';
   const hidden = attrInt(node, 'hidden_size', 0);
   const direction = attrString(node, 'direction') ?? 'forward';
@@ -127,35 +130,45 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder, cellVia: Ce
   const h0 = node.input[5] ?? '';
   const c0 = isLstm ? (node.input[6] ?? '') : '';
 
-  // Sequence-first views: X [T,B,I], Y [T,D,B,H], initial states [D,B,H].
-  const xs = layout === 1 ? b.transpose(x, [1, 0, 2]) : x;
+  // Sequence-first views: Y [T,D,B,H], initial states [D,B,H]; X [T,B,I] only where a Gemm reads it.
   const ys = layout === 1 ? b.transpose(y, [1, 2, 0, 3]) : y;
-  const x4 = b.unsqueeze(xs, [1]); // [T,1,B,I]
-  const stateShape = b.slice(b.op('Shape', [ys]), 1, 4, 0);
-  const zeros = (): string => b.op('ConstantOfShape', [stateShape]); // float32 zeros [D,B,H]
+  let xs = '';
+  const seqFirstX = (): string => (xs ||= layout === 1 ? b.transpose(x, [1, 0, 2]) : x);
+  const proj = inputProjection(b, index, node, hidden, layout, seqFirstX);
+  const yShape = b.op('Shape', [ys]);
+  let stateShape = '';
+  const zeros = (): string => b.op('ConstantOfShape', [(stateShape ||= b.slice(yShape, 1, 4, 0))]); // float32 zeros [D,B,H]
   const seqFirstState = (s: string): string => (s ? (layout === 1 ? b.transpose(s, [1, 0, 2]) : s) : zeros());
   const h0s = seqFirstState(h0);
-  const c0s = isLstm ? seqFirstState(c0) : '';
+  // A zero c_0 is left out of the scan; the auxiliary LSTM still takes it as an input.
+  const c0Zero = isLstm && (!c0 || isZeros(index, c0));
+  let c0s = '';
+  const c0Of = (d: number): string => {
+    c0s ||= seqFirstState(c0);
+    return dirs === 1 ? c0s : b.slice(c0s, d, d + 1, 0);
+  };
 
   // Padding: valid[t, 0, b, 0] = t < len_b; nextValid = t + 1 < len_b (reverse direction start).
+  let valid = '';
   let validF = '';
   let nextValid = '';
   if (seqLens) {
-    const steps = b.pick(b.op('Shape', [xs]), 0, 0);
+    const steps = b.pick(yShape, 0, 0);
     const idx = b.op('Reshape', [b.op('Range', [b.i64([0], []), steps, b.i64([1], [])]), b.i64([-1, 1, 1, 1])]);
     const lens = b.op('Reshape', [b.op('Cast', [seqLens], { to: onnx.TensorProto.DataType.INT64 }), b.i64([1, 1, -1, 1])]);
-    validF = b.op('Cast', [b.op('Less', [idx, lens])], { to: onnx.TensorProto.DataType.FLOAT });
+    valid = b.op('Less', [idx, lens]);
+    validF = b.op('Cast', [valid], { to: onnx.TensorProto.DataType.FLOAT });
     nextValid = b.op('Less', [b.add(idx, b.i64([1], [])), lens]);
   }
 
   const names = isLstm ? LSTM_BLOCKS : GRU_BLOCKS;
   const perDir: { gates: string[]; cell?: string }[] = [];
-  const steps1d = isLstm ? b.slice(b.op('Shape', [xs]), 0, 1, 0) : '';
+  const steps1d = isLstm ? b.slice(yShape, 0, 1, 0) : '';
   for (let d = 0; d < dirs; d++) {
     const reverse = direction === 'reverse' || d === 1;
     const [fAct, gAct] = acts[d];
-    const yd = b.slice(ys, d, d + 1, 1); // [T,1,B,H]
-    const h0d = b.unsqueeze(b.slice(h0s, d, d + 1, 0), [1]); // [1,1,B,H]
+    const yd = dirs === 1 ? ys : b.slice(ys, d, d + 1, 1); // [T,1,B,H]
+    const h0d = b.unsqueeze(dirs === 1 ? h0s : b.slice(h0s, d, d + 1, 0), [0]); // [1,1,B,H]
     // h_{t-1} for every t: the previous step in processing order (t-1 forward, t+1 reverse).
     // Reverse with padding starts at t = len-1, whose successor in Y is padding, not initial_h.
     const shift = (perStep: string, init: string): string => {
@@ -164,17 +177,17 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder, cellVia: Ce
         : b.op('Concat', [init, b.slice(perStep, 0, -1, 0)], { axis: 0 });
       return seqLens && reverse ? b.op('Where', [nextValid, moved, init]) : moved;
     };
-    const hPrev = shift(yd, h0d);
-    const dirShape = b.op('Shape', [yd]);
+    const hPrev = b.op('Reshape', [shift(yd, h0d), b.i64([-1, hidden])]); // [T·B, H]
+    const dirShape = dirs === 1 ? yShape : b.op('Shape', [yd]);
     // With one direction and no padding mask, the results are the probes themselves: name them now.
     const outNames = dirs === 1 && !validF ? [...names.map((g) => `${b.prefix}/gate/${g}`), `${b.prefix}/cell`] : undefined;
     if (isLstm) {
       perDir.push(lstmDirection(b, {
-        x4, hPrev, w, r, bias, d, hidden, clip, fAct, gAct, c0d: b.slice(c0s, d, d + 1, 0), seqLens, reverse, dirShape, steps1d, outNames,
-        peepholes: node.input[7] ?? '', shift, cellVia,
+        hPrev, proj, w, r, bias, d, hidden, clip, fAct, gAct, c0d: () => c0Of(d), c0Zero,
+        seqLens, valid, reverse, dirShape, steps1d, outNames, peepholes: node.input[7] ?? '', shift, cellVia,
       }));
     } else {
-      perDir.push({ gates: gruDirection(b, { x4, hPrev, w, r, bias, d, hidden, clip, linearBeforeReset, fAct, gAct, dirShape, outNames }) });
+      perDir.push({ gates: gruDirection(b, { hPrev, proj, w, r, bias, d, hidden, clip, linearBeforeReset, fAct, gAct, dirShape, outNames }) });
     }
   }
 
@@ -189,4 +202,17 @@ function buildGates(node: NodeProto, y: string, b: RecurrentBuilder, cellVia: Ce
   names.forEach((g, k) => { outputs[g] = finish(perDir.map((p) => p.gates[k]), `gate/${g}`); });
   const cell = isLstm ? finish(perDir.map((p) => p.cell as string), 'cell') : undefined;
   return { outputs, cell };
+}
+
+/** A state fed by ConstantOfShape of zeros (what exporters write for "no initial state"). */
+function isZeros(index: GraphIndex, name: string): boolean {
+  const n = index.producer.get(name);
+  if (!n || n.opType !== 'ConstantOfShape' || (n.domain ?? '') !== '') return false;
+  const v = attrTensor(n, 'value');
+  if (!v) return true; // the default value is a float32 0
+  try {
+    return tensorToFloat32(v).every((e) => e === 0);
+  } catch {
+    return false;
+  }
 }

@@ -14,20 +14,22 @@ import { decomposedLstmProbes } from './recurrentDecomposed.js';
 
 export interface RecurrentProbeOptions {
   /**
-   * Rebuild LSTM/GRU gates and LSTM cell states (default true). They cost about as much compute as
-   * the recurrent op itself (measured: a 1-layer 160-unit LSTM char model runs ~1.9× slower with
-   * them, ~1.0× with hidden states only), so a caller may ask for hidden states alone.
+   * Rebuild LSTM/GRU gates and LSTM cell states (default true). They cost a fraction of the recurrent
+   * op itself (bench/instrumentOverhead.ts prints it per zoo model), so a caller may still ask for
+   * hidden states alone (~1.0×).
    */
   gates?: boolean;
   /**
-   * How the LSTM cell state is read out of its auxiliary LSTM node: 'affine' (identity output
-   * activation, one node) or 'relu-pair' (c = relu(c) − relu(−c) from two rows per unit, for runtimes
-   * whose LSTM lacks the Affine activation, such as onnxruntime-web's WebGPU EP). Default 'affine'.
+   * How the LSTM cell state is computed. 'scan' (default): a log-depth scan of c_t = f⊙c_{t-1} + i⊙c̃
+   * in a Loop (cellScan.ts). 'affine': an auxiliary LSTM node with the identity output activation.
+   * 'relu-pair': the auxiliary LSTM read out as c = relu(c) − relu(−c) from two rows per unit, for
+   * runtimes whose LSTM lacks the Affine activation and whose control flow runs elsewhere (onnxruntime-
+   * web's WebGPU EP). LSTMs with peepholes always use the auxiliary LSTM ('affine').
    */
   cellVia?: CellReadout;
 }
 
-export type CellReadout = 'affine' | 'relu-pair';
+export type CellReadout = 'scan' | 'affine' | 'relu-pair';
 
 export function recurrentProbes(index: GraphIndex, model: ModelProto, opts: RecurrentProbeOptions = {}): ProbeContribution {
   const opset = opsetVersion(model, '') ?? 1;
@@ -37,8 +39,13 @@ export function recurrentProbes(index: GraphIndex, model: ModelProto, opts: Recu
   let layer = 0;
   for (const node of index.topoOrder) {
     if (!RECURRENT_OPS.has(node.opType) || (node.domain ?? '') !== '') continue;
+    // X, W and R are required; a broken file without them would get probe nodes with missing inputs.
+    if (!node.input[0] || !node.input[1] || !node.input[2]) {
+      unavailable.push({ what: `${node.opType} ${node.name || '(unnamed)'}`, reason: 'the node lacks its X, W or R input', node: node.name });
+      continue;
+    }
     const b = new RecurrentBuilder(`seqlens/${node.opType.toLowerCase()}${layer}`, opset);
-    const r = nativeRecurrentProbes(index, node, layer, b, opts.gates ?? true, opts.cellVia ?? 'affine');
+    const r = nativeRecurrentProbes(index, node, layer, b, opts.gates ?? true, opts.cellVia ?? 'scan');
     probes.push(...r.probes);
     unavailable.push(...r.unavailable);
     builders.push(b);

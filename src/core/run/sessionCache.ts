@@ -1,28 +1,12 @@
 /**
- * Instrumented sessions kept between runs. Decoding, planning probes and creating a session cost far
- * more than a run (hundreds of ms against a few), so the panel's second run on the same model and the
- * benchmarks' repetitions reuse them. Keyed by backend and by the model's bytes: by identity when the
- * caller hands the same array again, else by a fingerprint of length and sampled content.
+ * Loaded models kept between traceModel calls (the CLI's repeated traces, benchmarks, tests). Decoding,
+ * planning probes and creating a session cost far more than a run (hundreds of ms against a few), so a
+ * second trace of the same model reuses its LoadedModel, with its sessions and tokenizers. Keyed by the
+ * model's bytes (a fingerprint of length and sampled content), its manifest, name and tokenizer.
  */
-import type { InferenceBackend, SessionHandle } from './backend.js';
-import type { ProbePlan } from '../types.js';
-import type { TensorSummary } from '../onnx/summarize.js';
-import type { TextTokenizer } from '../tokenize/textTokenizer.js';
-
-/** One .onnx file, instrumented and loaded. */
-export interface PreparedModel {
-  plan: ProbePlan;
-  /** Graph inputs of the original model (names, element types, symbolic shapes). */
-  inputs: TensorSummary[];
-  /** Graph outputs of the original model, before instrumentation. */
-  outputs: TensorSummary[];
-  session: SessionHandle;
-  /** Milliseconds spent decoding + instrumenting, and creating the session, when it was built. */
-  instrumentMs: number;
-  sessionMs: number;
-  /** Set once a trace has counted instrumentMs/sessionMs in its timings. */
-  timingsReported?: boolean;
-}
+import { LoadedModel } from './loadedModel.js';
+import { memoized } from './memoized.js';
+import { readModelFiles, type ModelSource } from './modelFiles.js';
 
 /** FNV-1a over the length and up to 64 evenly spread 4 KiB windows: cheap on a 400 MB model. */
 export function fingerprint(bytes: Uint8Array): string {
@@ -44,62 +28,43 @@ export function fingerprint(bytes: Uint8Array): string {
   return `${bytes.length}:${h.toString(16)}`;
 }
 
-/** One build per key, shared by concurrent callers; a rejected build is forgotten so the next call retries. */
-function memoized<T>(cache: Map<string, Promise<T>>, key: string, build: () => Promise<T>): Promise<T> {
-  let p = cache.get(key);
-  if (!p) {
-    p = build();
-    cache.set(key, p);
-    p.catch(() => cache.delete(key));
-  }
-  return p;
-}
-
 export class TraceSessionCache {
   private readonly byIdentity = new WeakMap<Uint8Array, string>();
-  private readonly models = new Map<string, Promise<PreparedModel>>();
-  private readonly tokenizers = new Map<string, Promise<TextTokenizer>>();
-  private readonly backendIds = new WeakMap<InferenceBackend, number>();
-  private nextBackendId = 1;
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly loaded = new Set<LoadedModel>();
 
-  private key(backend: InferenceBackend, bytes: Uint8Array): string {
+  private fingerprintOf(bytes: Uint8Array): string {
     let fp = this.byIdentity.get(bytes);
     if (!fp) {
       fp = fingerprint(bytes);
       this.byIdentity.set(bytes, fp);
     }
-    let id = this.backendIds.get(backend);
-    if (id === undefined) {
-      id = this.nextBackendId++;
-      this.backendIds.set(backend, id);
-    }
-    return `${backend.name}#${id}|${fp}`;
+    return fp;
   }
 
-  /** The prepared model for these bytes on this backend, built once. A failed build is not kept. */
-  model(backend: InferenceBackend, bytes: Uint8Array, build: () => Promise<PreparedModel>): Promise<PreparedModel> {
-    return memoized(this.models, this.key(backend, bytes), build);
+  /** The model these files make, loaded once. A failed load is not kept. */
+  async model(source: ModelSource): Promise<LoadedModel> {
+    const read = await readModelFiles(source);
+    const key = JSON.stringify([source.name, source.manifest, source.tokenizer, read.files.map((f) => this.fingerprintOf(f.bytes))]);
+    return memoized(this.models, key, async () => {
+      const m = LoadedModel.fromBytes(source, read);
+      this.loaded.add(m);
+      return m;
+    });
   }
 
-  tokenizer(key: string, build: () => Promise<TextTokenizer>): Promise<TextTokenizer> {
-    return memoized(this.tokenizers, key, build);
-  }
-
+  /** Sessions alive (or being created) over every model and backend. */
   get size(): number {
-    return this.models.size;
+    let n = 0;
+    for (const m of this.loaded) n += m.sessionCount;
+    return n;
   }
 
   /** Releases every session; the cache is empty afterwards. */
   async dispose(): Promise<void> {
-    const all = [...this.models.values()];
+    const all = [...this.loaded];
     this.models.clear();
-    this.tokenizers.clear();
-    for (const p of all) {
-      try {
-        await (await p).session.dispose();
-      } catch {
-        // A build that failed has no session to release.
-      }
-    }
+    this.loaded.clear();
+    for (const m of all) await m.dispose();
   }
 }

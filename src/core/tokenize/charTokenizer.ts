@@ -3,7 +3,7 @@
  * A "character" is a Unicode code point (what Python iterates when the zoo is trained), so an emoji
  * that the vocabulary holds is one token spanning both UTF-16 units of its surrogate pair.
  */
-import { SeqLensError } from '../errors.js';
+import { SeqLensError, jsonErrorDetail } from '../errors.js';
 import type { TokenizerSpec } from '../manifest.js';
 import type { EncodeOptions, EncodeResult, TextTokenizer, TokenSpan } from './textTokenizer.js';
 
@@ -29,8 +29,11 @@ export class CharTokenizer implements TextTokenizer {
       if (!this.ids.has(ch)) this.ids.set(ch, id);
     });
     const unk = spec.unk ?? UNK_ENTRIES.map((e) => this.ids.get(e)).find((id) => id !== undefined);
-    if (unk !== undefined && (unk < 0 || unk >= vocab.length)) {
-      throw new SeqLensError('bad-manifest', `Character vocabulary: unk id ${unk} is outside the vocabulary (${vocab.length} entries)`);
+    // The spec's ids are fed to the model as token ids: each must be an entry of this vocabulary.
+    for (const [name, id] of [['unk', unk], ['bos', spec.bos], ['eos', spec.eos], ['pad', spec.pad]] as const) {
+      if (id !== undefined && !(Number.isInteger(id) && id >= 0 && id < vocab.length)) {
+        throw new SeqLensError('bad-manifest', `Character vocabulary: ${name} id ${String(id)} is outside the vocabulary (${vocab.length} entries)`);
+      }
     }
     this.unk = unk;
     for (const id of [spec.bos, spec.eos, spec.pad]) if (id !== undefined) this.markers.add(id);
@@ -43,7 +46,7 @@ export class CharTokenizer implements TextTokenizer {
     try {
       parsed = JSON.parse(text);
     } catch (e) {
-      throw new SeqLensError('bad-manifest', `Character vocabulary is not valid JSON: ${(e as Error).message}`);
+      throw new SeqLensError('bad-manifest', `Character vocabulary is not valid JSON: ${jsonErrorDetail(e)}`);
     }
     if (!Array.isArray(parsed) || !parsed.every((c): c is string => typeof c === 'string')) {
       throw new SeqLensError('bad-manifest', 'Character vocabulary must be a JSON array of strings');

@@ -9,8 +9,9 @@
  * in the text span their literal text.
  */
 import { SequenceNormalizer, Tokenizer } from '@huggingface/tokenizers';
-import { SeqLensError } from '../errors.js';
+import { SeqLensError, jsonErrorDetail } from '../errors.js';
 import { byteLevelTokenBytes } from './byteLevelAlphabet.js';
+import { backtracksCatastrophically } from './regexSafety.js';
 import { buildNormalizationMap } from './normalizationMap.js';
 import { alignPieces, type Piece } from './offsetAlignment.js';
 import type { EncodeOptions, EncodeResult, TextTokenizer, TokenSpan } from './textTokenizer.js';
@@ -29,6 +30,19 @@ function components(v: unknown): Json[] {
 }
 
 /**
+ * A call into @huggingface/tokenizers. The library does not validate tokenizer.json, so a bad entry
+ * surfaces deep inside it as a TypeError, at load or only at encode time; it is reported as the file's fault.
+ */
+function library<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof SeqLensError) throw e;
+    throw new SeqLensError('unsupported', `tokenizer.json could not ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
  * Normalizer steps that act on each character independently are kept for the offset map; steps that
  * act on the whole text (Prepend, Strip) are left to the aligner, which tolerates inserted and dropped
  * whitespace, so that the map stays exact per cluster.
@@ -37,7 +51,7 @@ function perClusterNormalizer(config: unknown): ((s: string) => string) | null {
   const steps = components(config).filter((c) => c.type !== 'Prepend' && c.type !== 'Strip');
   if (steps.length === 0) return null;
   const seq = new SequenceNormalizer({ type: 'Sequence', normalizers: steps } as unknown as ConstructorParameters<typeof SequenceNormalizer>[0]);
-  return (s) => seq.normalize(s);
+  return (s) => library('normalize the text', () => seq.normalize(s));
 }
 
 interface AddedInfo {
@@ -47,6 +61,49 @@ interface AddedInfo {
 }
 
 const BYTE_FALLBACK = /^<0x([0-9A-Fa-f]{2})>$/;
+
+/** Real tokenizer.json files nest a few levels; the library and `components` recurse through them. */
+const MAX_CONFIG_DEPTH = 64;
+
+/**
+ * Refuses what would take the library down instead of failing: nesting deep enough to overflow the
+ * stack (walked here without recursion) and regular expressions that backtrack exponentially.
+ */
+function checkConfig(json: Json): void {
+  const stack: [unknown, number][] = [[json, 0]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_CONFIG_DEPTH) {
+      throw new SeqLensError('unsupported', `tokenizer.json nests more than ${MAX_CONFIG_DEPTH} levels deep, which no tokenizer does`);
+    }
+    if (!Array.isArray(v) && typeof (v as Json).Regex === 'string' && backtracksCatastrophically((v as Json).Regex as string)) {
+      throw new SeqLensError('unsupported',
+        `tokenizer.json has a regular expression that can take exponential time (${JSON.stringify((v as Json).Regex).slice(0, 60)}), so it is not run`);
+    }
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  checkIds(json);
+}
+
+/**
+ * Token ids are array indices inside the library, which walks its vocabulary up to the largest id: an
+ * id far beyond the entries the file has (2^31) would make it walk that far. So ids must be integers
+ * within a bound proportional to the entries the file really holds.
+ */
+function checkIds(json: Json): void {
+  const vocab = isRecord(json.model) ? json.model.vocab : undefined;
+  const entries = Array.isArray(vocab) ? vocab.length : isRecord(vocab) ? Object.keys(vocab).length : 0;
+  const added = Array.isArray(json.added_tokens) ? json.added_tokens : [];
+  const limit = 2 * (entries + added.length) + 1024;
+  const check = (token: unknown, id: unknown): void => {
+    if (typeof id === 'number' && Number.isInteger(id) && id >= 0 && id < limit) return;
+    throw new SeqLensError('unsupported',
+      `tokenizer.json gives the token ${JSON.stringify(String(token)).slice(0, 40)} the id ${String(id).slice(0, 20)}, which is not a token id below ${limit}`);
+  };
+  if (isRecord(vocab)) for (const [token, id] of Object.entries(vocab)) check(token, id);
+  for (const a of added) if (isRecord(a)) check(a.content, a.id);
+}
 
 export class HfTokenizer implements TextTokenizer {
   readonly kind: string;
@@ -67,6 +124,7 @@ export class HfTokenizer implements TextTokenizer {
     if (!isRecord(json) || !isRecord(json.model)) {
       throw new SeqLensError('missing-tokenizer', 'tokenizer.json has no "model" section: not a Hugging Face tokenizer file');
     }
+    checkConfig(json);
     const withDefaults: Json = { normalizer: null, pre_tokenizer: null, post_processor: null, decoder: null, added_tokens: [], ...json };
     try {
       this.tok = new Tokenizer(withDefaults, isRecord(config) ? config : {});
@@ -108,13 +166,13 @@ export class HfTokenizer implements TextTokenizer {
         }
       }
     }
-    const clusterNormalize = perClusterNormalizer(withDefaults.normalizer);
+    const clusterNormalize = library('be loaded', () => perClusterNormalizer(withDefaults.normalizer));
     // Some tokenizer_config.json files ask for lowercasing and accent removal before the normalizer (XLM).
     const lowerFirst = isRecord(config) && config.do_lowercase_and_remove_accent === true;
     const lower = (s: string): string => s.toLowerCase().normalize('NFD').replace(/\p{Mn}/gu, '');
     this.alignNormalize = lowerFirst ? (s) => (clusterNormalize ? clusterNormalize(lower(s)) : lower(s)) : clusterNormalize;
     let maxId = -1;
-    for (const id of this.tok.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    for (const id of library('be loaded', () => this.tok.get_vocab(true)).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
   }
 
@@ -124,7 +182,7 @@ export class HfTokenizer implements TextTokenizer {
       try {
         return JSON.parse(typeof v === 'string' ? v : new TextDecoder().decode(v));
       } catch (e) {
-        throw new SeqLensError('missing-tokenizer', `${what} is not valid JSON: ${(e as Error).message}`);
+        throw new SeqLensError('missing-tokenizer', `${what} is not valid JSON: ${jsonErrorDetail(e)}`);
       }
     };
     return new HfTokenizer(parse(json, 'tokenizer.json'), config === undefined ? {} : parse(config, 'tokenizer_config.json'));
@@ -138,18 +196,24 @@ export class HfTokenizer implements TextTokenizer {
     const addSpecial = options.addSpecialTokens ?? true;
     // One encode without special tokens, then the post-processor by hand: the tokens it adds are the
     // ones around the plain run, and they are not in the text. (Encoding twice doubled the cost.)
-    const plain = this.tok.encode(text, { add_special_tokens: false });
+    const plain = library('tokenize the text', () => this.tok.encode(text, { add_special_tokens: false }));
     let tokens = plain.tokens;
     let ids = plain.ids;
     let first = 0;
     if (addSpecial && this.tok.post_processor) {
-      const processed = this.tok.post_processor.post_process(plain.tokens, null, true).tokens;
+      const post = this.tok.post_processor;
+      const processed = library('add its special tokens', () => post.post_process(plain.tokens, null, true).tokens);
       const at = findRun(processed, plain.tokens);
       if (at >= 0) {
         first = at;
         tokens = processed;
         ids = processed.map((t, i) => (i >= at && i < at + plain.tokens.length ? plain.ids[i - at]! : this.tokenId(t)));
       }
+    }
+    // The library returns no id for a token it cannot map (an unk_token missing from the vocabulary).
+    const noId = ids.findIndex((id) => !(Number.isSafeInteger(id) && id >= 0));
+    if (noId >= 0) {
+      throw new SeqLensError('unsupported', `tokenizer.json has no token id for ${JSON.stringify(String(tokens[noId])).slice(0, 40)} (is its unk_token in the vocabulary?)`);
     }
     const plainLength = plain.tokens.length;
     const pieces: Piece[] = tokens.map((t, i) => {
@@ -174,17 +238,18 @@ export class HfTokenizer implements TextTokenizer {
 
   decode(ids: number[]): string {
     if (ids.length === 0) return '';
-    return this.tok.decode(ids, { skip_special_tokens: false });
+    return library('decode token ids', () => this.tok.decode(ids, { skip_special_tokens: false }));
   }
 
   idToToken(id: number): string {
-    return this.tok.id_to_token(id) ?? `<${id}>`;
+    return library('name a token id', () => this.tok.id_to_token(id)) ?? `<${id}>`;
   }
 
   private tokenId(token: string): number {
-    const id = this.tok.token_to_id(token);
+    const id = library('look up a token', () => this.tok.token_to_id(token));
     if (id !== undefined) return id;
-    const unk = this.unkToken === null ? undefined : this.tok.token_to_id(this.unkToken);
+    const unkToken = this.unkToken;
+    const unk = unkToken === null ? undefined : library('look up a token', () => this.tok.token_to_id(unkToken));
     if (unk !== undefined) return unk;
     throw new SeqLensError('unsupported', `Tokenizer produced "${token}", which is not in its vocabulary`);
   }

@@ -62,10 +62,14 @@ export function decodeNpy(bytes: Uint8Array): FloatTensor {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) bad('missing \\x93NUMPY magic');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6]!;
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (major < 1 || major > 3) bad(`format version ${major} is not 1, 2 or 3`);
   const headerStart = major === 1 ? 10 : 12;
+  if (bytes.length < headerStart) bad('truncated header');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (headerStart + headerLength > bytes.length) bad(`the header claims ${headerLength} bytes, more than the file holds`);
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, headerStart + headerLength));
-  const descr = /'descr':\s*'([<>|=])([a-z]\d+)'/.exec(header) ?? bad(`no descr in ${header}`);
+  // The header is file content: it is not repeated in the message (it may be long or binary).
+  const descr = /'descr':\s*'([<>|=])([a-z]\d+)'/.exec(header) ?? bad('the header has no descr');
   if (/'fortran_order':\s*True/.test(header)) bad('Fortran order is not supported');
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header) ?? bad('no shape');
   const dims = shapeText[1]!
@@ -73,11 +77,13 @@ export function decodeNpy(bytes: Uint8Array): FloatTensor {
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map(Number);
+  // Claimed sizes are checked before anything is allocated from them.
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) bad('the shape is not a list of sizes');
   const dtype = DTYPES[descr[2]!] ?? bad(`dtype ${descr[1]}${descr[2]} is not supported`);
   const le = descr[1] !== '>';
   const count = dims.reduce((a, b) => a * b, 1);
   const start = headerStart + headerLength;
-  if (start + count * dtype.size > bytes.length) bad('truncated data');
+  if (!(start + count * dtype.size <= bytes.length)) bad('truncated data');
   const data = new Float32Array(count);
   for (let i = 0; i < count; i++) data[i] = dtype.read(view, start + i * dtype.size, le);
   return { dims, data };

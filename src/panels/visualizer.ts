@@ -1,0 +1,298 @@
+/**
+ * The visualizer: the page that shows runs, hosted either by the webview view in the panel area or by a
+ * webview panel beside the text in the editor area (see panelSurface.ts); runs go to the place the user
+ * last chose. Its page is not retained when hidden (the app keeps its own state with getState/setState);
+ * every time it (re)loads it says 'ready' and gets `init` again. Runs wait for the page, widen the
+ * resource roots to the model's folders when needed (which reloads the page), then post the request.
+ */
+import * as vscode from 'vscode';
+import type { Log } from '../host/log.js';
+import { readSettings } from '../host/settings.js';
+import type { RegisteredModel } from '../models/registeredModel.js';
+import type { ExportedFile } from '../shared/protocol.js';
+import { newRequestId, PanelError, WebviewChannel, type ExportFile, type RunResult, type TokensRescored } from './webviewChannel.js';
+import { baseRoots, coveredBy, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
+import { editorSurface, PanelPlacement, viewSurface, type PanelLocation, type PanelSurface } from './panelSurface.js';
+
+export const PANEL_VIEW_ID = 'sequenceLens.panel';
+/** The editor-area webview panel's type (also the key of its serializer). */
+export const EDITOR_VIEW_TYPE = 'sequenceLens.visualizer';
+const READY_TIMEOUT_MS = 45_000;
+const RUN_TIMEOUT_MS = 300_000;
+/** Rendering five formats of the largest view (a 2,048-token heatmap as PNG and SVG) takes seconds, not minutes. */
+const EXPORT_TIMEOUT_MS = 60_000;
+
+export interface RunRequest {
+  model: RegisteredModel;
+  text: string;
+  compareWith?: RegisteredModel;
+  documentUri?: vscode.Uri;
+  token?: vscode.CancellationToken;
+  onProgress?: (message: string, fraction?: number) => void;
+}
+
+/** A page the visualizer is attached to: its surface, its channel, and what was wired to them. */
+interface Attached {
+  surface: PanelSurface;
+  channel: WebviewChannel;
+  disposables: vscode.Disposable[];
+  /** The page was dropped while hidden (or is new): show the last run again once it is ready. */
+  restoreOnReady: boolean;
+}
+
+function nameOf(where: PanelLocation): string {
+  return where === 'panel' ? 'panel' : 'visualizer beside the editor';
+}
+
+export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPanelSerializer, vscode.Disposable {
+  private readonly attached = new Map<PanelLocation, Attached>();
+  private readonly placement: PanelPlacement;
+  private roots: vscode.Uri[];
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly resolved = new vscode.EventEmitter<void>();
+  private readonly rescored = new vscode.EventEmitter<TokensRescored>();
+  private readonly unsolicitedExport = new vscode.EventEmitter<ExportFile>();
+  /** The last run's tokens re-scored in the page (its pin or the decoration mode changed). */
+  readonly onTokensRescored = this.rescored.event;
+  readonly onUnsolicitedExport = this.unsolicitedExport.event;
+  private currentRun: { id: number; channel: WebviewChannel } | undefined;
+  /** Id of the last run that succeeded: the one the editor's colours show, the only one a rescore may recolour. */
+  private lastRunId: number | undefined;
+  lastBackend: string | undefined;
+  /** The last run that succeeded: shown again when a page comes back after being hidden, or in a new place. */
+  private lastRun: Omit<RunRequest, 'token' | 'onProgress'> | undefined;
+  /** Runs asked for and not yet answered, counted from before the page is ready (a restore must not overtake them). */
+  private pendingRuns = 0;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log, state: vscode.Memento) {
+    this.placement = new PanelPlacement(state);
+    this.roots = baseRoots(extensionUri);
+    this.disposables.push(this.resolved, this.rescored, this.unsolicitedExport);
+    this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      for (const a of this.attached.values()) {
+        if (!a.channel.isReady) continue;
+        if (e.affectsConfiguration('sequenceLens.backend')) void a.channel.post({ type: 'setBackend', backend: readSettings().backend });
+        if (e.affectsConfiguration('sequenceLens.decorationMode')) void a.channel.post({ type: 'setDecorationMode', mode: readSettings().decorationMode });
+      }
+    }));
+  }
+
+  /** Where runs are shown: the place the user last chose. */
+  get location(): PanelLocation {
+    return this.placement.location;
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.attach(viewSurface(view));
+  }
+
+  /** An editor-area visualizer that was open when the window closed comes back (empty until the next run). */
+  deserializeWebviewPanel(panel: vscode.WebviewPanel): Thenable<void> {
+    this.adopt(panel);
+    return Promise.resolve();
+  }
+
+  private adopt(panel: vscode.WebviewPanel): Attached {
+    panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.svg');
+    const a = this.attach(editorSurface(panel));
+    a.disposables.push(this.placement.track(panel));
+    return a;
+  }
+
+  private attach(surface: PanelSurface): Attached {
+    const old = this.attached.get(surface.location);
+    if (old) this.detach(old);
+    const channel = new WebviewChannel(surface.webview, this.log, nameOf(surface.location));
+    const a: Attached = { surface, channel, disposables: [], restoreOnReady: this.lastRun !== undefined };
+    a.disposables.push(
+      channel,
+      channel.onReady(() => void this.sendInit(a).then(() => this.restore(a))),
+      channel.onTokensRescored((r) => {
+        // Tokens of another run (an older one, or a "try it" run the host never saw) would colour the wrong text.
+        if (r.runId === this.lastRunId) this.rescored.fire(r);
+        else this.log.info(`${nameOf(surface.location)}: ignored re-scored tokens of run ${r.runId} (the editor shows run ${this.lastRunId ?? 'none'})`);
+      }),
+      channel.onUnsolicitedExport((f) => this.unsolicitedExport.fire(f)),
+      surface.onDidChangeVisibility(() => {
+        // Hidden: VS Code drops the page; it reloads (and says 'ready') when shown again.
+        if (!surface.visible) {
+          channel.reset(`The Sequence Lens ${nameOf(surface.location)} was hidden while it was working. Run again.`);
+          a.restoreOnReady = this.lastRun !== undefined;
+        }
+      }),
+      surface.onDidDispose(() => this.detach(a)),
+    );
+    this.attached.set(surface.location, a);
+    surface.webview.options = webviewOptions(this.roots);
+    surface.webview.html = pageFor(surface.webview, this.extensionUri, 'panel', 'Sequence Lens');
+    this.resolved.fire();
+    return a;
+  }
+
+  private detach(a: Attached): void {
+    if (this.attached.get(a.surface.location) === a) this.attached.delete(a.surface.location);
+    for (const d of a.disposables) d.dispose();
+    a.disposables = [];
+  }
+
+  private async sendInit(a: Attached): Promise<void> {
+    const s = readSettings();
+    await a.channel.post({
+      type: 'init', mode: 'panel', backend: s.backend, maxTokens: s.maxTokens, trusted: vscode.workspace.isTrusted,
+      decorationMode: s.decorationMode, wasmBase: wasmBaseFor(a.surface.webview, this.extensionUri),
+    });
+  }
+
+  /**
+   * The page was dropped while hidden and has just come back, or the visualizer moved: run the last
+   * request again so the page shows what it showed (its own view choices come back from getState).
+   */
+  private async restore(a: Attached): Promise<void> {
+    const last = this.lastRun;
+    if (!a.restoreOnReady || !last || this.attached.get(a.surface.location) !== a) return;
+    a.restoreOnReady = false;
+    // Only the place runs go to shows the last run; a run the user just asked for wins over the restore.
+    if (a.surface.location !== this.location || this.currentRun !== undefined || this.pendingRuns > 0) return;
+    this.log.info(`${nameOf(a.surface.location)}: restoring the last run (${last.model.label})`);
+    try {
+      await this.run({ ...last }, true);
+    } catch (e) {
+      const replaced = e instanceof PanelError && e.code === 'cancelled';
+      this.log[replaced ? 'info' : 'warn'](`${nameOf(a.surface.location)}: ${replaced ? 'did not restore' : 'could not restore'} the last run: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /** Shows the visualizer where the user put it (without taking focus unless asked) and waits until its page is ready. */
+  async open(preserveFocus = true): Promise<WebviewChannel> {
+    const where = this.location;
+    const shown = this.attached.get(where);
+    if (shown) {
+      shown.surface.show(preserveFocus);
+    } else if (where === 'editor') {
+      this.createEditorPanel(preserveFocus);
+    } else {
+      const resolved = new Promise<void>((resolve) => {
+        const sub = this.resolved.event(() => {
+          sub.dispose();
+          resolve();
+        });
+      });
+      await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+      await Promise.race([resolved, new Promise((r) => setTimeout(r, READY_TIMEOUT_MS))]);
+    }
+    const a = this.attached.get(where);
+    if (!a) throw new PanelError('no-panel', `The Sequence Lens ${nameOf(where)} could not be opened.`);
+    await a.channel.waitReady(READY_TIMEOUT_MS);
+    return a.channel;
+  }
+
+  /** A new editor-area visualizer, in the column it was last left in, never over the text being read. */
+  private createEditorPanel(preserveFocus: boolean): Attached {
+    let column = this.placement.column;
+    if (column === vscode.window.activeTextEditor?.viewColumn) column = vscode.ViewColumn.Beside;
+    const panel = vscode.window.createWebviewPanel(EDITOR_VIEW_TYPE, 'Sequence Lens', { viewColumn: column, preserveFocus }, {
+      ...webviewOptions(this.roots), enableFindWidget: false, retainContextWhenHidden: false,
+    });
+    return this.adopt(panel);
+  }
+
+  /**
+   * Moves the visualizer (the user's choice, remembered): the last run is shown again in the new place,
+   * and an editor-area visualizer left behind is closed.
+   */
+  async moveTo(where: PanelLocation): Promise<void> {
+    const from = this.location;
+    this.placement.location = where;
+    if (from === where && this.attached.has(where)) {
+      await this.open(false);
+      return;
+    }
+    const existing = this.attached.get(where);
+    if (existing) existing.restoreOnReady = this.lastRun !== undefined;
+    await this.open(false);
+    if (from === 'editor' && where === 'panel') this.attached.get('editor')?.surface.close();
+    const a = this.attached.get(where);
+    // A page that was already loaded says 'ready' no more: show the last run now.
+    if (a && a.restoreOnReady && a.channel.isReady) await this.restore(a);
+  }
+
+  /** Lets the pages read the model's folders; reloads them when the set grows. */
+  private async allow(models: RegisteredModel[]): Promise<WebviewChannel> {
+    const needed = models.flatMap(modelFolders).filter((f) => !coveredBy(this.roots, f));
+    if (needed.length > 0) {
+      this.roots = [...this.roots, ...needed];
+      this.log.info(`visualizer: allowing ${needed.map((u) => u.fsPath).join(', ')}`);
+      for (const a of this.attached.values()) {
+        a.channel.reset(`The Sequence Lens ${nameOf(a.surface.location)} reloaded to read a new model folder.`);
+        a.surface.webview.options = webviewOptions(this.roots);
+        // Changing the options reloads the page in some VS Code versions and not in others: reload for sure.
+        a.surface.webview.html = pageFor(a.surface.webview, this.extensionUri, 'panel', 'Sequence Lens');
+      }
+    }
+    return this.open();
+  }
+
+  /** `restoring`: a re-run of the last result, which yields to (and never cancels) a run the user asked for. */
+  async run(req: RunRequest, restoring = false): Promise<RunResult> {
+    if (!restoring) this.pendingRuns += 1;
+    try {
+      return await this.runNow(req, restoring);
+    } finally {
+      if (!restoring) this.pendingRuns -= 1;
+    }
+  }
+
+  private webviewOf(channel: WebviewChannel): vscode.Webview {
+    const a = [...this.attached.values()].find((x) => x.channel === channel);
+    if (!a) throw new PanelError('no-panel', 'The Sequence Lens visualizer is not open.');
+    return a.surface.webview;
+  }
+
+  private async runNow(req: RunRequest, restoring: boolean): Promise<RunResult> {
+    const channel = await this.allow(req.compareWith ? [req.model, req.compareWith] : [req.model]);
+    const webview = this.webviewOf(channel);
+    if (restoring && (this.currentRun !== undefined || this.pendingRuns > 0)) {
+      throw new PanelError('cancelled', 'A new run replaced the restore of the last one.');
+    }
+    // The run it replaces rejects at once with 'cancelled'; the page's late reply to it is dropped.
+    if (this.currentRun !== undefined) this.currentRun.channel.cancel(this.currentRun.id);
+    const id = newRequestId();
+    this.currentRun = { id, channel };
+    try {
+      const answer = await channel.request(
+        {
+          type: 'run', id, text: req.text, model: modelRefFor(webview, req.model),
+          compareWith: req.compareWith ? modelRefFor(webview, req.compareWith) : undefined,
+          documentUri: req.documentUri?.toString(),
+        },
+        { timeoutMs: RUN_TIMEOUT_MS, onProgress: req.onProgress, token: req.token },
+      );
+      this.lastRunId = id;
+      this.lastBackend = answer.backend;
+      this.lastRun = { model: req.model, text: req.text, compareWith: req.compareWith, documentUri: req.documentUri };
+      return answer;
+    } finally {
+      if (this.currentRun?.id === id) this.currentRun = undefined;
+    }
+  }
+
+  async inspect(model: RegisteredModel): Promise<void> {
+    const channel = await this.allow([model]);
+    const webview = this.webviewOf(channel);
+    await channel.request({ type: 'inspect', id: newRequestId(), model: modelRefFor(webview, model) }, { timeoutMs: 60_000 });
+  }
+
+  /** Asks the page to export its current view; its one reply carries every file (PNG, SVG, CSV, JSON, .npy). */
+  async exportView(): Promise<ExportedFile[]> {
+    if (!this.attached.has(this.location)) throw new PanelError('no-panel', 'Nothing to export yet: open the Sequence Lens panel and run a model first.');
+    const channel = await this.open();
+    const reply = await channel.request({ type: 'exportView', id: newRequestId() }, { timeoutMs: EXPORT_TIMEOUT_MS });
+    if (reply.files.length === 0) throw new PanelError('nothing-to-export', `The ${reply.view} view has nothing to export: run a model first, then export.`);
+    return reply.files;
+  }
+
+  dispose(): void {
+    for (const a of [...this.attached.values()]) this.detach(a);
+    for (const d of this.disposables) d.dispose();
+  }
+}
