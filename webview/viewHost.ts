@@ -295,9 +295,20 @@ export class ViewHost {
     this.tip.style.top = `${top}px`;
   }
 
+  /** What the bar shows (controls without their callbacks), and the controls its elements call now. */
+  private barKey = '';
+  private barControls: Control[] = [];
+
   private buildBar(controls: Control[], exports: boolean): void {
+    this.barControls = controls;
+    // Built again only when what it shows changes. New @vscode-elements draw themselves a moment later;
+    // until then the bar is shorter and the box below it taller, so a redraw for a zoom or a keyboard
+    // move would be measured for the wrong box.
+    const key = JSON.stringify([controls, exports]);
+    if (key === this.barKey) return;
+    this.barKey = key;
     this.bar.replaceChildren();
-    for (const c of controls) this.bar.append(control(c));
+    controls.forEach((c, i) => this.bar.append(control(c, () => this.barControls[i])));
     if (!exports) return;
     const spacer = el('span', 'spacer');
     this.bar.append(spacer);
@@ -335,7 +346,13 @@ export function el(tag: string, cls?: string): HTMLElement {
   return e;
 }
 
-function control(c: Control): HTMLElement {
+/** The control of this kind the bar holds now (an element outlives the render that made it). */
+function liveOf<K extends Control['kind']>(kind: K, live: () => Control | undefined): Extract<Control, { kind: K }> | undefined {
+  const c = live();
+  return c?.kind === kind ? (c as Extract<Control, { kind: K }>) : undefined;
+}
+
+function control(c: Control, live: () => Control | undefined): HTMLElement {
   const wrap = el('label', 'ctl');
   wrap.dataset.control = c.id;
   if (c.kind !== 'button' && c.kind !== 'checkbox') wrap.append(document.createTextNode(`${c.label} `));
@@ -350,7 +367,7 @@ function control(c: Control): HTMLElement {
         if (o.value === c.value) opt.setAttribute('selected', '');
         s.append(opt);
       }
-      s.addEventListener('change', () => c.set(s.value));
+      s.addEventListener('change', () => liveOf('select', live)?.set(s.value));
       wrap.append(s);
       break;
     }
@@ -358,7 +375,7 @@ function control(c: Control): HTMLElement {
       const b = el('vscode-checkbox') as HTMLElement & { checked: boolean };
       b.setAttribute('label', c.label);
       if (c.checked) b.setAttribute('checked', '');
-      b.addEventListener('change', () => c.set(b.checked));
+      b.addEventListener('change', () => liveOf('checkbox', live)?.set(b.checked));
       wrap.append(b);
       break;
     }
@@ -372,14 +389,15 @@ function control(c: Control): HTMLElement {
         t.setAttribute('inputmode', 'decimal');
         t.title = `${c.label}${c.min !== undefined ? ` (${c.min}–${c.max ?? '…'})` : ''}`;
         t.addEventListener('change', () => {
+          const now = liveOf('number', live);
           let v = Number(t.value);
-          if (!Number.isFinite(v)) return;
-          if (c.min !== undefined) v = Math.max(c.min, v);
-          if (c.max !== undefined) v = Math.min(c.max, v);
-          c.set(v);
+          if (!now || !Number.isFinite(v)) return;
+          if (now.min !== undefined) v = Math.max(now.min, v);
+          if (now.max !== undefined) v = Math.min(now.max, v);
+          now.set(v);
         });
       } else {
-        t.addEventListener('change', () => c.set(t.value));
+        t.addEventListener('change', () => liveOf('text', live)?.set(t.value));
       }
       wrap.append(t);
       break;
@@ -389,8 +407,7 @@ function control(c: Control): HTMLElement {
       b.setAttribute('secondary', '');
       b.textContent = c.label;
       if (c.title) { b.title = c.title; b.setAttribute('aria-label', c.title); }
-      if (c.disabled) b.setAttribute('disabled', '');
-      b.addEventListener('click', () => c.run());
+      b.addEventListener('click', () => liveOf('button', live)?.run());
       wrap.append(b);
       break;
     }

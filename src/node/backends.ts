@@ -40,6 +40,12 @@ async function loadWasm(): Promise<OrtModule> {
 
 const cache = new Map<string, Promise<InferenceBackend>>();
 
+/**
+ * A failing run is reported once, as the error the run throws: onnxruntime would also log the failing
+ * kernel to stderr (its run severity defaults to warning), a second line the CLI promises not to print.
+ */
+const quietRuns = { logSeverityLevel: 4 } as const;
+
 export interface BackendOptions {
   /** onnxruntime-node intra-op threads (default: onnxruntime's choice, one per core). Benchmarks pin it to 1. */
   threads?: number;
@@ -52,8 +58,8 @@ export function getBackend(name: BackendName, opts: BackendOptions = {}): Promis
   if (!b) {
     const threads = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {};
     b = name === 'native'
-      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...threads } }))
-      : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 } }));
+      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...threads }, runOptions: quietRuns }))
+      : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 }, runOptions: quietRuns }));
     cache.set(key, b);
   }
   return b;

@@ -27,8 +27,10 @@ const corpus = new Corpus();
 // Seeds are read (and the tokenizers cut down) before 'ready', so no case's time bound pays for it.
 corpus.onnx();
 corpus.folders();
-corpus.tokenizers();
-corpus.npy();
+if (lane === 'inprocess') {
+  corpus.tokenizers();
+  corpus.npy();
+}
 const scratch = mkdtempSync(join(tmpdir(), `seqlens-fuzz-${lane}-`));
 const send = (m: CaseOutcome | 'ready'): void => {
   if (parentPort) parentPort.postMessage(m);

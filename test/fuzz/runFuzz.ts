@@ -7,7 +7,7 @@
  * process is killed and replaced, never left running. The report counts outcomes per target, names
  * the slowest cases and lists every failure with its reproducer.
  *
- *   npm run fuzz -- --n 10000                 the long run (seed 1)
+ *   npm run fuzz -- --n 10000                 the long run (seed 1); --minutes M stops starting cases after M minutes
  *   npm run fuzz -- --seed 7 --case 1234      one case again, with its recipe and stack
  *   npm run fuzz -- --case 1234 --save out/   ... and its files written to out/case-1234/
  */
@@ -36,6 +36,8 @@ export interface FuzzOptions {
   cli?: 'bundle' | 'dist' | 'source';
   /** Write the files of every failing case here (case-<index>/). */
   saveDir?: string;
+  /** Wall-clock budget: no case starts after it (the report says how many ran). */
+  maxMinutes?: number;
   log?: (line: string) => void;
 }
 
@@ -47,7 +49,9 @@ export interface TargetStats {
 
 export interface FuzzReport {
   seed: number;
+  /** Cases run, and cases asked for (fewer ran when the wall-clock budget ended the run). */
   cases: number;
+  requested: number;
   wallMs: number;
   cli: string;
   machine: string;
@@ -60,7 +64,8 @@ export interface FuzzReport {
   longestMessage?: { index: number; target: Target; length: number; message: string };
 }
 
-export const DEFAULT_TIMEOUTS: Record<Lane, number> = { inprocess: 20_000, trace: 90_000, cli: 90_000 };
+/** Generous, so that a loaded CI machine does not fail the tier: a hang runs far past them. */
+export const DEFAULT_TIMEOUTS: Record<Lane, number> = { inprocess: 60_000, trace: 120_000, cli: 120_000 };
 
 const TRACE_RESTART_RSS_MB = 3000;
 const TRACE_RESTART_EVERY = 300;
@@ -257,6 +262,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const scratch = mkdtempSync(join(tmpdir(), 'seqlens-fuzz-cli-'));
   const results: CaseOutcome[] = [];
   const t0 = performance.now();
+  const deadline = opts.maxMinutes === undefined ? Infinity : t0 + opts.maxMinutes * 60_000;
   let lastLog = t0;
   const record = (r: CaseOutcome): void => {
     results.push(r);
@@ -280,6 +286,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const host = new CaseHost(lane);
     try {
       for (const index of queues[lane]) {
+        if (performance.now() > deadline) break;
         const r = await host.run({ seed: opts.seed, index }, timeouts[lane]);
         record('index' in r ? r : describe(index, r));
       }
@@ -289,6 +296,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   };
   const cliLane = async (): Promise<void> => {
     for (const index of queues.cli) {
+      if (performance.now() > deadline) break;
       const c = makeCase(opts.seed, index, corpus);
       record(await runCli(c, cli.argv, join(scratch, 'case'), timeouts.cli));
     }
@@ -299,10 +307,10 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
     rmSync(scratch, { recursive: true, force: true });
   }
   results.sort((a, b) => a.index - b.index);
-  return summarize(opts.seed, results, performance.now() - t0, cli.label);
+  return summarize(opts.seed, total, results, performance.now() - t0, cli.label);
 }
 
-function summarize(seed: number, results: CaseOutcome[], wallMs: number, cli: string): FuzzReport {
+function summarize(seed: number, requested: number, results: CaseOutcome[], wallMs: number, cli: string): FuzzReport {
   const outcomes = emptyOutcomes();
   const byTarget: Record<string, TargetStats> = {};
   const codes: Record<string, number> = {};
@@ -320,7 +328,7 @@ function summarize(seed: number, results: CaseOutcome[], wallMs: number, cli: st
   }
   const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
   return {
-    seed, cases: results.length, wallMs, cli, machine: machineDescription(), outcomes, byTarget, codes, slowest,
+    seed, cases: results.length, requested, wallMs, cli, machine: machineDescription(), outcomes, byTarget, codes, slowest,
     failures: results.filter((r) => !PASSING.has(r.outcome)), longestMessage: longest,
   };
 }
@@ -331,7 +339,8 @@ export function describeCase(r: Pick<CaseOutcome, 'index' | 'target' | 'origin' 
 
 export function formatReport(r: FuzzReport): string {
   const lines: string[] = [];
-  lines.push(`seqlens fuzz: seed ${r.seed}, ${r.cases} cases in ${(r.wallMs / 1000).toFixed(1)} s (${r.machine}; CLI: ${r.cli})`);
+  const ran = r.cases < r.requested ? `${r.cases} of ${r.requested} cases (the time budget ended the run)` : `${r.cases} cases`;
+  lines.push(`seqlens fuzz: seed ${r.seed}, ${ran} in ${(r.wallMs / 1000).toFixed(1)} s (${r.machine}; CLI: ${r.cli})`);
   const cols = OUTCOMES.filter((o) => r.outcomes[o] > 0 || PASSING.has(o));
   lines.push(`  ${'target'.padEnd(12)}${'cases'.padStart(7)}${cols.map((o) => o.padStart(15)).join('')}${'mean ms'.padStart(10)}`);
   for (const t of TARGETS) {
@@ -367,6 +376,7 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       save: { type: 'string' },
       json: { type: 'string' },
+      minutes: { type: 'string' },
       cli: { type: 'string', default: 'bundle' },
     },
   });
@@ -384,6 +394,7 @@ async function main(): Promise<number> {
   }
   const report = await runFuzz({
     seed, n: Number(values.n), first: Number(values.first), cases, only, saveDir: values.save,
+    maxMinutes: values.minutes === undefined ? undefined : Number(values.minutes),
     cli: values.cli as 'bundle' | 'dist' | 'source', log: (l) => process.stderr.write(`${l}\n`),
   });
   process.stdout.write(`${formatReport(report)}\n`);

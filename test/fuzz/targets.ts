@@ -1,7 +1,8 @@
 /**
  * What each fuzz target runs: the code paths a user's file goes through, called the way the product
- * calls them (inspect with the positional source and the logit lens's weights, planning and instrumentation, tokenizing, manifests and the model loader,
- * .npy inputs, a full trace on onnxruntime-web's WASM backend). A case passes when it returns or throws
+ * calls them (inspect with the positional source and the logit lens's weights, planning and
+ * instrumentation, tokenizing, manifests and the model loader, .npy inputs, a full trace on
+ * onnxruntime-web's WASM backend). A case passes when it returns or throws
  * a SeqLensError; `Invariant` marks a result that came back but is wrong (a span outside the text,
  * an instrumented model that no longer decodes).
  */

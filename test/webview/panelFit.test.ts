@@ -204,7 +204,6 @@ describe('the first picture fits a short panel (WASM)', { skip: !existsSync(CHRO
     await d.page.mouse.wheel(0, -240);
     await d.page.keyboard.up('Control');
     const zz = await settledScroll(d, () => true);
-    console.log('DEBUG', z.layout.join(), zz.layout.join(), JSON.stringify(at), JSON.stringify(b3.canvas), r0);
     assert.ok(zz.layout[4] > z.layout[4] * 1.5, `Ctrl+wheel zoomed in (${z.layout[4]} → ${zz.layout[4]} px)`);
     assert.ok(zz.layout[6] > 0 && zz.layout[6] < n * zz.layout[4] - zz.layout[3], 'the anchor needed no clamping');
     await d.page.mouse.move(at.x, at.y + 0.1);

@@ -125,13 +125,13 @@ export class AttentionHeatmap implements View {
   controls(env: ViewEnv): Control[] {
     const run = this.run(env);
     if (!run) return [];
-    const z = this.zoom(env), zmax = this.maxZoom();
+    // The zoom buttons do not grey out at the limits: the bar then stays as it is while zooming (see ViewHost.buildBar).
     return [
       ...streamControls(env, run, true),
       { kind: 'select', id: 'scale', label: 'Scale', value: this.scale, options: [{ value: 'sqrt', label: '√ weight' }, { value: 'linear', label: 'Linear' }, { value: 'row', label: 'Row max' }], set: (v) => { this.scale = v as 'linear' | 'sqrt' | 'row'; env.redraw(); } },
-      { kind: 'button', id: 'zoomOut', label: '−', title: 'Zoom out (-)', disabled: z <= 1, run: () => this.zoomKeep(env, 0.5) },
-      { kind: 'button', id: 'zoomIn', label: '+', title: 'Zoom in (+, or Ctrl+wheel)', disabled: z >= zmax, run: () => this.zoomKeep(env, 2) },
-      { kind: 'button', id: 'zoomFit', label: 'Fit', title: 'Fit the whole matrix (0)', disabled: z <= 1, run: () => this.setZoom(env, 1) },
+      { kind: 'button', id: 'zoomOut', label: '−', title: 'Zoom out (-)', run: () => this.zoomKeep(env, 0.5) },
+      { kind: 'button', id: 'zoomIn', label: '+', title: 'Zoom in (+, or Ctrl+wheel over the matrix)', run: () => this.zoomKeep(env, 2) },
+      { kind: 'button', id: 'zoomFit', label: 'Fit', title: 'Fit the whole matrix (0)', run: () => this.setZoom(env, 1) },
     ];
   }
 
@@ -223,7 +223,6 @@ export class AttentionHeatmap implements View {
     const a = this.anchor;
     this.anchor = undefined;
     const want = a ? { x: a.c * cell - (a.px - left), y: a.r * cell - (a.py - top) } : this.scroll;
-    console.log('DBG scene', JSON.stringify(want), cell, top, new Error().stack?.split('\n').slice(2, 6).join(' | '));
     const sx = Math.round(Math.max(0, Math.min(contentW - w, want.x)));
     const sy = Math.round(Math.max(0, Math.min(contentH - h, want.y)));
     const L: Layout = { x: left, y: top, w, h, cell, sx, sy, rows: m.rows, cols: m.cols, m, contentW, contentH, fitCell: fit.cell };
@@ -311,7 +310,6 @@ export class AttentionHeatmap implements View {
 
   scrolled(x: number, y: number): boolean {
     const L = this.layout;
-    console.log('DBG scrolled', x, y, L?.sy);
     if (!L || (Math.abs(x - L.sx) < 1 && Math.abs(y - L.sy) < 1)) return false;
     this.scroll = { x, y };
     return true;
@@ -371,7 +369,6 @@ export class AttentionHeatmap implements View {
     // The matrix point under the pointer stays under it.
     const px = Math.max(L.x, Math.min(L.x + L.w, x)), py = Math.max(L.y, Math.min(L.y + L.h, y));
     this.anchor = { c: (L.sx + px - L.x) / L.cell, r: (L.sy + py - L.y) / L.cell, px, py };
-    console.log('DBG zoomAt', factor, x, y, JSON.stringify(this.anchor), L.sy, L.cell);
     this.setZoom(env, z1);
   }
 

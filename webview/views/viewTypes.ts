@@ -57,7 +57,7 @@ export type Control =
   | { kind: 'checkbox'; id: string; label: string; checked: boolean; set(v: boolean): void }
   | { kind: 'number'; id: string; label: string; value: number; min?: number; max?: number; step?: number; set(v: number): void }
   | { kind: 'text'; id: string; label: string; value: string; set(v: string): void }
-  | { kind: 'button'; id: string; label: string; run(): void; title?: string; disabled?: boolean };
+  | { kind: 'button'; id: string; label: string; run(): void; title?: string };
 
 export interface HoverInfo {
   /** Tooltip text (plain; lines separated by \n). */

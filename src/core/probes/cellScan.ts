@@ -29,34 +29,20 @@ function valueInfo(name: string, elemType: number, dims?: number[]): onnx.IValue
 export function linearRecurrence(b: RecurrentBuilder, a: string, bIn: string, c0: string, reverse: boolean, out?: string): string {
   const DT = onnx.TensorProto.DataType;
   const tlen = b.slice(b.op('Shape', [a]), 0, 1, 0); // [1]
-  // Shifting the step axis by s: s identity elements enter at the start (the end, in reverse) and s
-  // leave at the other end: Pad with a negative pad on the far side, a single op that also handles s ≥ T.
-  const padsFor = (s: string | number, bld: RecurrentBuilder): string => {
-    if (typeof s === 'number') return bld.i64(reverse ? [-s, 0, 0, 0, s, 0, 0, 0] : [s, 0, 0, 0, -s, 0, 0, 0]);
-    const zeros3 = bld.i64([0, 0, 0]);
-    const neg = bld.op('Neg', [s]);
-    return bld.op('Concat', reverse ? [neg, zeros3, s, zeros3] : [s, zeros3, neg, zeros3], { axis: 0 });
-  };
-  const round = (bld: RecurrentBuilder, pa: string, pb: string, pads: string, outs?: [string, string]): [string, string] => {
-    const aShift = bld.op('Pad', [pa, pads, bld.f32(1)]);
-    const bShift = bld.op('Pad', [pb, pads, bld.f32(0)]);
-    const aNext = bld.op('Mul', [pa, aShift], {}, { out: outs?.[0] });
-    const bNext = bld.op('Add', [bld.op('Mul', [pa, bShift]), pb], {}, { out: outs?.[1] });
-    return [aNext, bNext];
-  };
-  let [pa, pb] = [a, bIn];
-  const UNROLLED = Number(process.env.SEQLENS_UNROLL ?? 0);
-  for (let k = 0; k < UNROLLED; k++) [pa, pb] = round(b, pa, pb, padsFor(1 << k, b));
-  const s0 = b.i64([1 << UNROLLED]);
+  const one = b.i64([1]);
 
-  // One round: element t takes in the map `s` steps before it (after it, in reverse), or the identity.
+  // One round. Element t takes in the map s steps before it (after it, in reverse), or the identity
+  // where there is none: a shift of the step axis, one Pad that adds s identity elements at the start
+  // and drops s at the end (a negative pad), [s,0,0,0, −s,0,0,0] (reversed: [−s,0,0,0, s,0,0,0]).
   const body = new RecurrentBuilder(b.fresh('scan'), b.opset);
-  const aIn = body.fresh('a');
-  const bBody = body.fresh('b');
-  const sIn = body.fresh('s');
-  const iter = body.fresh('iter');
-  const condIn = body.fresh('cond');
-  const [aOut, bOut] = round(body, aIn, bBody, padsFor(sIn, body));
+  const [iter, condIn, aIn, bBody, sIn] = ['iter', 'cond', 'a', 'b', 's'].map((t) => body.fresh(t));
+  const zeros3 = body.i64([0, 0, 0]);
+  const negS = body.op('Neg', [sIn]);
+  const pads = body.op('Concat', reverse ? [negS, zeros3, sIn, zeros3] : [sIn, zeros3, negS, zeros3], { axis: 0 });
+  const aShift = body.op('Pad', [aIn, pads, body.f32(1)]);
+  const bShift = body.op('Pad', [bBody, pads, body.f32(0)]);
+  const aOut = body.op('Mul', [aIn, aShift]); // (a, b) after (a', b') is (a·a', a·b' + b)
+  const bOut = body.op('Add', [body.op('Mul', [aIn, bShift]), bBody]);
   const sOut = body.op('Add', [sIn, sIn]);
   const condOut = body.squeeze(body.op('Less', [sOut, tlen]), [0]);
   const graph: onnx.IGraphProto = {
@@ -67,9 +53,9 @@ export function linearRecurrence(b: RecurrentBuilder, a: string, bIn: string, c0
     output: [valueInfo(condOut, DT.BOOL, []), valueInfo(aOut, DT.FLOAT), valueInfo(bOut, DT.FLOAT), valueInfo(sOut, DT.INT64, [1])],
   };
 
-  const cond0 = b.squeeze(b.op('Less', [s0, tlen]), [0]); // no round left for short sequences
+  const cond0 = b.squeeze(b.op('Less', [one, tlen]), [0]); // a single step needs no round
   const aAll = b.fresh('prefixA');
   const bAll = c0 || !out ? b.fresh('prefixB') : out;
-  b.opMulti('Loop', ['', cond0, pa, pb, s0], [aAll, bAll, b.fresh('shift')], { body: graph });
+  b.opMulti('Loop', ['', cond0, a, bIn, one], [aAll, bAll, b.fresh('shift')], { body: graph });
   return c0 ? b.op('Add', [b.mul(aAll, c0), bAll], {}, { out }) : bAll;
 }

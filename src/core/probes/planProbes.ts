@@ -26,7 +26,12 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent
   const failures: Unavailable[] = [...a.failures];
   const guard = <T extends ProbeContribution>(what: string, f: () => T): T | ProbeContribution => {
     try {
-      return f();
+      const part = f();
+      // On a damaged graph (a node missing an input) a rule can wire `undefined` into a node it adds.
+      if (part.delta.nodes.some((n) => [...(n.input ?? []), ...(n.output ?? [])].some((t) => typeof t !== 'string'))) {
+        throw new Error('a node it adds reads a tensor the graph does not name');
+      }
+      return part;
     } catch (e) {
       failures.push({ what, reason: `the probe rule failed on this graph: ${e instanceof Error ? e.message : String(e)}` });
       return { probes: [], delta: emptyDelta(), unavailable: [] };

@@ -100,7 +100,9 @@ export function inputProjection(
 ): InputProjection {
   const lookup = embeddingLookup(index, node.input[0]);
   const gatesPerDir = node.opType === 'LSTM' ? 4 : 3;
-  if (lookup && lookup.rows * gatesPerDir * hidden <= MAX_TABLE_FLOATS) {
+  // Only weights known at load time make a table onnxruntime folds; computed ones would rebuild it every run.
+  const constant = (name: string): boolean => !name || index.initializers.has(name);
+  if (lookup && lookup.rows * gatesPerDir * hidden <= MAX_TABLE_FLOATS && constant(node.input[1]) && constant(node.input[3] ?? '')) {
     let ids = lookup.ids;
     for (const s of lookup.steps) {
       if (s.op === 'Transpose') ids = b.transpose(ids, s.perm as number[]);

@@ -17,6 +17,8 @@ export interface OrtBackendOptions {
   /** Reported as the backend name: 'native', 'wasm', 'webgpu'. */
   name: string;
   sessionOptions?: Ort.InferenceSession.SessionOptions;
+  /** Per-run options (onnxruntime-web logs a failing kernel at its default run severity, 2, unless told). */
+  runOptions?: Ort.InferenceSession.RunOptions;
 }
 
 /** Any tensor data onnxruntime hands back, as float32 (int64 via Number; bool as 0/1). */
@@ -70,7 +72,7 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions): InferenceBa
               for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
               let out: Ort.InferenceSession.ReturnType;
               try {
-                out = await session.run(ortFeeds, fetches);
+                out = await session.run(ortFeeds, fetches, opts.runOptions);
               } catch (e) {
                 throw runtimeError(e, 'run the model');
               }
