@@ -5,22 +5,26 @@
  * both go through the same InferenceBackend adapter the CLI uses (outputs converted to float32).
  *
  *   npx tsx bench/instrumentOverhead.ts [--backend native|wasm] [--reps N] [--rounds N] [--only NAME]
- *       [--threads N (default 1; 0 = onnxruntime's default)] [--save DIR] [--against DIR]
+ *       [--threads N (default 1; 0 = onnxruntime's default)] [--clock wall|cpu] [--parts] [--save DIR] [--against DIR]
  * Every zoo model in media/models, plus the 6-layer 384-wide 12-head model at 128 tokens from
  * bench/make_models.py (generated on first use under .cache/bench/; skipped without python3-torch).
  *
  * On a shared machine one median moves with whatever else runs, so each case is measured in `rounds`
  * separate interleaved rounds and the best (lowest) round median is printed, with the ratio of the 10th
  * percentiles over all rounds beside it: the two agree when the machine was quiet for a while.
+ * `--clock cpu` times each run by the process's CPU time instead of the wall clock: with one intra-op
+ * thread onnxruntime-node computes on the calling thread, so time the process spent descheduled (a
+ * machine with more runnable processes than cores) drops out; cache and memory contention remain.
  * `--save DIR` writes each case's instrumented model; `--against DIR` runs such a saved model as a fourth
  * and fifth variant, so an instrumentation change is measured before/after in the same interleaved run.
+ * `--parts` adds variants with one part of the instrumentation changed (see PARTS): what each part costs.
  */
 import { readFileSync, readdirSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadavg } from 'node:os';
 import { decodeModel } from '../src/core/onnx/decode.js';
-import { instrument } from '../src/core/instrument.js';
+import { instrument, type InstrumentOptions } from '../src/core/instrument.js';
 import { parseManifest, isSeq2SeqIO, type ModelManifest } from '../src/core/manifest.js';
 import type { HostTensor, InferenceBackend, SessionHandle } from '../src/core/run/backend.js';
 import { graphInputs, feedFor, singleFeeds, findSequenceInputs, zerosFor } from '../src/core/run/feeds.js';
@@ -35,12 +39,22 @@ const { values } = parseArgs({
     only: { type: 'string' },
     save: { type: 'string' },
     against: { type: 'string' },
+    clock: { type: 'string', default: 'wall' },
+    parts: { type: 'boolean' },
     warmup: { type: 'string', default: '10' },
     // One intra-op thread: on a shared machine, onnxruntime's spinning worker threads make medians swing.
     threads: { type: 'string', default: '1' },
   },
 });
 if (!isBackendName(values.backend ?? '')) throw new Error('--backend native|wasm');
+if (values.clock !== 'wall' && values.clock !== 'cpu') throw new Error('--clock wall|cpu');
+
+/** Now, in milliseconds of the chosen clock (wall, or the process's CPU time). */
+function clockNow(): number {
+  if (values.clock === 'wall') return performance.now();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
 
 interface Case {
   label: string;
@@ -126,8 +140,6 @@ function bigCase(): Case {
   };
 }
 
-type Variant = 'p' | 'i' | 'o' | 'bi' | 'bo';
-
 /** q-quantile of a sample (0 = min). */
 function quantile(xs: readonly number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -137,8 +149,23 @@ function quantile(xs: readonly number[], q: number): number {
 /** A file name for a case's saved instrumented model. */
 const fileOf = (label: string): string => `${label.split(' (')[0].replace(/[^\w.-]+/g, '_')}.onnx`;
 
+/**
+ * `--parts`: the instrumentation with one part changed, each timed beside the rest, so the cost of a part
+ * is the difference of two ratios (time variants of the graph: onnxruntime's own profiler distorts nodes
+ * inside a Loop, bench/profileProbes.ts). Variants that change nothing for a model are left out.
+ */
+const PARTS: { label: string; opts: InstrumentOptions }[] = [
+  { label: 'hidden states only (no gates, no cell)', opts: { recurrent: { gates: false } } },
+  { label: 'LSTM cell by the auxiliary LSTM node', opts: { recurrent: { cellVia: 'affine' } } },
+  { label: 'no pooled attention overviews', opts: { pooledAttention: false } },
+];
+
+/** One timed variant: a session and what a run fetches. */
+interface Arm { label: string; run: () => Promise<unknown> }
+
 async function measure(backend: InferenceBackend, c: Case, reps: number, warmup: number, rounds: number): Promise<void> {
-  const { bytes: instrumented, plan } = instrument(c.bytes, decodeModel(c.bytes));
+  const decoded = decodeModel(c.bytes);
+  const { bytes: instrumented, plan } = instrument(c.bytes, decoded);
   const probeNames = plan.probes.map((p) => p.name);
   if (values.save) {
     mkdirSync(values.save, { recursive: true });
@@ -151,52 +178,57 @@ async function measure(backend: InferenceBackend, c: Case, reps: number, warmup:
     sessions.push(s);
     return s;
   };
+  const withProbes = (names: readonly string[]): string[] => [...new Set([...c.outputs, ...names])];
   const plain = await open(c.bytes);
   const inst = await open(instrumented);
-  const fetchInst = [...new Set([...c.outputs, ...probeNames])];
-  const runs: Partial<Record<Variant, () => Promise<unknown>>> = {
-    p: () => plain.run(c.feeds, c.outputs),
-    i: () => inst.run(c.feeds, fetchInst),
+  const arms: Arm[] = [
+    { label: 'plain', run: () => plain.run(c.feeds, c.outputs) },
+    { label: 'instrumented', run: () => inst.run(c.feeds, withProbes(probeNames)) },
     // The instrumented graph asked only for the model's own outputs: onnxruntime still runs the added nodes,
     // so this separates the cost of computing probes from the cost of handing them back.
-    o: () => inst.run(c.feeds, c.outputs),
-  };
+    { label: 'graph only', run: () => inst.run(c.feeds, c.outputs) },
+  ];
   const saved = values.against ? join(values.against, fileOf(c.label)) : '';
   if (saved && existsSync(saved)) {
     const before = await open(new Uint8Array(readFileSync(saved)));
     const names = JSON.parse(readFileSync(`${saved}.probes.json`, 'utf8')) as string[];
-    const fetchBefore = [...new Set([...c.outputs, ...names])];
-    runs.bi = () => before.run(c.feeds, fetchBefore);
-    runs.bo = () => before.run(c.feeds, c.outputs);
+    arms.push({ label: 'against', run: () => before.run(c.feeds, withProbes(names)) }, { label: 'against graph only', run: () => before.run(c.feeds, c.outputs) });
   }
-  const variants = Object.keys(runs) as Variant[];
-  const all: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
-  const best: Record<string, number> = Object.fromEntries(variants.map((v) => [v, Infinity]));
+  for (const part of values.parts ? PARTS : []) {
+    const v = instrument(c.bytes, decoded, part.opts);
+    if (v.bytes.length === instrumented.length && v.bytes.every((x, k) => x === instrumented[k])) continue;
+    const s = await open(v.bytes);
+    arms.push({ label: part.label, run: () => s.run(c.feeds, withProbes(v.plan.probes.map((p) => p.name))) });
+  }
+  const all: number[][] = arms.map(() => []);
+  const best: number[] = arms.map(() => Infinity);
   const perRound = Math.max(1, Math.round(reps / rounds));
   for (let round = 0; round < rounds; round++) {
-    const times: Record<string, number[]> = Object.fromEntries(variants.map((v) => [v, []]));
+    const times: number[][] = arms.map(() => []);
     for (let r = 0; r < warmup + perRound; r++) {
       // Rotate the order so no variant always runs right after another on a warmer cache.
-      for (let k = 0; k < variants.length; k++) {
-        const which = variants[(k + r) % variants.length];
-        const t0 = performance.now();
-        await (runs[which] as () => Promise<unknown>)();
-        const dt = performance.now() - t0;
+      for (let k = 0; k < arms.length; k++) {
+        const which = (k + r) % arms.length;
+        const t0 = clockNow();
+        await arms[which].run();
+        const dt = clockNow() - t0;
         if (r >= warmup) times[which].push(dt);
       }
     }
-    for (const v of variants) {
-      best[v] = Math.min(best[v], median(times[v]));
-      all[v].push(...times[v]);
-    }
+    arms.forEach((_, k) => {
+      best[k] = Math.min(best[k], median(times[k]));
+      all[k].push(...times[k]);
+    });
   }
   for (const s of sessions) await s.dispose();
-  const p10 = (v: Variant): number => quantile(all[v], 0.1);
-  const line = (i: Variant, o: Variant): string =>
-    `ratio ${fmt(best[i] / best.p, 3)}× (graph only ${fmt(best[o] / best.p, 3)}×), p10 ${fmt(p10(i) / p10('p'), 3)}× (${fmt(p10(o) / p10('p'), 3)}×)`;
+  const at = (label: string): number => arms.findIndex((a) => a.label === label);
+  const ratio = (k: number): string => `${fmt(best[k] / best[0], 3)}× (p10 ${fmt(quantile(all[k], 0.1) / quantile(all[0], 0.1), 3)}×)`;
   console.log(`${c.label}\n  probes ${plan.probes.length} (${[...new Set(plan.probes.map((p) => p.kind))].join(', ')}), ` +
-    `${rounds} × ${perRound} reps: plain ${fmt(best.p, 3)} ms, instrumented ${fmt(best.i, 3)} ms, ${line('i', 'o')}`);
-  if (runs.bi) console.log(`  --against ${values.against}: instrumented ${fmt(best.bi, 3)} ms, ${line('bi', 'bo')}`);
+    `${rounds} × ${perRound} reps: plain ${fmt(best[0], 3)} ms, instrumented ${fmt(best[1], 3)} ms, ratio ${ratio(1)}, graph only ${ratio(2)}`);
+  if (at('against') > 0) {
+    console.log(`  --against ${values.against}: instrumented ${fmt(best[at('against')], 3)} ms, ratio ${ratio(at('against'))}, graph only ${ratio(at('against graph only'))}`);
+  }
+  for (const part of PARTS) if (at(part.label) > 0) console.log(`  ${part.label}: ${ratio(at(part.label))}`);
 }
 
 const backend = await getBackend(values.backend as 'native' | 'wasm', { threads: Number(values.threads) || undefined });
@@ -210,7 +242,7 @@ if (wanted('transformer-6x384')) {
     console.log(`transformer-6x384 skipped: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`);
   }
 }
-console.log(`instrumented / plain run, backend ${backend.name} (${values.threads} thread(s)), interleaved, best of ${values.rounds} round medians ` +
+console.log(`instrumented / plain run, backend ${backend.name} (${values.threads} thread(s)), ${values.clock} clock, interleaved, best of ${values.rounds} round medians ` +
   `and 10th percentiles (${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
 for (const c of cases) {
   const reps = values.reps ? Number(values.reps) : c.bytes.length > 20e6 ? 60 : 300;

@@ -452,7 +452,9 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     }, 60_000, 1000);
     await wb.pick('bench-decoder');
     await wb.page.locator('.statusbar-item', { hasText: 'bench-decoder' }).first().waitFor({ timeout: 10_000 });
-    await wb.openFile('notes/story.txt');
+    // A file of its own: the steps before may have left story.txt edited when they failed.
+    writeFileSync(join(folder, 'notes', 'bench.txt'), `${STORY_1}\n`);
+    await wb.openFile('notes/bench.txt');
     await wb.selectInEditor(1, 1, STORY_1.length);
     const t0 = await wb.contextMenu('Run Model on Selection');
     // The panel reloads to read a folder outside its resource roots: find its frame again on each look.

@@ -14,6 +14,8 @@ import { armAllocationGuard, installAllocationGuard, takeViolations } from './al
 import type { CaseOutcome, CaseRequest } from './outcome.js';
 
 const lane: 'inprocess' | 'trace' = parentPort ? (workerData as { lane: 'inprocess' }).lane : 'trace';
+/** The runner makes the scratch folder and removes it, since a killed host cannot clean up after itself. */
+const given: string | undefined = parentPort ? (workerData as { scratch?: string }).scratch : process.argv[2];
 // Before the core is imported, so every allocation it makes goes through the guard.
 if (lane === 'inprocess') installAllocationGuard();
 
@@ -31,7 +33,7 @@ if (lane === 'inprocess') {
   corpus.tokenizers();
   corpus.npy();
 }
-const scratch = mkdtempSync(join(tmpdir(), `seqlens-fuzz-${lane}-`));
+const scratch = given ?? mkdtempSync(join(tmpdir(), `seqlens-fuzz-${lane}-`));
 const send = (m: CaseOutcome | 'ready'): void => {
   if (parentPort) parentPort.postMessage(m);
   else process.send?.(m);
@@ -68,5 +70,5 @@ const onRequest = (req: CaseRequest): void => {
 };
 if (parentPort) parentPort.on('message', onRequest);
 else process.on('message', (m) => onRequest(m as CaseRequest));
-process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+if (!given) process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 send('ready');

@@ -75,7 +75,7 @@ export function miniTokenizer(json: JsonObject, n: number): JsonObject {
 }
 
 /** A 64-entry WordPiece vocabulary (the size of the fixture graphs' embeddings), in the real file layout. */
-function tinyWordPiece(): JsonObject {
+export function tinyWordPiece(): JsonObject {
   const tokens = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', ...'abcdefghijklmnopqrstuvwxyz0123456789'.split(''), '.', ',', '(', ')', '{', '}', ';', ':',
     '##a', '##e', '##i', '##o', '##s', '##t', '##n', '##r', 'the', 'of', 'and', 'to', 'is', 'in', 'on', 'at'];
   const vocab: Record<string, number> = {};

@@ -83,6 +83,8 @@ class CaseHost {
   private stderrTail = '';
   private served = 0;
   private generation = 0;
+  /** Scratch folders of the hosts started so far, removed by dispose(). */
+  private readonly scratch: string[] = [];
 
   constructor(private readonly lane: 'inprocess' | 'trace') {}
 
@@ -116,17 +118,19 @@ class CaseHost {
       };
       this.stderrTail = '';
       this.served = 0;
+      const scratch = mkdtempSync(join(tmpdir(), `seqlens-fuzz-${this.lane}-`));
+      this.scratch.push(scratch);
       if (this.lane === 'inprocess') {
         // tsx must be registered inside the thread before the .ts entry is imported.
         const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(pathToFileURL(entry).href)}); })`;
-        const w = new Worker(boot, { eval: true, workerData: { lane: 'inprocess' }, resourceLimits: { maxOldGenerationSizeMb: 1536 }, stderr: true });
+        const w = new Worker(boot, { eval: true, workerData: { lane: 'inprocess', scratch }, resourceLimits: { maxOldGenerationSizeMb: 1536 }, stderr: true });
         w.stderr.on('data', (d: Buffer) => { if (current()) this.stderrTail = (this.stderrTail + d.toString()).slice(-2000); });
         w.on('message', onMessage);
         w.on('error', (e) => onExit(`worker error: ${e.message}`));
         w.on('exit', (code) => onExit(`worker exited with code ${code}`));
         this.endpoint = { send: (m) => w.postMessage(m), kill: () => void w.terminate() };
       } else {
-        const child: ChildProcess = fork(entry, [], {
+        const child: ChildProcess = fork(entry, [scratch], {
           execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
         });
         child.stderr?.on('data', (d: Buffer) => { if (current()) this.stderrTail = (this.stderrTail + d.toString()).slice(-2000); });
@@ -170,6 +174,12 @@ class CaseHost {
     this.starting = undefined;
     this.pending = undefined;
     e?.kill();
+  }
+
+  /** Ends the host and removes every scratch folder it used. */
+  dispose(): void {
+    this.close();
+    for (const dir of this.scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -291,7 +301,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
         record('index' in r ? r : describe(index, r));
       }
     } finally {
-      host.close();
+      host.dispose();
     }
   };
   const cliLane = async (): Promise<void> => {

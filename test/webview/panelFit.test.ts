@@ -157,7 +157,7 @@ describe('the first picture fits a short panel (WASM)', { skip: !existsSync(CHRO
     });
   }
 
-  test('zoom: +/- and Ctrl+wheel enlarge and scroll, hover maps through scale and scroll, the cursor stays in sight, the zoom is saved, Fit returns', { skip: !have('transformer') }, async () => {
+  test('zoom: +/- and Ctrl+wheel enlarge and scroll, hover and click map through scale and scroll, the cursor stays in sight, the zoom is saved, Fit returns', { skip: !have('transformer') }, async () => {
     const d = await PageDriver.open(browser, harness, 'wasm', 1600);
     await d.page.setViewportSize({ width: 1600, height: 300 });
     assert.equal((await d.run(zooRef(harness.origin, 'transformer'), TEXT)).type, 'runResult');
@@ -210,6 +210,9 @@ describe('the first picture fits a short panel (WASM)', { skip: !existsSync(CHRO
     const t2 = await tip(d);
     assert.equal(t2.q, r0, 'the query row under the pointer stays under it');
     await hoverCell(d, zz, t2.q, t2.k + 1);
+    // A click on the zoomed, scrolled matrix (it lands on the scroller over the canvas) pins the row under it.
+    await d.page.mouse.click(at.x, at.y);
+    assert.equal(await d.page.evaluate(() => window.__seqlens!.app.sel.pinned), r0, 'click pins the query row under the pointer');
     // Fit ("0" on the picture) returns to the whole matrix.
     await d.page.locator(`${HEATMAP} canvas.view-canvas`).focus();
     await d.page.keyboard.press('0');

@@ -20,7 +20,8 @@ export interface RunOutcome {
   /**
    * Milliseconds per part: ortLoad (onnxruntime-web's import and wasm, overlapping the model fetch), fetch,
    * decode, plan, instrument, sessionCreate, tokenizer (parse), tokenize, run, extract, total; the one-time
-   * parts are non-zero only in the run that paid them.
+   * parts are non-zero only in the run that paid them. The tokenizer is parsed while the session is created,
+   * so those two overlap (and with inference on the page thread, sessionCreate includes the parse).
    */
   timings: Record<string, number>;
   /** Set when WebGPU was chosen but this model had to run on WASM. */

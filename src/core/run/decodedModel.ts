@@ -48,7 +48,7 @@ export interface ModelFile {
 /** What instrumentation a backend runs. */
 export interface Variant { cellVia: CellReadout; pooledAttention: boolean }
 
-export const DEFAULT_VARIANT: Variant = { cellVia: 'affine', pooledAttention: true };
+export const DEFAULT_VARIANT: Variant = { cellVia: 'scan', pooledAttention: true };
 
 export function variantFor(backend: InferenceBackend): Variant {
   // onnxruntime-web's WebGPU LSTM has no Affine activation: read the cell state through Relu there.

@@ -295,7 +295,8 @@ export class LoadedModel {
     return r;
   }
 
-  private async produceSingle(opts: TraceRunOptions, forView: boolean, progress: (m: string, f?: number) => void) {
+  private async produceSingle(opts: TraceRunOptions, forView: boolean, progress: (m: string, f?: number) => void):
+    Promise<{ trace: Trace; extra: Record<string, FloatTensor>; fetch: LayerFetch }> {
     const file = this.decoded.file('model');
     const backend = opts.backend;
     const timings = newTimings();
@@ -348,12 +349,16 @@ export class LoadedModel {
     const io = manifest.io;
     const timings = newTimings();
     const warnings: string[] = [];
-    const enc = this.prepared(opts.backend, this.decoded.file('encoder'));
-    const dec = this.prepared(opts.backend, this.decoded.file('decoder'));
+    // One session after the other (a backend creates them one at a time anyway, and each then times only
+    // its own creation), while the tokenizers are parsed.
+    const sessions = (async () => [
+      await this.prepared(opts.backend, this.decoded.file('encoder')),
+      await this.prepared(opts.backend, this.decoded.file('decoder')),
+    ])();
     const source = this.tokenizer(manifest.tokenizer);
     const target = this.tokenizer(io.targetTokenizer);
-    for (const p of [enc, dec, source, target]) (p as Promise<unknown>).catch(() => undefined);
-    const [encoder, decoder] = [await enc, await dec];
+    for (const p of [sessions, source, target]) (p as Promise<unknown>).catch(() => undefined);
+    const [encoder, decoder] = await sessions;
     const [srcTok, tgtTok] = [await source, await target];
     const tt = now();
     const tokens: TokenSpan[] = encodeText(srcTok, opts.text, [manifest.maxLength, opts.maxTokens], warnings, 'source text');
