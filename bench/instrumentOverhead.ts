@@ -62,6 +62,8 @@ interface Case {
   feeds: Record<string, HostTensor>;
   /** Outputs the plain model is asked for. */
   outputs: string[];
+  /** The file's part in an encoder-decoder model, planned as the app plans it (instrument()'s `role`). */
+  role?: 'encoder' | 'decoder';
   tokens: number;
 }
 
@@ -108,7 +110,7 @@ async function zooCases(backend: InferenceBackend): Promise<Case[]> {
     const encFeeds: Record<string, HostTensor> = { [io.encoder.ids]: feedFor(encInputs, io.encoder.ids, [1, ids.length], ids) };
     if (io.encoder.mask) encFeeds[io.encoder.mask] = feedFor(encInputs, io.encoder.mask, [1, ids.length], ids.map(() => 1));
     const encOutputs = [io.encoder.outputs, ...(io.encoder.state ? [io.encoder.state] : [])];
-    cases.push({ label: `${name} encoder (${ids.length} tokens)`, bytes: encBytes, feeds: encFeeds, outputs: encOutputs, tokens: ids.length });
+    cases.push({ label: `${name} encoder (${ids.length} tokens)`, bytes: encBytes, feeds: encFeeds, outputs: encOutputs, tokens: ids.length, role: 'encoder' });
     const plainEnc = await backend.createSession(encBytes);
     const encOut = await plainEnc.run(encFeeds, encOutputs);
     await plainEnc.dispose();
@@ -123,7 +125,7 @@ async function zooCases(backend: InferenceBackend): Promise<Case[]> {
     }
     if (io.decoder.srcMask) decFeeds[io.decoder.srcMask] = feedFor(decInputs, io.decoder.srcMask, [1, ids.length], ids.map(() => 1));
     const decOutputs = [io.decoder.logits, ...(io.decoder.stateOut ? [io.decoder.stateOut] : []), ...(io.decoder.attention ? [io.decoder.attention] : [])];
-    cases.push({ label: `${name} decoder step (${io.decoder.tokensMode})`, bytes: decBytes, feeds: decFeeds, outputs: decOutputs, tokens: prefix.length });
+    cases.push({ label: `${name} decoder step (${io.decoder.tokensMode})`, bytes: decBytes, feeds: decFeeds, outputs: decOutputs, tokens: prefix.length, role: 'decoder' });
   }
   return cases;
 }
@@ -165,7 +167,7 @@ interface Arm { label: string; run: () => Promise<unknown> }
 
 async function measure(backend: InferenceBackend, c: Case, reps: number, warmup: number, rounds: number): Promise<void> {
   const decoded = decodeModel(c.bytes);
-  const { bytes: instrumented, plan } = instrument(c.bytes, decoded);
+  const { bytes: instrumented, plan } = instrument(c.bytes, decoded, { role: c.role });
   const probeNames = plan.probes.map((p) => p.name);
   if (values.save) {
     mkdirSync(values.save, { recursive: true });
@@ -195,7 +197,7 @@ async function measure(backend: InferenceBackend, c: Case, reps: number, warmup:
     arms.push({ label: 'against', run: () => before.run(c.feeds, withProbes(names)) }, { label: 'against graph only', run: () => before.run(c.feeds, c.outputs) });
   }
   for (const part of values.parts ? PARTS : []) {
-    const v = instrument(c.bytes, decoded, part.opts);
+    const v = instrument(c.bytes, decoded, { ...part.opts, role: c.role });
     if (v.bytes.length === instrumented.length && v.bytes.every((x, k) => x === instrumented[k])) continue;
     const s = await open(v.bytes);
     arms.push({ label: part.label, run: () => s.run(c.feeds, withProbes(v.plan.probes.map((p) => p.name))) });

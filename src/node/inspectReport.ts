@@ -7,7 +7,7 @@ import { decodeModel, type ModelProto } from '../core/onnx/decode.js';
 import { detectArchitectureOfFiles } from '../core/architecture.js';
 import type { ModelSummary } from '../core/onnx/summarize.js';
 import type { ArchitectureEvidence, Architecture, Probe, Unavailable } from '../core/types.js';
-import type { LoadedModel } from './modelLoader.js';
+import type { ModelOnDisk } from './modelLoader.js';
 
 export interface InspectedFile {
   /** Manifest key ('model', 'encoder', 'decoder'). */
@@ -40,7 +40,7 @@ function combine(files: readonly InspectedFile[], models: ReadonlyMap<string, Mo
   return files.map((f) => f.architecture.architecture).find((a) => a !== 'unknown') ?? 'unknown';
 }
 
-export async function inspectLoaded(loaded: LoadedModel): Promise<InspectJson> {
+export async function inspectLoaded(loaded: ModelOnDisk): Promise<InspectJson> {
   const files: InspectedFile[] = [];
   const probes: InspectJson['probes'] = [];
   const unavailable: InspectJson['unavailable'] = [];

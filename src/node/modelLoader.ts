@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseManifest, type ModelManifest } from '../core/manifest.js';
 import { SeqLensError } from '../core/errors.js';
 
-export interface LoadedModel {
+export interface ModelOnDisk {
   /** Name for messages: the manifest's, else the file name. */
   name: string;
   /** Folder every relative path is resolved against. */
@@ -75,7 +75,7 @@ async function readManifest(path: string): Promise<ModelManifest> {
   }
 }
 
-async function fromManifest(manifestPath: string): Promise<LoadedModel> {
+async function fromManifest(manifestPath: string): Promise<ModelOnDisk> {
   const manifest = await readManifest(manifestPath);
   const dir = dirname(manifestPath);
   const onnxFiles: Record<string, string> = {};
@@ -117,7 +117,7 @@ async function siblingManifest(onnxPath: string): Promise<string | undefined> {
 }
 
 /** Resolves MODEL as the CLI accepts it. Throws SeqLensError with one clear line. */
-export async function loadModel(arg: string): Promise<LoadedModel> {
+export async function loadModel(arg: string): Promise<ModelOnDisk> {
   let path = resolve(arg);
   if (!existsSync(path)) {
     const zoo = join(zooDir(), arg);

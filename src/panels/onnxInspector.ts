@@ -1,8 +1,9 @@
 /**
  * The read-only custom editor for *.onnx: opening a model file shows the webview app in
- * inspection mode (summary, architecture with evidence, probe plan, a box to try it). The host
- * reads the bytes first with src/core so a corrupt file gets a clear message even if the page
- * cannot say anything; the page then gets `inspect` with the model's webview URIs.
+ * inspection mode (summary, architecture with evidence, probe plan, a box to try it). The page
+ * decodes the model (its LoadedModel, shared with runs in that page) from the model's webview URIs;
+ * the host never decodes it a second time. A failure (a corrupt file) comes back as the inspect
+ * request's error reply, which the page shows and the host logs.
  */
 import * as vscode from 'vscode';
 import { describeError, type Log } from '../host/log.js';

@@ -26,7 +26,9 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
   return [
     "default-src 'none'",
     `style-src ${cspSource} 'unsafe-inline'`,
-    `script-src 'nonce-${nonce}' ${cspSource} 'wasm-unsafe-eval'`,
+    // blob: only for onnxruntime-web's own script, which the page fetches once and imports as a blob (see
+    // ortWebBackend.ts importFromBlob); inline scripts stay forbidden (nonce only).
+    `script-src 'nonce-${nonce}' ${cspSource} blob: 'wasm-unsafe-eval'`,
     `connect-src ${cspSource}`,
     `img-src ${cspSource} data: blob:`,
     // onnxruntime-web runs inference in a worker it starts from a blob: copy of its own chunk.

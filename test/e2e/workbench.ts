@@ -240,14 +240,29 @@ export class Workbench {
     return frame?.evaluate(() => document.querySelector('.app-status')?.textContent ?? '');
   }
 
-  async webviewFrame(mode: 'panel' | 'inspector', timeoutMs = 30_000): Promise<Frame> {
-    return until(`the ${mode} webview`, async () => {
+  /**
+   * `area`: only a page shown over that part of the workbench (the visualizer can live in the panel area
+   * or beside the editor; both pages are mode 'panel'). Webview iframes float over the workbench rather
+   * than sitting inside the part's DOM, so the part is told by where the frame is drawn.
+   */
+  async webviewFrame(mode: 'panel' | 'inspector', timeoutMs = 30_000, area?: 'panel' | 'editor'): Promise<Frame> {
+    return until(`the ${mode} webview${area ? ` in the ${area} area` : ''}`, async () => {
       for (const f of this.page.frames()) {
         const ok = await f.evaluate((m) => typeof (window as { __seqlens?: unknown }).__seqlens === 'object' && document.body.dataset.mode === m, mode)
           .catch(() => false);
-        if (ok) return f;
+        if (ok && (!area || await this.frameIn(f, area))) return f;
       }
       return undefined;
     }, timeoutMs);
+  }
+
+  private async frameIn(f: Frame, area: 'panel' | 'editor'): Promise<boolean> {
+    // The app's frame sits in VS Code's webview iframe; that iframe's box is where the page is drawn.
+    const outer = f.parentFrame();
+    const box = await (await outer?.frameElement().catch(() => undefined))?.boundingBox();
+    const part = await this.page.locator(`.part.${area}`).first().boundingBox().catch(() => null);
+    if (!box || !part || box.width === 0) return false;
+    const cx = box.x + box.width / 2, cy = box.y + box.height / 2;
+    return cx >= part.x && cx <= part.x + part.width && cy >= part.y && cy <= part.y + part.height;
   }
 }

@@ -16,7 +16,7 @@ const opts = {
 describe('webview page', () => {
   it('has exactly the agreed CSP', () => {
     assert.equal(contentSecurityPolicy('SRC', 'N'),
-      "default-src 'none'; style-src SRC 'unsafe-inline'; script-src 'nonce-N' SRC 'wasm-unsafe-eval'; connect-src SRC; img-src SRC data: blob:; worker-src blob:");
+      "default-src 'none'; style-src SRC 'unsafe-inline'; script-src 'nonce-N' SRC blob: 'wasm-unsafe-eval'; connect-src SRC; img-src SRC data: blob:; worker-src blob:");
   });
 
   it('loads the bundle as a module with the nonce and gives the wasm folder with a trailing slash', () => {

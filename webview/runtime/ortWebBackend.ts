@@ -77,6 +77,21 @@ async function workersAllowed(): Promise<boolean> {
 }
 
 /**
+ * Imports dist/webview-ort.js from a blob: copy fetched once by the page. onnxruntime-web starts its worker
+ * from its own script URL; from a webview resource URL (another origin) it fetches the script a second time
+ * to make a blob of it, and in code-server that fetch queues behind a large model's bytes in the webview's
+ * service worker until it times out (30 s), which killed the worker ("[wasm] [object Event]"). A blob:
+ * module is same-origin, so the worker starts from it with no second fetch.
+ */
+async function importFromBlob(url: string): Promise<typeof Ort> {
+  const res = await fetch(url);
+  if (!res.ok) throw new SeqLensError('runtime', `Could not read onnxruntime-web's script ${url} (HTTP ${res.status}).`);
+  // Kept for the page's life: the worker is (re)started from this URL.
+  const blobUrl = URL.createObjectURL(new Blob([await res.text()], { type: 'text/javascript' }));
+  return import(/* @vite-ignore */ blobUrl) as Promise<typeof Ort>;
+}
+
+/**
  * onnxruntime-web, loaded on first use and configured once. The wasm binary is fetched here, on the
  * page, and handed over as bytes: webview resources are served through the page's service worker, which
  * does not serve onnxruntime-web's worker, so nothing is fetched from inside that worker.
@@ -87,7 +102,7 @@ export function ortLib(): Promise<typeof Ort> {
     const url = new URL('webview-ort.js', import.meta.url).toString();
     const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}ort-wasm-simd-threaded.asyncify.wasm`;
     const [ort, worker, wasm] = await Promise.all([
-      import(/* @vite-ignore */ url) as Promise<typeof Ort>,
+      importFromBlob(url),
       workersAllowed(),
       fetch(wasmUrl).then(async (r) => {
         if (!r.ok) throw new SeqLensError('runtime', `Could not read onnxruntime-web's wasm file ${wasmUrl} (HTTP ${r.status}).`);

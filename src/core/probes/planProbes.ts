@@ -19,7 +19,9 @@ import { attrInt, attrString } from '../onnx/attributes.js';
 
 /**
  * `pooledAttention` (default true): add the max-pooled overview of each attention probe
- * (probes/pooledAttention.ts).
+ * (probes/pooledAttention.ts). Only one-file models get them: an encoder or decoder file (`role`) is
+ * run step by step with every probe fetched (run/seq2seqRun.ts), never deferring attention, so an
+ * overview there would be computed on every step and never read.
  */
 export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent?: RecurrentProbeOptions; pooledAttention?: boolean } = {}): { plan: ProbePlan; delta: GraphDelta } {
   const a = analyzeGraph(model, opts);
@@ -42,7 +44,8 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent
   const logitsPart = guard('logits', () => logitsProbe(a.extended, a.streams, a.inlined.aliases));
   const logits: ProbeContribution & { lens?: LogitLens } = logitsPart;
   const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model, opts.recurrent));
-  const pooled = { probes: [], unavailable: [], delta: opts.pooledAttention === false ? emptyDelta() : pooledAttention(attention.probes, opsetVersion(model, '') ?? 1) };
+  const withOverviews = opts.pooledAttention !== false && !opts.role;
+  const pooled = { probes: [], unavailable: [], delta: withOverviews ? pooledAttention(attention.probes, opsetVersion(model, '') ?? 1) : emptyDelta() };
   const parts = [attention, hidden, logits, recurrent, pooled];
   const delta = mergeDeltas(...parts.map((p) => p.delta));
   // Inlined If branches travel only when a probe reads one of their tensors.
