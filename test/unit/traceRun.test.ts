@@ -14,7 +14,7 @@ import { SeqLensError } from '../../src/core/errors.js';
 import { onnx } from '../../src/core/onnx/decode.js';
 import type { Trace } from '../../src/core/trace/traceTypes.js';
 import { getBackend } from '../../src/node/backends.js';
-import { loadModel, zooDir, type LoadedModel } from '../../src/node/modelLoader.js';
+import { loadModel, zooDir, type ModelOnDisk } from '../../src/node/modelLoader.js';
 
 const ZOO = zooDir();
 const zoo = existsSync(ZOO) ? readdirSync(ZOO).filter((n) => existsSync(join(ZOO, n, 'manifest.json'))).sort() : [];
@@ -24,7 +24,7 @@ const seq2seq = zoo.filter((n) => !oneFile.includes(n));
 const SAMPLE = 'interface Foo {\n  bar(): number;\n}';
 const DATE = 'Tuesday, the 3rd of March 1998';
 
-async function run(m: LoadedModel, text: string, extra: Partial<TraceOptions> = {}): Promise<Trace> {
+async function run(m: ModelOnDisk, text: string, extra: Partial<TraceOptions> = {}): Promise<Trace> {
   return traceModel({ backend: await getBackend('native'), files: m.files, manifest: m.manifest, modelName: m.name, text, ...extra });
 }
 
