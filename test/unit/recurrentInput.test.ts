@@ -13,6 +13,7 @@ import { onnx } from '../../src/core/onnx/onnxProto.js';
 import { decodeModel } from '../../src/core/onnx/decode.js';
 import { floatTensor, int64Tensor, makeNode } from '../../src/core/onnx/graphDelta.js';
 import { instrument } from '../../src/core/instrument.js';
+import { mulberry32 } from '../../tools/mulberry32.js';
 
 const V = 11;
 const I = 5;
@@ -20,16 +21,10 @@ const H = 6;
 const B = 3;
 const T = 7;
 
-/** Deterministic pseudo-random numbers in [-1, 1) (mulberry32). */
+/** Deterministic pseudo-random numbers in [-1, 1). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  };
+  const r = mulberry32(seed);
+  return () => r() * 2 - 1;
 }
 
 interface Spec { op: 'LSTM' | 'GRU'; opset: number; direction: 'forward' | 'reverse' | 'bidirectional'; lens: boolean; viaMul: boolean }

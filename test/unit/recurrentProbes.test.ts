@@ -20,6 +20,7 @@ import { attrInt, attrString } from '../../src/core/onnx/attributes.js';
 import { recurrentProbes, type RecurrentProbeOptions } from '../../src/core/probes/recurrentProbes.js';
 import type { ProbeContribution } from '../../src/core/probes/contribution.js';
 import type { Probe } from '../../src/core/types.js';
+import { mulberry32 } from '../../tools/mulberry32.js';
 
 const FIXTURES = 'test/fixtures/recurrent';
 const TOL = 1e-5;
@@ -28,17 +29,8 @@ const ULP = 2 ** -23;
 const STEPS = 6;
 const BATCH = 3;
 
-/** Deterministic pseudo-random numbers (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers in [0, 1), so failures reproduce. */
+const rng = mulberry32;
 
 /** Feeds for every graph input: batch-like dims → BATCH, other symbolic dims → STEPS; lengths vary per row. */
 function makeFeeds(model: ModelProto, steps = STEPS, seed = 1): Record<string, ort.Tensor> {
