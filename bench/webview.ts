@@ -10,7 +10,8 @@
  *    layer fetch, heatmap/model view/head view render and hover (`--scale`: only this part).
  *  - the first run on a fresh page with and without onnxruntime-web's warm-up, and warm runs with threads
  *    (cross-origin isolated page) against one thread, side by side (`--first`: only this part).
- * Run: node --import tsx bench/webview.ts [--scale | --first]   (prints a table; nothing is asserted)
+ *  - `--ratio`: only the WASM warm run against onnxruntime-node's, side by side.
+ * Run: node --import tsx bench/webview.ts [--scale | --first | --ratio]   (prints a table; nothing is asserted)
  */
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -99,7 +100,8 @@ async function main(): Promise<void> {
   const native = await nodeNative();
   rows.push(`onnxruntime-node (native), ${MODEL}, ${TEXT.length} tokens: first trace ${ms(native.first)}, warm trace ${ms(native.warm)} (ORT run ${ms(native.ortRun)})`);
   const warmByBackend: Record<string, { total: number; ortRun: number }> = {};
-  for (const backend of ['wasm', 'webgpu'] as const) {
+  const ratioOnly = process.argv.includes('--ratio');
+  for (const backend of ratioOnly ? ['wasm'] as const : ['wasm', 'webgpu'] as const) {
     const browser = await launch(backend);
     const d = await PageDriver.open(browser, h, backend);
     const ref = zooRef(h.origin, MODEL);
@@ -124,6 +126,11 @@ async function main(): Promise<void> {
     await browser.close();
   }
   rows.push(`ratio webview WASM / onnxruntime-node, warm trace: ${(warmByBackend.wasm.total / native.warm).toFixed(2)}x; ORT run only: ${(warmByBackend.wasm.ortRun / native.ortRun).toFixed(2)}x`);
+  if (ratioOnly) {
+    console.log(rows.join('\n'));
+    await h.close();
+    return;
+  }
   rows.push(`ratio webview WebGPU(SwiftShader) / WASM, warm trace: ${(warmByBackend.webgpu.total / warmByBackend.wasm.total).toFixed(2)}x`);
 
   // Render and hover at scale.
