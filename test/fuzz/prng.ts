@@ -1,7 +1,8 @@
 /**
- * The fuzzer's only source of randomness: a seeded PRNG (mulberry32), so that a case is fully
- * determined by (run seed, case index) and any failure is reproduced with `--seed S --case I`.
+ * The fuzzer's only source of randomness: the project's seeded PRNG (tools/mulberry32.ts), so that a case
+ * is fully determined by (run seed, case index) and any failure is reproduced with `--seed S --case I`.
  */
+import { mulberry32 } from '../../tools/mulberry32.js';
 
 /** A 32-bit hash of (seed, index): every case gets its own stream, independent of the cases before it. */
 export function caseSeed(seed: number, index: number): number {
@@ -12,24 +13,20 @@ export function caseSeed(seed: number, index: number): number {
 }
 
 export class Prng {
-  private state: number;
+  private readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.next = mulberry32(seed);
   }
 
-  /** A uniform 32-bit unsigned integer. */
+  /** A uniform 32-bit unsigned integer (mulberry32's state after the step, exactly). */
   u32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.next() * 4294967296;
   }
 
   /** Uniform in [0, 1). */
   float(): number {
-    return this.u32() / 4294967296;
+    return this.next();
   }
 
   /** Uniform integer in [lo, hi] (both included). */
