@@ -165,7 +165,11 @@ export class Workbench {
     await sel.waitFor({ timeout: 10_000 });
     const box = await sel.boundingBox();
     if (!box) throw new Error('selection has no box');
-    return { x: box.x + Math.min(20, box.width / 2), y: box.y + box.height / 2 };
+    // In a narrow editor (the visualizer beside it) the line may be scrolled sideways: click the part in view.
+    const view = await this.page.locator('.editor-instance .monaco-editor').first().boundingBox();
+    const left = Math.max(box.x, view?.x ?? box.x), right = Math.min(box.x + box.width, view ? view.x + view.width : Infinity);
+    if (right <= left) throw new Error('the selection is scrolled out of view');
+    return { x: left + Math.min(20, (right - left) / 2), y: box.y + box.height / 2 };
   }
 
   /** Right-clicks inside the selection and chooses `item` from the context menu. Returns the time of the right-click. */
