@@ -11,7 +11,7 @@ import { readSettings } from '../host/settings.js';
 import type { ModelRegistry } from '../models/modelRegistry.js';
 import { modelFromOnnx } from '../models/looseModel.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
-import { newRequestId, WebviewChannel } from './webviewChannel.js';
+import { newRequestId, PanelError, WebviewChannel } from './webviewChannel.js';
 import { baseRoots, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
 
 export const INSPECTOR_VIEW_TYPE = 'sequenceLens.onnxInspector';
@@ -66,6 +66,9 @@ export class OnnxInspectorProvider implements vscode.CustomReadonlyEditorProvide
         this.log.info(`inspector: ${name} is ${answer.architecture} (webview)`);
       } catch (e) {
         this.log.warn(`inspector: ${name}: ${describeError(e)}`);
+        // A corrupt or foreign file is said where the user looks, not only on the page and in the log.
+        const closed = e instanceof PanelError && ['cancelled', 'panel-closed', 'panel-reloaded'].includes(e.code);
+        if (!closed) void vscode.window.showWarningMessage(`Sequence Lens cannot inspect ${name}: ${e instanceof Error ? e.message : String(e)}`);
       }
     }));
     panel.webview.options = webviewOptions([...baseRoots(this.extensionUri), ...(model ? modelFolders(model) : [vscode.Uri.joinPath(uri, '..')])]);

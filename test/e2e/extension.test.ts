@@ -250,24 +250,32 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
   });
 
   step('the visualizer opens beside the editor with the last run, runs there, and moves back to the panel', async () => {
-    await wb.command('Sequence Lens: Open Visualizer Beside the Editor');
-    const beside = await wb.webviewFrame('panel', 60_000, 'editor');
-    // The last run comes along to the new place.
-    await until('the last run beside the editor', () => heatmapShown(beside, STORY_1), 120_000, 100);
-    await wb.screenshot('visualizer-beside-the-editor');
-    // Runs now go there.
-    await wb.openFile('notes/story.txt');
-    await wb.selectInEditor(2, 1, STORY_2.length);
-    await wb.contextMenu('Run Model on Selection');
-    const again = await wb.webviewFrame('panel', 60_000, 'editor');
-    assert.equal(await until('the run beside the editor', () => heatmapShown(again, STORY_2), 120_000, 100), `tokens:${STORY_2.length}`);
-    await wb.screenshot('visualizer-beside-the-editor-run');
-    // And back: the editor tab closes, the panel shows the same run.
-    await wb.command('Sequence Lens: Move Visualizer to the Panel');
-    const panel = await wb.webviewFrame('panel', 60_000, 'panel');
-    await until('the run back in the panel', () => heatmapShown(panel, STORY_2), 120_000, 100);
-    await until('no visualizer left in the editor area', async () => !(await wb.webviewFrame('panel', 1000, 'editor').catch(() => undefined)), 30_000);
-    await wb.openFile('notes/story.txt');
+    // Whatever happens here, the steps after this one expect the visualizer in the panel.
+    let back = false;
+    try {
+      await wb.command('Sequence Lens: Open Visualizer Beside the Editor');
+      const beside = await wb.webviewFrame('panel', 60_000, 'editor');
+      // The last run comes along to the new place.
+      await until('the last run beside the editor', () => heatmapShown(beside, STORY_1), 120_000, 100);
+      await wb.screenshot('visualizer-beside-the-editor');
+      // Runs now go there.
+      await wb.openFile('notes/story.txt');
+      // A short selection: the editor is narrow now, and a long one scrolls its start out of view.
+      await wb.selectInEditor(2, 1, 24);
+      await wb.contextMenu('Run Model on Selection');
+      const again = await wb.webviewFrame('panel', 60_000, 'editor');
+      assert.equal(await until('the run beside the editor', () => heatmapShown(again, STORY_2), 120_000, 100), 'tokens:24');
+      await wb.screenshot('visualizer-beside-the-editor-run');
+      // And back: the editor tab closes, the panel shows the same run.
+      await wb.command('Sequence Lens: Move Visualizer to the Panel');
+      const panel = await wb.webviewFrame('panel', 60_000, 'panel');
+      await until('the run back in the panel', () => heatmapShown(panel, STORY_2), 120_000, 100);
+      back = true;
+      await until('no visualizer left in the editor area', async () => !(await wb.webviewFrame('panel', 1000, 'editor').catch(() => undefined)), 30_000);
+      await wb.openFile('notes/story.txt');
+    } finally {
+      if (!back) await wb.command('Sequence Lens: Move Visualizer to the Panel').catch(() => undefined);
+    }
   });
 
   step('exports the current view into a folder', async () => {

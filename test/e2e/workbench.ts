@@ -166,7 +166,7 @@ export class Workbench {
     const box = await sel.boundingBox();
     if (!box) throw new Error('selection has no box');
     // In a narrow editor (the visualizer beside it) the line may be scrolled sideways: click the part in view.
-    const view = await this.page.locator('.editor-instance .monaco-editor').first().boundingBox();
+    const view = await this.page.locator('.editor-instance .monaco-editor .editor-scrollable').first().boundingBox();
     const left = Math.max(box.x, view?.x ?? box.x), right = Math.min(box.x + box.width, view ? view.x + view.width : Infinity);
     if (right <= left) throw new Error('the selection is scrolled out of view');
     return { x: left + Math.min(20, (right - left) / 2), y: box.y + box.height / 2 };
