@@ -260,9 +260,9 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
       await wb.screenshot('visualizer-beside-the-editor');
       // Runs now go there.
       await wb.openFile('notes/story.txt');
-      // A short selection: the editor is narrow now, and a long one scrolls its start out of view.
+      // From the palette (the right-click is the steps above): the editor is narrow now and scrolled sideways.
       await wb.selectInEditor(2, 1, 24);
-      await wb.contextMenu('Run Model on Selection');
+      await wb.command('Sequence Lens: Run Model on Selection');
       const again = await wb.webviewFrame('panel', 60_000, 'editor');
       assert.equal(await until('the run beside the editor', () => heatmapShown(again, STORY_2), 120_000, 100), 'tokens:24');
       await wb.screenshot('visualizer-beside-the-editor-run');
