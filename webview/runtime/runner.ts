@@ -8,6 +8,7 @@
 import type { Backend, ModelRef } from '../../src/shared/protocol.js';
 import { parseManifest, type ModelManifest } from '../../src/core/manifest.js';
 import { LoadedModel } from '../../src/core/run/loadedModel.js';
+import { memoized } from '../../src/core/run/memoized.js';
 import { SeqLensError } from '../../src/core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 import { RunData } from '../data/runData.js';
@@ -102,28 +103,16 @@ export class Runner {
 
   /** A file's bytes, fetched once per URI (the loaded model keeps the model's; tokenizers are parsed once). */
   private file(url: string, signal?: AbortSignal): Promise<Uint8Array> {
-    let p = this.bytes.get(url);
-    if (!p) {
-      p = fetchBytes(url, signal);
-      this.bytes.set(url, p);
-      p.catch(() => this.bytes.delete(url));
-    }
-    return p;
+    return memoized(this.bytes, url, () => fetchBytes(url, signal));
   }
 
   manifest(model: ModelRef): Promise<ModelManifest | undefined> {
     const uri = model.manifestUri;
     if (!uri) return Promise.resolve(undefined);
-    let p = this.manifests.get(uri);
-    if (!p) {
-      p = fetch(uri).then(async (r) => {
-        if (!r.ok) throw new SeqLensError('bad-manifest', `Could not read the manifest ${uri} (HTTP ${r.status}).`);
-        return parseManifest(await r.json());
-      });
-      this.manifests.set(uri, p);
-      p.catch(() => this.manifests.delete(uri));
-    }
-    return p;
+    return memoized(this.manifests, uri, () => fetch(uri).then(async (r) => {
+      if (!r.ok) throw new SeqLensError('bad-manifest', `Could not read the manifest ${uri} (HTTP ${r.status}).`);
+      return parseManifest(await r.json());
+    }));
   }
 
   /**
@@ -132,23 +121,17 @@ export class Runner {
    */
   model(ref: ModelRef, opts: { manifest?: false } = {}): Promise<LoadedModel> {
     const key = `${ref.id}|${ref.manifestUri ?? ''}|${opts.manifest === false ? 'bare' : ''}`;
-    let p = this.models.get(key);
-    if (!p) {
-      p = (async () => {
-        const manifest = opts.manifest === false ? undefined : await this.manifest(ref);
-        const resolve = fileResolver(ref, manifest);
-        if (manifest) return LoadedModel.load({ files: (rel) => this.file(resolve(rel)), manifest, name: ref.label });
-        // No manifest: the .onnx is read under its own name; what it names (tokenizer.json, external data) beside it.
-        const modelUri = ref.fileUris.model ?? Object.values(ref.fileUris)[0];
-        if (!modelUri) throw new SeqLensError('bad-manifest', `${ref.label} lists no .onnx file.`);
-        const modelFile = decodeURIComponent(modelUri.split(/[?#]/)[0].split('/').pop() || 'model.onnx');
-        const files = (rel: string): Promise<Uint8Array> => this.file(rel === modelFile ? modelUri : resolve(rel));
-        return LoadedModel.load({ files, modelFile, name: ref.label });
-      })();
-      this.models.set(key, p);
-      p.catch(() => this.models.delete(key));
-    }
-    return p;
+    return memoized(this.models, key, async () => {
+      const manifest = opts.manifest === false ? undefined : await this.manifest(ref);
+      const resolve = fileResolver(ref, manifest);
+      if (manifest) return LoadedModel.load({ files: (rel) => this.file(resolve(rel)), manifest, name: ref.label });
+      // No manifest: the .onnx is read under its own name; what it names (tokenizer.json, external data) beside it.
+      const modelUri = ref.fileUris.model ?? Object.values(ref.fileUris)[0];
+      if (!modelUri) throw new SeqLensError('bad-manifest', `${ref.label} lists no .onnx file.`);
+      const modelFile = decodeURIComponent(modelUri.split(/[?#]/)[0].split('/').pop() || 'model.onnx');
+      const files = (rel: string): Promise<Uint8Array> => this.file(rel === modelFile ? modelUri : resolve(rel));
+      return LoadedModel.load({ files, modelFile, name: ref.label });
+    });
   }
 
   async run(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
