@@ -15,6 +15,7 @@ import type * as Ort from 'onnxruntime-web/webgpu';
 import type { FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from '../../src/core/run/backend.js';
 import { SeqLensError } from '../../src/core/errors.js';
 import { WARM_UP_INPUT, warmUpModelBytes } from './warmUpModel.js';
+import { halfToFloat } from '../../src/core/onnx/float16.js';
 
 export type ConcreteBackend = 'webgpu' | 'wasm';
 
@@ -243,13 +244,6 @@ export function warmUpResult(): Promise<WarmUpResult> | undefined {
 function toOrtTensor(ort: typeof Ort, t: HostTensor): Ort.Tensor {
   const data = inferenceInWorker ? t.data.slice() : t.data;
   return new ort.Tensor(t.type, data as typeof t.data, t.dims);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1, e = (h & 0x7c00) >> 10, f = h & 0x03ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /**

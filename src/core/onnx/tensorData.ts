@@ -1,18 +1,12 @@
 /** Reading initializer values as numbers. Views over raw_data where the bytes are aligned; a copy only when they are not. */
 import { onnx, type TensorProto } from './decode.js';
 import { SeqLensError } from '../errors.js';
+import { halfToFloat } from './float16.js';
 
 const DT = onnx.TensorProto.DataType;
 
 export function tensorSize(t: TensorProto): number {
   return t.dims.reduce((a, d) => a * Number(d), 1);
-}
-
-function halfToFloat(h: number): number {
-  const s = (h & 0x8000) >> 15, e = (h & 0x7c00) >> 10, f = h & 0x03ff;
-  if (e === 0) return (s ? -1 : 1) * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : (s ? -Infinity : Infinity);
-  return (s ? -1 : 1) * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /** Bytes per element in raw_data, and the typed field that holds the values otherwise. */

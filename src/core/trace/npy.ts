@@ -4,6 +4,7 @@
  */
 import { SeqLensError } from '../errors.js';
 import type { FloatTensor } from '../run/backend.js';
+import { halfToFloat } from '../onnx/float16.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -44,15 +45,6 @@ const DTYPES: Record<string, { size: number; read: (v: DataView, at: number, le:
   i8: { size: 8, read: (v, at, le) => Number(v.getBigInt64(at, le)) },
   f2: { size: 2, read: (v, at, le) => halfToFloat(v.getUint16(at, le)) },
 };
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** Reads a .npy file (v1/v2/v3; float16/32/64, int32/64, either byte order, C order) as float32. */
 export function decodeNpy(bytes: Uint8Array): FloatTensor {
