@@ -8,7 +8,7 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { isSeqLensError } from './core/errors.js';
+import { isSeqLensError, oneLine } from './core/errors.js';
 import { LoadedModel } from './core/run/loadedModel.js';
 import { loadModel, zooNames } from './node/modelLoader.js';
 import { getBackend, isBackendName } from './node/backends.js';
@@ -125,10 +125,6 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   throw new UsageError(`unknown command "${cmd}" (inspect, trace)`);
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 // `seqlens trace ... | head` closes the pipe early: that is not an error.
