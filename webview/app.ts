@@ -15,6 +15,7 @@ import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import type { Backend, DecorationMode, ExportedFile, HostToWebview, ModelRef } from '../src/shared/protocol.js';
 import { isSeqLensError } from '../src/core/errors.js';
+import { untilAborted } from '../src/core/run/runSteps.js';
 import type { RunData } from './data/runData.js';
 import { readTheme, type Theme } from './render/theme.js';
 import { el, ViewHost } from './viewHost.js';
@@ -215,7 +216,7 @@ export class App {
     const what = `${batch.length > 1 ? 'layers' : 'layer'} ${batch.map((n) => n.layer).join(', ')}`;
     this.setStatus(`Loading the attention of ${what} (${(bytes / 2 ** 20).toFixed(0)} MB)…`, true);
     const t0 = performance.now();
-    const done = run.load(batch, abort.signal).then(
+    const done = untilAborted(run.load(batch, abort.signal), abort.signal).then(
       () => {
         this.setStatus(before, false);
         this.api.postMessage({ type: 'log', level: 'info', message: `loaded the attention of ${what} in ${(performance.now() - t0).toFixed(0)} ms` });
@@ -373,13 +374,17 @@ export class App {
     this.setStatus(`Running ${model.label}…`, true);
     try {
       const progress = (message: string, fraction?: number): void => {
+        // Work that ends in the background after a cancel says nothing more.
+        if (abort.signal.aborted) return;
         this.setStatus(message, true);
         if (id >= 0) this.toHost.progress(id, message, fraction);
       };
-      const outcome = await this.runner.run(model, text, abort.signal, progress);
+      // A cancel is answered at once: work inside onnxruntime that cannot stop ends in the background.
+      const runOne = (m: ModelRef, t: string): Promise<RunOutcome> => untilAborted(this.runner.run(m, t, abort.signal, progress), abort.signal);
+      const outcome = await runOne(model, text);
       const runs = [outcome.run];
-      if (compareWith) runs.push((await this.runner.run(compareWith, text, abort.signal, progress)).run);
-      else if (compareText) runs.push((await this.runner.run(model, compareText, abort.signal, progress)).run);
+      if (compareWith) runs.push((await runOne(compareWith, text)).run);
+      else if (compareText) runs.push((await runOne(model, compareText)).run);
       if (abort.signal.aborted) throw new Error('cancelled');
       this.runs = runs;
       this.lastRun = { id, outcome };

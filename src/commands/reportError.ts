@@ -13,6 +13,11 @@ export function reportError(log: Log, what: string, e: unknown): void {
     void vscode.window.showInformationMessage(`Sequence Lens: ${what} cancelled.`);
     return;
   }
+  // Two right-clicks in quick succession: the newer run wins, and the older needs no message of its own.
+  if (e instanceof PanelError && e.code === 'replaced') {
+    log.info(`${what}: replaced by a newer run`);
+    return;
+  }
   const message = isSeqLensError(e) || e instanceof PanelError ? e.message : describeError(e);
   log.error(`${what} failed`, e);
   void vscode.window.showErrorMessage(`Sequence Lens: ${message}`, 'Show Log').then((choice) => {

@@ -8,6 +8,8 @@ import * as vscode from 'vscode';
 import type { RegisteredModel } from '../models/registeredModel.js';
 import type { HostContext } from './hostContext.js';
 import { reportError } from './reportError.js';
+import { isSeqLensError } from '../core/errors.js';
+import { PanelError } from '../panels/webviewChannel.js';
 
 /** Beyond this the host refuses outright; the panel truncates to sequenceLens.maxTokens itself. */
 const MAX_TEXT_CHARS = 1_000_000;
@@ -47,6 +49,15 @@ export async function runOnSelection(ctx: HostContext, compareWith?: RegisteredM
     return;
   }
   await ctx.registry.whenReady();
+  const gone = modelOverride ? undefined : await ctx.registry.takeMissingChoice();
+  if (gone) {
+    const path = gone.replace(/^[a-z]+:/, '');
+    const why = `the model you chose, ${vscode.workspace.asRelativePath(path)}, no longer exists (deleted or moved). The next run uses ${ctx.registry.active()?.label ?? 'the default model'}; pick another with Select Model.`;
+    ctx.log.warn(why);
+    const choice = await vscode.window.showErrorMessage(`Sequence Lens: ${why}`, 'Select Model');
+    if (choice === 'Select Model') await vscode.commands.executeCommand('sequenceLens.selectModel');
+    return;
+  }
   const model = modelOverride ?? ctx.registry.active();
   if (!model) {
     void vscode.window.showErrorMessage('Sequence Lens: no model is available. The bundled models are missing, and no workspace or settings model was found.');
@@ -92,6 +103,8 @@ export async function runOnSelection(ctx: HostContext, compareWith?: RegisteredM
     const n = ctx.decorations.apply(document, base, text, result.tokens, result.decorationMode, label);
     ctx.log.info(`decorations: ${n} tokens (${result.decorationMode})`);
   } catch (e) {
+    // A model file gone since the last scan: list the models as they are now.
+    if ((isSeqLensError(e) || e instanceof PanelError) && e.code === 'model-missing') void ctx.registry.refresh();
     reportError(ctx.log, `running ${label}`, e);
   }
 }

@@ -5,6 +5,7 @@ export type SeqLensErrorCode =
   | 'external-data'
   | 'not-sequence-model'
   | 'missing-tokenizer'
+  | 'model-missing'
   | 'bad-manifest'
   | 'empty-input'
   | 'too-long'

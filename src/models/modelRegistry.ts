@@ -109,6 +109,21 @@ export class ModelRegistry implements vscode.Disposable {
     return models[0];
   }
 
+  /**
+   * The model chosen for this workspace when it is no longer found (its file deleted or moved, or the
+   * workspace no longer trusted): its id, and the choice is forgotten so the next run uses the default.
+   * A run asks this first, so it says so instead of silently running another model.
+   */
+  async takeMissingChoice(): Promise<string | undefined> {
+    const chosen = this.state.get<string>(ACTIVE_KEY);
+    if (!chosen || this.list().some((m) => m.id === chosen)) return undefined;
+    // Restricted Mode hides workspace models without deleting them: keep the choice for when trust comes back.
+    if (!vscode.workspace.isTrusted && !chosen.startsWith('zoo:')) return undefined;
+    await this.state.update(ACTIVE_KEY, undefined);
+    this.changed.fire();
+    return chosen;
+  }
+
   async setActive(id: string): Promise<void> {
     await this.state.update(ACTIVE_KEY, id);
     this.changed.fire();

@@ -11,6 +11,7 @@ import { readSettings } from '../host/settings.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
 import type { ExportedFile } from '../shared/protocol.js';
 import { newRequestId, PanelError, WebviewChannel, type ExportFile, type RunResult, type TokensRescored } from './webviewChannel.js';
+import { modelFilesStamp } from '../models/modelFilesStamp.js';
 import { baseRoots, coveredBy, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
 import { editorSurface, PanelPlacement, viewSurface, type PanelLocation, type PanelSurface } from './panelSurface.js';
 
@@ -157,7 +158,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     try {
       await this.run({ ...last }, true);
     } catch (e) {
-      const replaced = e instanceof PanelError && e.code === 'cancelled';
+      const replaced = e instanceof PanelError && (e.code === 'cancelled' || e.code === 'replaced');
       this.log[replaced ? 'info' : 'warn'](`${nameOf(a.surface.location)}: ${replaced ? 'did not restore' : 'could not restore'} the last run: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
@@ -249,20 +250,22 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   }
 
   private async runNow(req: RunRequest, restoring: boolean): Promise<RunResult> {
+    const version = await modelFilesStamp(req.model);
+    const compareVersion = req.compareWith ? await modelFilesStamp(req.compareWith) : undefined;
     const channel = await this.allow(req.compareWith ? [req.model, req.compareWith] : [req.model]);
     const webview = this.webviewOf(channel);
     if (restoring && (this.currentRun !== undefined || this.pendingRuns > 0)) {
-      throw new PanelError('cancelled', 'A new run replaced the restore of the last one.');
+      throw new PanelError('replaced', 'A new run replaced the restore of the last one.');
     }
-    // The run it replaces rejects at once with 'cancelled'; the page's late reply to it is dropped.
-    if (this.currentRun !== undefined) this.currentRun.channel.cancel(this.currentRun.id);
+    // The run it replaces rejects at once with 'replaced'; the page's late reply to it is dropped.
+    if (this.currentRun !== undefined) this.currentRun.channel.cancel(this.currentRun.id, new PanelError('replaced', 'A newer run replaced this one.'));
     const id = newRequestId();
     this.currentRun = { id, channel };
     try {
       const answer = await channel.request(
         {
-          type: 'run', id, text: req.text, model: modelRefFor(webview, req.model),
-          compareWith: req.compareWith ? modelRefFor(webview, req.compareWith) : undefined,
+          type: 'run', id, text: req.text, model: modelRefFor(webview, req.model, version),
+          compareWith: req.compareWith ? modelRefFor(webview, req.compareWith, compareVersion) : undefined,
           documentUri: req.documentUri?.toString(),
         },
         { timeoutMs: RUN_TIMEOUT_MS, onProgress: req.onProgress, token: req.token },

@@ -173,8 +173,9 @@ export class WebviewChannel implements Disposable {
    * Stops waiting for request `id`: its promise rejects with code 'cancelled' and the page is told to
    * stop. Returns false when the request was not waiting (already settled, or never sent here).
    */
-  cancel(id: number): boolean {
-    return this.abandon(id, 'cancelled', new PanelError('cancelled', 'Cancelled.'));
+  /** `error`: what the request rejects with (a run replaced by a newer one says so, not "cancelled"). */
+  cancel(id: number, error = new PanelError('cancelled', 'Cancelled.')): boolean {
+    return this.abandon(id, 'cancelled', error);
   }
 
   private abandon(id: number, why: string, error: PanelError): boolean {
@@ -253,7 +254,7 @@ export class WebviewChannel implements Disposable {
 
   dispose(): void {
     if (this.disposed) return;
-    this.failAll('panel-closed', `The Sequence Lens ${this.name} was closed.`);
+    this.failAll('panel-closed', `The Sequence Lens ${this.name} was closed while it worked; run again to reopen it.`);
     this.disposed = true;
     for (const d of this.disposables) d.dispose();
   }

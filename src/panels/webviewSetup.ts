@@ -59,7 +59,8 @@ export function wasmBaseFor(webview: vscode.Webview, extensionUri: vscode.Uri): 
   return `${webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'ort')).toString()}/`;
 }
 
-export function modelRefFor(webview: vscode.Webview, m: RegisteredModel): ModelRef {
+/** `version`: the files' stamp from `modelFilesStamp` (a run passes it; the page reloads a model whose stamp changed). */
+export function modelRefFor(webview: vscode.Webview, m: RegisteredModel, version?: string): ModelRef {
   const map = (r: Record<string, vscode.Uri>): Record<string, string> =>
     Object.fromEntries(Object.entries(r).map(([k, u]) => [k, webview.asWebviewUri(u).toString()]));
   return {
@@ -71,5 +72,6 @@ export function modelRefFor(webview: vscode.Webview, m: RegisteredModel): ModelR
     manifestUri: m.manifestUri ? webview.asWebviewUri(m.manifestUri).toString() : undefined,
     tokenizerUris: map(m.tokenizerFiles),
     sizeBytes: m.sizeBytes,
+    ...(version ? { version } : {}),
   };
 }

@@ -24,6 +24,11 @@ export interface ModelRef {
   /** Webview URIs of tokenizer files referenced by the manifest, keyed by their manifest path. */
   tokenizerUris: Record<string, string>;
   sizeBytes: number;
+  /**
+   * Changes when any of the model's files changes on disk (their sizes and modification times): the page
+   * keeps a model's bytes by URI, so a file rewritten in place must not run from the old bytes.
+   */
+  version?: string;
 }
 
 export type Backend = 'auto' | 'webgpu' | 'wasm';
@@ -174,7 +179,7 @@ const architecture = lit<Architecture>(...ARCHITECTURES);
 
 const modelRef = shape<ModelRef>({
   id: str, label: str, architecture, source: lit<ModelRef['source']>('zoo', 'workspace', 'settings'),
-  fileUris: recordOf(str), manifestUri: optional(str), tokenizerUris: recordOf(str), sizeBytes: num,
+  fileUris: recordOf(str), manifestUri: optional(str), tokenizerUris: recordOf(str), sizeBytes: num, version: optional(str),
 });
 
 const tokenSummary = shape<TokenSummary>({

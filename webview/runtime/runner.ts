@@ -30,8 +30,14 @@ export interface RunOutcome {
 }
 
 async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
-  const res = await fetch(url, { signal });
-  if (!res.ok) throw new SeqLensError('runtime', `Could not read ${url} (HTTP ${res.status}).`);
+  // Revalidated, never taken from the HTTP cache as is: a model rewritten on disk must be read anew.
+  const res = await fetch(url, { signal, cache: 'no-cache' });
+  if (!res.ok) {
+    const name = decodeURIComponent(url.split(/[?#]/)[0].split('/').pop() ?? url);
+    throw new SeqLensError(res.status === 404 ? 'model-missing' : 'runtime', res.status === 404
+      ? `The file ${name} was not found (deleted or moved?). Restore it, or pick another model.`
+      : `Could not read ${name} (HTTP ${res.status}).`);
+  }
   return new Uint8Array(await res.arrayBuffer());
 }
 
@@ -61,6 +67,8 @@ export class Runner {
   private readonly bytes = new Map<string, Promise<Uint8Array>>();
   private readonly manifests = new Map<string, Promise<ModelManifest | undefined>>();
   private readonly models = new Map<string, Promise<LoadedModel>>();
+  /** The files' stamp each model id was last loaded with. */
+  private readonly versions = new Map<string, string>();
 
   constructor(private wasmBase: string) {}
 
@@ -121,6 +129,7 @@ export class Runner {
    */
   model(ref: ModelRef, opts: { manifest?: false } = {}): Promise<LoadedModel> {
     const key = `${ref.id}|${ref.manifestUri ?? ''}|${opts.manifest === false ? 'bare' : ''}`;
+    this.forgetIfChanged(ref);
     return memoized(this.models, key, async () => {
       const manifest = opts.manifest === false ? undefined : await this.manifest(ref);
       const resolve = fileResolver(ref, manifest);
@@ -132,6 +141,26 @@ export class Runner {
       const files = (rel: string): Promise<Uint8Array> => this.file(rel === modelFile ? modelUri : resolve(rel));
       return LoadedModel.load({ files, modelFile, name: ref.label });
     });
+  }
+
+  /**
+   * A model whose files changed on disk since the page loaded it (the host's stamp differs): its bytes,
+   * manifest and loaded model are dropped, its sessions released, so this run reads the files anew.
+   */
+  private forgetIfChanged(ref: ModelRef): void {
+    if (ref.version === undefined) return;
+    const seen = this.versions.get(ref.id);
+    this.versions.set(ref.id, ref.version);
+    if (seen === undefined || seen === ref.version) return;
+    for (const url of [...Object.values(ref.fileUris), ...Object.values(ref.tokenizerUris), ...(ref.manifestUri ? [ref.manifestUri] : [])]) {
+      this.bytes.delete(url);
+      this.manifests.delete(url);
+    }
+    for (const [key, model] of [...this.models]) {
+      if (!key.startsWith(`${ref.id}|`)) continue;
+      this.models.delete(key);
+      void model.then((m) => m.dispose(), () => undefined);
+    }
   }
 
   async run(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {

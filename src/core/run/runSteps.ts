@@ -36,6 +36,30 @@ export function checkAbort(signal: AbortSignal | undefined): void {
 }
 
 /**
+ * `work`, or a 'cancelled' rejection as soon as `signal` aborts. Session creation and a run inside
+ * onnxruntime cannot be interrupted; this lets the caller answer a cancel at once while that work ends
+ * in the background (its result is dropped, and its failure too).
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new SeqLensError('cancelled', 'The run was cancelled.'));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      work.catch(() => undefined);
+      reject(new SeqLensError('cancelled', 'The run was cancelled.'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
+}
+
+/**
  * Milliseconds per part. A run always reports these keys; the one-time costs of a model (fetch, decode,
  * plan, instrument, sessionCreate, tokenizer) are non-zero only in the run that paid them.
  */
