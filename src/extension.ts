@@ -20,6 +20,8 @@ import { inspectModel } from './commands/inspectModel.js';
 import { exportView, saveExport } from './commands/exportView.js';
 import { openPanel } from './commands/openPanel.js';
 import { moveToPanel, openBeside } from './commands/placeVisualizer.js';
+import { walkthroughStep } from './commands/walkthroughStep.js';
+import { WALKTHROUGH_ID } from './shared/walkthroughSteps.js';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = new Log();
@@ -66,6 +68,8 @@ export function activate(context: vscode.ExtensionContext): void {
     ['sequenceLens.exportView', () => exportView(ctx)],
     ['sequenceLens.clearDecorations', () => decorations.clear()],
     ['sequenceLens.refreshModels', () => registry.refresh()],
+    ['sequenceLens.walkthroughStep', (arg) => walkthroughStep(ctx, arg)],
+    ['sequenceLens.openWalkthrough', () => vscode.commands.executeCommand('workbench.action.openWalkthrough', `${context.extension.id}#${WALKTHROUGH_ID}`, false)],
   ];
   for (const [id, fn] of commands) sub(vscode.commands.registerCommand(id, guarded(log, id.replace('sequenceLens.', ''), fn)));
   statusBar.update(undefined);

@@ -1,5 +1,5 @@
 /**
- * The webview app: header (model, backend, timings, progress, cancel), the nine views as tabs, the
+ * The webview app: header (model, backend, timings, progress, cancel), the ten views as tabs, the
  * inspector page, and the protocol handling. Runs are serialised: a new run cancels the one in flight.
  */
 import '@vscode-elements/elements/dist/vscode-tabs/index.js';
@@ -26,12 +26,16 @@ import { Runner, type RunOutcome } from './runtime/runner.js';
 import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, threadChoice } from './runtime/ortWebBackend.js';
 import { pendingWork } from './data/derived.js';
 import { tokenSummaries } from './data/tokenSummary.js';
+import { attachAccuracy } from './data/heldoutAccuracy.js';
 import { allViews } from './views/allViews.js';
 import { InspectorPage } from './inspectorPage.js';
 import { HostChannel } from './hostChannel.js';
+import { measureStoryOnPage } from './runtime/storyBench.js';
 
 export interface AppConfig {
   wasmBase: string;
+  /** Webview URI of the extension's media/ folder (the zoo under models/), for views that load zoo models themselves. */
+  mediaBase?: string;
 }
 
 export class App {
@@ -113,7 +117,11 @@ export class App {
     this.tryBox.addEventListener('keydown', (e) => { if ((e as KeyboardEvent).key === 'Enter') void this.tryIt(); });
     tryRow.append(this.tryBox, this.compareBox, tryBtn);
 
-    this.views = allViews();
+    const mediaBase = cfg.mediaBase;
+    this.views = allViews({
+      // The timing runs on this page's backend (the Runner's), so the curves are what this panel gets.
+      measureStory: mediaBase ? (req) => measureStoryOnPage(this.runner, mediaBase, req) : undefined,
+    });
     this.hosts = this.views.map((v) => new ViewHost(v, () => this.env(v), (name, mime, data) => this.exportFile(name, mime, data)));
     this.tabs = el('vscode-tabs', 'app-tabs') as HTMLElement & { selectedIndex: number };
     for (const [i, v] of this.views.entries()) {
@@ -305,7 +313,26 @@ export class App {
         this.decorationMode = msg.mode;
         this.rescore();
         return;
+      case 'showView':
+        this.showViewFor(msg.view, msg.press);
+        return;
     }
+  }
+
+  /** The host's showView (the walkthrough): shows view `id` and, with `press`, runs that button of the view. */
+  private showViewFor(id: string, press?: string): void {
+    const idx = this.views.findIndex((v) => v.id === id);
+    const view = this.views[idx];
+    if (!view || !this.runs.length) {
+      this.api.postMessage({ type: 'log', level: 'warn', message: `showView: ${view ? 'no run yet to show in' : 'no view'} '${id.slice(0, 40)}'` });
+      return;
+    }
+    this.showView(idx);
+    if (!press) return;
+    const env = this.env(view);
+    const button = view.unavailable(env) ? undefined : view.controls(env).find((c) => c.kind === 'button' && c.id === press);
+    if (button?.kind === 'button') button.run();
+    else this.api.postMessage({ type: 'log', level: 'warn', message: `showView: the ${view.title} view has no button '${press.slice(0, 40)}' now` });
   }
 
   /** Files the view hosts hand over while an asked-for export runs: they go into its reply. */
@@ -399,6 +426,8 @@ export class App {
       this.warnings.textContent = runs.flatMap((r) => r.trace.warnings.map((w) => (runs.length > 1 ? `${r.label}: ${w}` : w))).join('\n');
       this.warnings.hidden = !this.warnings.textContent;
       this.showView(this.firstAvailable());
+      // Seq2seq models with held-out accuracy beside them: the Compare view draws it (the bottleneck curve).
+      void attachAccuracy(runs, [model, compareWith ?? (compareText ? model : undefined)]).then((found) => { if (found && this.runs === runs) this.renderActive(); });
       if (id >= 0) this.postResult(id, outcome);
     } catch (e) {
       const cancelled = abort.signal.aborted || (isSeqLensError(e) && e.code === 'cancelled');

@@ -18,7 +18,8 @@ const wasmBase = body.dataset.wasmBase ?? new URL('../media/ort/', import.meta.u
 const root = document.getElementById('app') ?? body.appendChild(document.createElement('div'));
 root.id = 'app';
 const api = vscodeApi();
-const app = new App(api, root, { wasmBase });
+const mediaBase = body.dataset.mediaBase ?? new URL('../media/', import.meta.url).toString();
+const app = new App(api, root, { wasmBase, mediaBase });
 if (body.dataset.mode === 'inspector') app.mode = 'inspector';
 
 window.addEventListener('message', (e: MessageEvent<unknown>) => {

@@ -5,7 +5,7 @@
 import type { App } from './app.js';
 import type { Trace } from '../src/core/trace/traceTypes.js';
 import { RunData } from './data/runData.js';
-import { inferenceInWorker, warmUpResult, type WarmUpResult } from './runtime/ortWebBackend.js';
+import { inferenceInWorker, liveSessionCount, warmUpResult, type WarmUpResult } from './runtime/ortWebBackend.js';
 
 export interface SeqLensHook {
   app: App;
@@ -13,6 +13,8 @@ export interface SeqLensHook {
   /** Resolves when no run and no attention load is in flight and the shown view needs nothing more. */
   settled(): Promise<void>;
   backend(): string | undefined;
+  /** onnxruntime-web sessions created and not yet released. */
+  sessions(): number;
   /** Whether onnxruntime-web runs inference in its worker (off the UI thread). */
   inWorker(): boolean;
   /** The page-start warm-up of onnxruntime-web, once it has finished; undefined when none was started. */
@@ -48,6 +50,7 @@ export function installTestHook(app: App): void {
     idle: () => app.idle,
     settled: () => app.settled(),
     backend: () => app.runner.activeBackend,
+    sessions: () => liveSessionCount(),
     inWorker: () => inferenceInWorker,
     warmUp: async () => warmUpResult(),
     viewIds: () => app.views.map((v) => v.id),

@@ -51,6 +51,8 @@ export class ViewHost {
   private readonly tip: HTMLElement;
   private readonly note: HTMLElement;
   private scene?: Scene;
+  /** The view took the current press as a drag (View.drag): the click after its release is not sent. */
+  private dragTaken = false;
   /** Height of the box the last scene was drawn for (CSS px); 0 before the first measure. */
   private box = 0;
   readonly timings: ViewTimings = { render: 0, hover: [] };
@@ -73,7 +75,7 @@ export class ViewHost {
     this.tip.setAttribute('role', 'status');
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute('role', 'img');
-    this.canvas.setAttribute('aria-keyshortcuts', 'ArrowUp ArrowDown ArrowLeft ArrowRight Enter Escape');
+    this.canvas.setAttribute('aria-keyshortcuts', 'ArrowUp ArrowDown ArrowLeft ArrowRight Enter Shift+Enter Escape');
     this.stage.append(this.canvas, this.overlay, this.scroller, this.tip);
     this.root.append(this.bar, this.note, this.stage);
     // Pointer events are taken on the stage: over a zoomed view the scroller lies on top of the canvas.
@@ -84,8 +86,30 @@ export class ViewHost {
     });
     this.stage.addEventListener('mouseleave', () => this.showHover(undefined));
     this.stage.addEventListener('click', (e) => {
+      // The release of a drag the view took is not also a click.
+      if (this.dragTaken) { this.dragTaken = false; return; }
       const p = this.point(e);
-      if (p) this.view.click?.(this.env(), p.x, p.y);
+      if (p) this.view.click?.(this.env(), p.x, p.y, { shift: e.shiftKey });
+    });
+    // Drags (a span of tokens): pressed on the stage, followed on the window so a release outside ends it.
+    this.stage.addEventListener('mousedown', (e) => {
+      this.dragTaken = false;
+      const p = e.button === 0 ? this.point(e) : undefined;
+      if (!p || !this.view.drag?.(this.env(), 'start', p.x, p.y, { shift: e.shiftKey })) return;
+      e.preventDefault(); // no text selection while dragging (it also keeps focus from moving: give it to the canvas)
+      this.canvas.focus({ preventScroll: true });
+      this.dragTaken = true;
+      const move = (ev: MouseEvent): void => { const q = this.canvasPoint(ev); this.view.drag?.(this.env(), 'move', q.x, q.y, { shift: ev.shiftKey }); };
+      const up = (ev: MouseEvent): void => {
+        window.removeEventListener('mousemove', move);
+        window.removeEventListener('mouseup', up);
+        const q = this.canvasPoint(ev);
+        this.view.drag?.(this.env(), 'end', q.x, q.y, { shift: ev.shiftKey });
+        // A release off the stage sends no click to clear the flag: clear it after this event's turn.
+        setTimeout(() => { this.dragTaken = false; }, 0);
+      };
+      window.addEventListener('mousemove', move);
+      window.addEventListener('mouseup', up);
     });
     this.stage.addEventListener('wheel', (e) => {
       const p = this.point(e);
@@ -151,6 +175,12 @@ export class ViewHost {
     if (below >= MIN_BOX) return Math.floor(below);
     const controls = r.top - this.root.getBoundingClientRect().top;
     return Math.floor(Math.max(MIN_BOX, vh - controls - BOX_PAD));
+  }
+
+  /** Scene coordinates of any pointer event, off the picture too (a drag that left it). */
+  private canvasPoint(e: MouseEvent): { x: number; y: number } {
+    const r = this.canvas.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
   }
 
   /** Scene coordinates of a pointer event over the stage, or undefined over a scrollbar or off the picture. */
@@ -224,7 +254,7 @@ export class ViewHost {
   /**
    * Every view is usable from the keyboard: where a view has no keys of its own, the arrows move a
    * pointer over the picture (8 px a press, 40 with Shift) and show what the mouse would; Enter or
-   * Space clicks there; Escape hides the tip.
+   * Space clicks there (with Shift, a Shift+click: it extends a span of tokens); Escape hides the tip.
    */
   private pointerKey(e: KeyboardEvent): boolean {
     const scene = this.scene;
@@ -242,7 +272,7 @@ export class ViewHost {
       return true;
     }
     if ((e.key === 'Enter' || e.key === ' ') && this.pointer && this.view.click) {
-      this.view.click(this.env(), this.pointer.x, this.pointer.y);
+      this.view.click(this.env(), this.pointer.x, this.pointer.y, { shift: e.shiftKey });
       return true;
     }
     if (e.key === 'Escape') { this.showHover(undefined); this.pointer = undefined; return true; }
@@ -334,6 +364,7 @@ export class ViewHost {
     if (fmt === 'png') send(`${base}.png`, 'image/png', await toPng(scene));
     if (fmt === 'svg') send(`${base}.svg`, 'image/svg+xml', enc.encode(toSvg(scene)));
     if (fmt === 'csv' && nums.csv !== undefined) send(`${base}.csv`, 'text/csv', enc.encode(nums.csv));
+    if (fmt === 'csv') for (const t of nums.tables ?? []) send(`${base}-${t.name.replace(/[^\w.-]+/g, '_')}.csv`, 'text/csv', enc.encode(t.csv));
     if (fmt === 'json' && nums.json !== undefined) send(`${base}.json`, 'application/json', enc.encode(JSON.stringify(nums.json)));
     if (fmt === 'npy') for (const t of nums.tensors ?? []) send(`${t.name.replace(/[^\w.-]+/g, '_')}.npy`, 'application/octet-stream', encodeNpy(t.tensor));
     return out;

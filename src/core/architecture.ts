@@ -4,38 +4,59 @@
  * ops decide the recurrent kinds, and recurrent + attention over another sequence is seq2seq with
  * attention. Encoder-decoder models exported as two files are judged together.
  */
-import type { GraphProto, ModelProto, NodeProto } from './onnx/decode.js';
+import type { ModelProto, NodeProto } from './onnx/decode.js';
 import type { GraphIndex } from './onnx/graphIndex.js';
 import { attrInt, attrString } from './onnx/attributes.js';
 import type { Architecture, ArchitectureEvidence } from './types.js';
 import { analyzeGraph, type AnalyzeOptions, type GraphAnalysis } from './probes/analyzeGraph.js';
 import { dependsOn, constantDims } from './probes/graphWalk.js';
+import { countInside } from './probes/subgraphs.js';
 
 const RECURRENT = ['LSTM', 'GRU', 'RNN'] as const;
 type RecurrentOp = (typeof RECURRENT)[number];
 
 interface RecurrentFacts {
+  /** Recurrent ops the probes reach: top level and inlined If branches. */
   nodes: { node: NodeProto; op: RecurrentOp; hidden?: number; directions: number; inSubgraph: boolean }[];
+  /** Recurrent ops left inside subgraphs, counted as they run (one If branch, each loop body once). */
+  hidden: { op: RecurrentOp; count: number; where: string }[];
+  /** hidden_size of the first recurrent op found inside a subgraph (for the width when none is reachable). */
+  hiddenWidth?: number;
 }
 
-function recurrentFacts(graph: GraphProto): RecurrentFacts {
-  const nodes: RecurrentFacts['nodes'] = [];
-  const visit = (g: GraphProto, inSubgraph: boolean): void => {
-    for (const n of g.node) {
-      if ((RECURRENT as readonly string[]).includes(n.opType) && (!n.domain || n.domain === 'ai.onnx')) {
-        nodes.push({
-          node: n, op: n.opType as RecurrentOp, hidden: attrInt(n, 'hidden_size'),
-          directions: attrString(n, 'direction') === 'bidirectional' ? 2 : 1, inSubgraph,
-        });
-      }
-      for (const a of n.attribute) {
-        if (a.g) visit(a.g, true);
-        for (const s of a.graphs) visit(s, true);
-      }
+function firstRecurrentWidth(nodes: readonly NodeProto[]): number | undefined {
+  for (const n of nodes) {
+    if (isRecurrent(n)) return attrInt(n, 'hidden_size');
+    for (const a of n.attribute) {
+      const w = firstRecurrentWidth([...(a.g ? a.g.node : []), ...a.graphs.flatMap((g) => g.node)]);
+      if (w !== undefined) return w;
     }
-  };
-  visit(graph, false);
-  return { nodes };
+  }
+  return undefined;
+}
+
+function isRecurrent(n: NodeProto): boolean {
+  return (RECURRENT as readonly string[]).includes(n.opType) && (!n.domain || n.domain === 'ai.onnx');
+}
+
+function recurrentFacts(a: GraphAnalysis): RecurrentFacts {
+  const nodes: RecurrentFacts['nodes'] = [];
+  const inlinedNodes = new Set<NodeProto>(a.inlined.nodes);
+  for (const n of a.extended.topoOrder) {
+    if (!isRecurrent(n)) continue;
+    nodes.push({
+      node: n, op: n.opType as RecurrentOp, hidden: attrInt(n, 'hidden_size'),
+      directions: attrString(n, 'direction') === 'bidirectional' ? 2 : 1, inSubgraph: inlinedNodes.has(n),
+    });
+  }
+  const hidden: RecurrentFacts['hidden'] = [];
+  a.index.nodes.forEach((n, k) => {
+    if (a.inlined.inlinedNodes.has(n) || !n.attribute.some((x) => x.g || x.graphs.length)) return;
+    for (const [op, count] of countInside([n], isRecurrent)) {
+      hidden.push({ op: op as RecurrentOp, count, where: `${n.opType} ${n.name || `${n.opType}#${k}`}` });
+    }
+  });
+  return { nodes, hidden, hiddenWidth: hidden.length ? firstRecurrentWidth(a.index.nodes) : undefined };
 }
 
 function label(n: NodeProto): string {
@@ -71,7 +92,7 @@ function transformerWidth(a: GraphAnalysis): number | undefined {
 
 /** A recurrent layer whose initial state comes from another recurrent layer's final state: encoder -> decoder. */
 function chainedStates(index: GraphIndex, facts: RecurrentFacts): string | undefined {
-  const top = facts.nodes.filter((n) => !n.inSubgraph);
+  const top = facts.nodes;
   for (const dec of top) {
     const h0 = dec.node.input[5];
     const c0 = dec.node.input[6];
@@ -89,8 +110,7 @@ function chainedStates(index: GraphIndex, facts: RecurrentFacts): string | undef
 export function architectureFromAnalysis(a: GraphAnalysis, role?: AnalyzeOptions['role']): ArchitectureEvidence {
   const evidence: string[] = [];
   const nodes: string[] = [];
-  const graph = a.model.graph as GraphProto;
-  const rec = recurrentFacts(graph);
+  const rec = recurrentFacts(a);
   const by = (stream: string): number => a.sites.filter((s) => s.stream === stream).length;
   const enc = by('encoder');
   const dec = by('decoder');
@@ -111,27 +131,34 @@ export function architectureFromAnalysis(a: GraphAnalysis, role?: AnalyzeOptions
     evidence.push(`${dec} decoder self-attention layer(s) (${why.join('; ')})`);
   }
   if (cross) evidence.push(`${cross} cross-attention layer(s): keys come from a different tensor than queries`);
+  for (const c of a.inlined.chosen) {
+    const why = c.inputs.length ? `${c.inputs.map((i) => `${i.name} = ${i.value.map((v) => (v ? 'true' : 'false')).join(',')}`).join(', ')}, as the run feeds it` : 'a constant condition';
+    evidence.push(`If ${c.node} takes its ${c.branch.replace('_', ' ')} (${why}): that branch is read`);
+  }
   for (const r of rec.nodes) {
     nodes.push(label(r.node));
-    evidence.push(`${r.op} node ${label(r.node)}: hidden_size ${r.hidden ?? '?'}, ${r.directions === 2 ? 'bidirectional' : 'one direction'}${r.inSubgraph ? ' (inside a subgraph)' : ''}`);
+    evidence.push(`${r.op} node ${label(r.node)}: hidden_size ${r.hidden ?? '?'}, ${r.directions === 2 ? 'bidirectional' : 'one direction'}${r.inSubgraph ? ' (in the If branch taken)' : ''}`);
   }
+  for (const h of rec.hidden) evidence.push(`${h.count} ${h.op} op(s) inside ${h.where}`);
   const heads = mostCommon(a.sites.map((s) => s.heads));
   const layersAttn = Math.max(enc, dec, cross);
   let architecture: Architecture = 'unknown';
   let layers = 0;
   let hiddenSize: number | undefined = transformerWidth(a);
-  if (rec.nodes.length) {
-    hiddenSize = rec.nodes[0].hidden ?? hiddenSize;
-    const chained = chainedStates(a.index, rec);
+  const recurrentCount = rec.nodes.length + rec.hidden.reduce((k, h) => k + h.count, 0);
+  if (recurrentCount) {
+    hiddenSize = rec.nodes[0]?.hidden ?? rec.hiddenWidth ?? hiddenSize;
+    const chained = chainedStates(a.extended, rec);
     if (chained) evidence.push(chained);
     if (cross || forms.has('additive')) architecture = 'seq2seq-attention';
     else if (chained) architecture = 'seq2seq';
     else {
-      const counts = RECURRENT.map((op) => rec.nodes.filter((n) => n.op === op).length);
+      const counts = RECURRENT.map((op) => rec.nodes.filter((n) => n.op === op).length
+        + rec.hidden.filter((h) => h.op === op).reduce((k, h) => k + h.count, 0));
       const op = RECURRENT[counts.indexOf(Math.max(...counts))];
       architecture = op === 'LSTM' ? 'lstm' : op === 'GRU' ? 'gru' : 'rnn';
     }
-    layers = rec.nodes.filter((n) => !n.inSubgraph).length || rec.nodes.length;
+    layers = recurrentCount;
     if (a.sites.length && !cross && !forms.has('additive')) {
       evidence.push('self-attention next to recurrent layers: reported by its recurrent kind');
     }

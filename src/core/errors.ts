@@ -8,6 +8,8 @@ export type SeqLensErrorCode =
   | 'model-missing'
   | 'bad-manifest'
   | 'empty-input'
+  /** Arrays given for a model's inputs (a run on .npy files) that do not fit them. */
+  | 'bad-input'
   | 'too-long'
   | 'unsupported'
   | 'runtime'

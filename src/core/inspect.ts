@@ -4,7 +4,9 @@
  * ('not-onnx', 'truncated') for files that are not usable ONNX; a model whose weights live in an
  * external data file still inspects (the graph is all inspection needs) and says so in `warnings`.
  */
-import { decodeModel, externalDataFiles, type ModelProto } from './onnx/decode.js';
+import { decodeModel, type ModelProto } from './onnx/decode.js';
+import { externalDataSummary } from './onnx/externalData.js';
+import { classifyInputs, type ModelInputs } from './inputKinds.js';
 import { summarize, type ModelSummary } from './onnx/summarize.js';
 import type { ArchitectureEvidence, ProbePlan } from './types.js';
 import { planProbes } from './probes/planProbes.js';
@@ -16,6 +18,8 @@ export interface ModelInspection {
   summary: ModelSummary;
   architecture: ArchitectureEvidence;
   plan: ProbePlan;
+  /** What the model takes: text (a text box runs it) or arrays the user gives (one .npy file per input). */
+  inputs: ModelInputs;
   warnings: string[];
 }
 
@@ -25,12 +29,18 @@ export function inspectDecoded(model: ModelProto, byteLength: number, fileName: 
   const architecture = architectureFromAnalysis(analyzeGraph(model, opts), opts.role);
   const plan = planned ?? planProbes(model, opts).plan;
   const warnings: string[] = [];
-  const ext = externalDataFiles(model);
-  if (ext.size) {
-    warnings.push(`Weights are stored outside ${fileName}, in ${[...ext.keys()].join(', ')}: running the model needs that file too.`);
+  const ext = externalDataSummary(model);
+  if (ext) {
+    warnings.push(`Weights are stored outside ${fileName}: ${ext.text}; running the model needs ${ext.files.length > 1 ? 'them' : 'it'} beside it.`);
   }
-  if (plan.probes.length === 0) warnings.push('No attention, hidden-state or recurrent structure was found in this graph.');
-  return { fileName, summary, architecture, plan, warnings };
+  if (plan.probes.length === 0) {
+    // Structure that was seen but cannot be read is named with its reason, never called "not found".
+    const seen = plan.unavailable[0];
+    warnings.push(seen
+      ? `No probe can be read: ${seen.what} ${seen.node && !seen.what.includes(seen.node) ? `(${seen.node}) ` : ''}cannot be exposed because ${seen.reason}.`
+      : 'No attention, hidden-state or recurrent structure was found in this graph.');
+  }
+  return { fileName, summary, architecture, plan, inputs: classifyInputs(summary.inputs), warnings };
 }
 
 export function inspectModel(bytes: Uint8Array, fileName: string, opts: AnalyzeOptions = {}): ModelInspection {

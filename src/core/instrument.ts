@@ -19,6 +19,8 @@ export interface InstrumentOptions extends AnalyzeOptions {
   recurrent?: RecurrentProbeOptions;
   /** Add the max-pooled overview of each attention probe (default true). */
   pooledAttention?: boolean;
+  /** Tensors to expose by name as well, as probes of kind 'tensor' (`seqlens trace --probe NAME`). */
+  tensors?: readonly string[];
 }
 
 export function instrument(bytes: Uint8Array, model?: ModelProto, opts: InstrumentOptions = {}): { bytes: Uint8Array; plan: ProbePlan } {
@@ -28,7 +30,7 @@ export function instrument(bytes: Uint8Array, model?: ModelProto, opts: Instrume
     throw new SeqLensError('external-data',
       `${opts.fileName ?? 'The model'} keeps its weights in ${[...ext.keys()].join(', ')}; that file must be loaded with it.`);
   }
-  const { plan, delta } = planProbes(m, { role: opts.role, recurrent: opts.recurrent, pooledAttention: opts.pooledAttention });
+  const { plan, delta } = planProbes(m, { role: opts.role, inputValues: opts.inputValues, recurrent: opts.recurrent, pooledAttention: opts.pooledAttention, tensors: opts.tensors });
   const graph = m.graph;
   const out = applyDelta(bytes, delta, graph ? graph.output.map((o) => o.name) : [], m.opsetImport.map((o) => o.domain));
   return { bytes: out, plan };

@@ -9,8 +9,15 @@ import { SeqLensError } from './errors.js';
 export type TokenizerSpec =
   /** Character vocabulary: `vocab` is a JSON file holding an array of single characters; index = id. */
   | { type: 'char'; vocab: string; unk?: number; bos?: number; eos?: number; pad?: number }
-  /** A Hugging Face tokenizer.json. */
-  | { type: 'hf'; file: string };
+  /**
+   * A Hugging Face tokenizer.json; a `file` named vocab.txt, vocab.json or encoder.json is read as the
+   * older layout of that name (and a missing tokenizer.json falls back to those beside it).
+   */
+  | { type: 'hf'; file: string }
+  /** A WordPiece vocabulary, one token per line (BERT's vocab.txt). */
+  | { type: 'wordpiece'; vocab: string }
+  /** GPT-2-style byte-level BPE: vocab.json (token → id) and merges.txt. */
+  | { type: 'bpe'; vocab: string; merges: string };
 
 /** Input/output names of a causal or encoder-only model in one file. */
 export interface SingleModelIO {
@@ -90,7 +97,9 @@ function checkTokenizer(v: unknown, where: string): TokenizerSpec {
     return v as unknown as TokenizerSpec;
   }
   if (v.type === 'hf' && typeof v.file === 'string') return v as unknown as TokenizerSpec;
-  return fail(`${where} must be {type:"char",vocab} or {type:"hf",file}`);
+  if (v.type === 'wordpiece' && typeof v.vocab === 'string') return v as unknown as TokenizerSpec;
+  if (v.type === 'bpe' && typeof v.vocab === 'string' && typeof v.merges === 'string') return v as unknown as TokenizerSpec;
+  return fail(`${where} must be {type:"char",vocab}, {type:"hf",file}, {type:"wordpiece",vocab} or {type:"bpe",vocab,merges}`);
 }
 
 /** The named fields are strings (tensor names); the optional ones are strings when present. */

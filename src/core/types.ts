@@ -20,7 +20,11 @@ export const ARCHITECTURES: readonly Architecture[] = [
   'transformer-encoder', 'transformer-decoder', 'transformer-encoder-decoder', 'unknown',
 ];
 
-export type ProbeKind = 'attention' | 'hidden' | 'gate' | 'cell' | 'logits';
+/**
+ * 'tensor': a tensor the user asked for by name (`seqlens trace --probe NAME`, the inspector's "Probe this
+ * tensor"); its axes are read from the run (the axis as long as the input is 'seq', see core/trace/probedTensor.ts).
+ */
+export type ProbeKind = 'attention' | 'hidden' | 'gate' | 'cell' | 'logits' | 'tensor';
 export type AttentionStream = 'encoder' | 'decoder' | 'cross';
 
 /** LSTM gates use ONNX names i/o/f plus the candidate c; GRU uses z (update), r (reset), h (candidate). */

@@ -6,17 +6,21 @@
  */
 import * as vscode from 'vscode';
 import type { DecorationMode, TokenSummary } from '../shared/protocol.js';
-import { BUCKETS, bucketColor, modeLabel, scoreBucket } from './scoreColors.js';
+import type { TokenLabel } from '../core/tokenize/tokenLabels.js';
+import { BUCKETS, bucketColor, scoreBucket } from './scoreColors.js';
 import { cleanTokens } from './tokenSummaries.js';
+import { hoverMarkdown, summaryLabels } from './tokenHover.js';
 
 interface Decorated {
   version: number;
   /** Document offset of the run's text start. */
   base: number;
   tokens: TokenSummary[];
+  /** Every token's label by the page's token index (what `attends` indexes), made from the run's text. */
+  labels: (TokenLabel | undefined)[];
   mode: DecorationMode;
   model: string;
-  textLength: number;
+  text: string;
 }
 
 function isMode(m: string): m is DecorationMode {
@@ -64,7 +68,7 @@ export class TokenDecorations implements vscode.Disposable, vscode.HoverProvider
   apply(document: vscode.TextDocument, base: number, text: string, tokens: readonly unknown[], mode: string, model: string): number {
     const clean = cleanTokens(tokens, text.length);
     const m: DecorationMode = isMode(mode) ? mode : 'attention';
-    this.docs.set(document.uri.toString(), { version: document.version, base, tokens: clean, mode: m, model, textLength: text.length });
+    this.docs.set(document.uri.toString(), { version: document.version, base, tokens: clean, labels: summaryLabels(tokens, text), mode: m, model, text });
     this.lastKey = document.uri.toString();
     for (const e of vscode.window.visibleTextEditors) if (e.document === document) this.paint(e);
     return clean.length;
@@ -74,7 +78,8 @@ export class TokenDecorations implements vscode.Disposable, vscode.HoverProvider
   rescore(tokens: readonly unknown[], mode: string): void {
     const d = this.lastKey ? this.docs.get(this.lastKey) : undefined;
     if (!d) return;
-    d.tokens = cleanTokens(tokens, d.textLength);
+    d.tokens = cleanTokens(tokens, d.text.length);
+    d.labels = summaryLabels(tokens, d.text);
     if (isMode(mode)) d.mode = mode;
     for (const e of vscode.window.visibleTextEditors) if (e.document.uri.toString() === this.lastKey) this.paint(e);
   }
@@ -110,16 +115,7 @@ export class TokenDecorations implements vscode.Disposable, vscode.HoverProvider
     if (index < 0) return undefined;
     const t = d.tokens[index];
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**Sequence Lens** · ${d.model} · token ${index + 1}/${d.tokens.length}\n\n`);
-    md.appendMarkdown(`\`${JSON.stringify(t.text)}\` · ${modeLabel(d.mode)} ${t.score.toFixed(3)}\n\n`);
-    if (t.attends.length > 0) {
-      md.appendMarkdown('Attends to: ' + t.attends
-        .map((a) => `\`${JSON.stringify(d.tokens[a.index]?.text ?? `#${a.index}`)}\` ${(a.weight * 100).toFixed(0)}%`)
-        .join(', ') + '\n\n');
-    }
-    if (t.predictions.length > 0) {
-      md.appendMarkdown('Next: ' + t.predictions.map((p) => `\`${JSON.stringify(p.text)}\` ${(p.p * 100).toFixed(0)}%`).join(', '));
-    }
+    md.appendMarkdown(hoverMarkdown(d, index));
     const range = new vscode.Range(document.positionAt(d.base + t.start), document.positionAt(d.base + t.end));
     return new vscode.Hover(md, range);
   }

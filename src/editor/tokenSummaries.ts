@@ -15,6 +15,7 @@ export function cleanTokens(tokens: readonly unknown[], textLength: number): Tok
     out.push({
       start: o.start, end: o.end, score: o.score,
       text: typeof o.text === 'string' ? o.text : '',
+      ...(Number.isSafeInteger(o.id) ? { id: o.id as number } : {}),
       attends: Array.isArray(o.attends) ? o.attends.filter((a): a is { index: number; weight: number } =>
         typeof a === 'object' && a !== null && typeof a.index === 'number' && typeof a.weight === 'number').slice(0, 8) : [],
       predictions: Array.isArray(o.predictions) ? o.predictions.filter((p): p is { text: string; p: number } =>

@@ -63,8 +63,13 @@ export async function modelFromOnnx(file: vscode.Uri, source: ModelSource, setti
     else model.tokenizerProblem = `The tokenizer ${tok.fsPath} set for ${rel} in sequenceLens.models does not exist.`;
     return model;
   }
-  const beside = vscode.Uri.joinPath(file, '..', 'tokenizer.json');
-  if (await exists(beside)) model.tokenizerFiles['tokenizer.json'] = beside;
-  else model.tokenizerProblem = missingTokenizerMessage(rel);
+  // tokenizer.json, else the older layouts the loader reads in its place (core/tokenize/loadTokenizer.ts).
+  for (const names of [['tokenizer.json'], ['vocab.json', 'merges.txt'], ['encoder.json', 'vocab.bpe'], ['vocab.txt']]) {
+    const uris = names.map((n) => vscode.Uri.joinPath(file, '..', n));
+    if (!(await Promise.all(uris.map(exists))).every(Boolean)) continue;
+    names.forEach((n, i) => (model.tokenizerFiles[n] = uris[i]!));
+    return model;
+  }
+  model.tokenizerProblem = missingTokenizerMessage(rel);
   return model;
 }

@@ -9,7 +9,11 @@ import { describeError } from '../host/log.js';
 import type { ModelSource, RegisteredModel } from './registeredModel.js';
 
 function tokenizerPaths(spec: TokenizerSpec): string[] {
-  return spec.type === 'char' ? [spec.vocab] : [spec.file];
+  switch (spec.type) {
+    case 'char': case 'wordpiece': return [spec.vocab];
+    case 'bpe': return [spec.vocab, spec.merges];
+    case 'hf': return [spec.file];
+  }
 }
 
 export function manifestTokenizerPaths(m: ModelManifest): string[] {

@@ -40,6 +40,6 @@ export function formatBytes(n: number): string {
 export function missingTokenizerMessage(modelPath: string): string {
   const base = modelPath.replace(/^.*[\\/]/, '');
   const stem = base.replace(/\.onnx$/i, '');
-  return `No tokenizer found for ${base}. Add a tokenizer.json beside it, a sidecar ${stem}.seqlens.json manifest, ` +
+  return `No tokenizer found for ${base}. Add a tokenizer.json beside it (or the older vocab.txt, or vocab.json with merges.txt), a sidecar ${stem}.seqlens.json manifest, ` +
     `or an entry { "path": "${modelPath}", "tokenizer": "<path to tokenizer.json>" } in the setting sequenceLens.models.`;
 }

@@ -6,6 +6,7 @@ import { inspectDecoded } from '../core/inspect.js';
 import { decodeModel, type ModelProto } from '../core/onnx/decode.js';
 import { detectArchitectureOfFiles } from '../core/architecture.js';
 import type { ModelSummary } from '../core/onnx/summarize.js';
+import type { ModelInputs } from '../core/inputKinds.js';
 import type { ArchitectureEvidence, Architecture, Probe, Unavailable } from '../core/types.js';
 import type { ModelOnDisk } from './modelLoader.js';
 
@@ -15,6 +16,8 @@ export interface InspectedFile {
   path: string;
   summary: ModelSummary;
   architecture: ArchitectureEvidence;
+  /** Text or arrays: the role of each input, and which a run on arrays needs files for. */
+  inputs: ModelInputs;
 }
 
 export interface InspectJson {
@@ -59,7 +62,7 @@ export async function inspectLoaded(loaded: ModelOnDisk): Promise<InspectJson> {
     warnings.push(...r.warnings.map((w) => `${key}: ${w}`));
     inspectMs += performance.now() - t1;
     readMs += t1 - t0;
-    files.push({ key, path, summary: r.summary, architecture: r.architecture });
+    files.push({ key, path, summary: r.summary, architecture: r.architecture, inputs: r.inputs });
     for (const p of r.plan.probes) probes.push({ ...p, file: key });
     for (const u of r.plan.unavailable) unavailable.push({ ...u, file: key });
   }
@@ -95,6 +98,10 @@ export function formatInspect(r: InspectJson): string {
       `opsets ${s.opsets.map((o) => `${o.domain || 'ai.onnx'}:${o.version}`).join(' ')}, producer ${s.producer.name || '?'} ${s.producer.version}`);
     for (const i of s.inputs) out.push(`  in  ${i.name}: ${i.type}${dims(i.shape)}`);
     for (const o of s.outputs) out.push(`  out ${o.name}: ${o.type}${dims(o.shape)}`);
+    if (f.inputs.kind !== 'text') {
+      out.push(`  takes arrays, not text: seqlens trace ${f.path} ${f.inputs.toGive.map((n) => `--input ${n}=FILE.npy`).join(' ')}`);
+    }
+    if (s.externalData) out.push(`  ${s.externalData.text}`);
     const a = f.architecture;
     out.push(`  architecture ${a.architecture}: ${a.layers} layer(s)${a.heads ? `, ${a.heads} heads` : ''}${a.hiddenSize ? `, hidden ${a.hiddenSize}` : ''}`);
     for (const e of a.evidence) out.push(`    - ${e}`);

@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ProbeTensor, Trace } from '../core/trace/traceTypes.js';
 import { encodeNpy } from '../core/trace/npy.js';
+import { generatedLabels, tokenLabels, tokenRecord, type TokenRecord } from '../core/tokenize/tokenLabels.js';
 
 export interface DumpedProbe {
   name: string;
@@ -29,8 +30,9 @@ export interface TraceJson {
   architecture: string;
   backend: string;
   input: string;
-  tokens: { id: number; text: string; start: number; end: number }[];
-  generated?: { id: number; text: string; start: number; end: number }[];
+  /** Each token's id, vocabulary entry (`text`), span, and the label views show (the text it covers, marked). */
+  tokens: TokenRecord[];
+  generated?: TokenRecord[];
   generatedText?: string;
   probes: DumpedProbe[];
   logits?: { shape: number[]; file: string };
@@ -65,13 +67,13 @@ export function traceJson(trace: Trace): TraceJson {
     architecture: trace.architecture,
     backend: trace.backend,
     input: trace.input,
-    tokens: trace.tokens.map(({ id, text, start, end }) => ({ id, text, start, end })),
+    tokens: tokenLabels(trace.input, trace.tokens).map(tokenRecord),
     probes,
     timings: Object.fromEntries(Object.entries(trace.timings).map(([k, v]) => [k, Math.round(v * 1000) / 1000])),
     warnings: trace.warnings,
   };
   if (trace.generated) {
-    json.generated = trace.generated.map(({ id, text, start, end }) => ({ id, text, start, end }));
+    json.generated = generatedLabels(trace.generated).map(tokenRecord);
     json.generatedText = trace.generated.filter((t) => t.end > t.start).map((t) => t.text).join('');
   }
   if (trace.logits) json.logits = { shape: [...trace.logits.dims], file: 'logits.npy' };

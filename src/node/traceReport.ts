@@ -3,11 +3,14 @@
  * attended most, hidden-state norms, gate activity, the next-token predictions and, for
  * encoder-decoder models, the generated output with its source alignment.
  */
-import type { ProbeTensor, TokenSpan, Trace } from '../core/trace/traceTypes.js';
+import type { ProbeTensor, Trace } from '../core/trace/traceTypes.js';
 import type { TextTokenizer } from '../core/tokenize/textTokenizer.js';
 import { attentionMatrix, headCount } from '../core/trace/attention.js';
+import { probedMatrix } from '../core/trace/probedTensor.js';
 import { hiddenMatrix, rowNorms } from '../core/trace/hiddenStates.js';
 import { predictRow } from '../core/trace/predictions.js';
+import { generatedLabels, specialLabel, tokenLabels } from '../core/tokenize/tokenLabels.js';
+import { vocabLabel } from '../core/tokenize/visibleText.js';
 
 const show = (s: string): string => JSON.stringify(s).slice(1, -1);
 const fmt = (v: number, d = 3): string => (Number.isFinite(v) ? v.toFixed(d) : String(v));
@@ -18,13 +21,14 @@ function label(pt: ProbeTensor): string {
   return parts.join(' ');
 }
 
-function tokenList(tokens: readonly TokenSpan[], limit = 48): string {
-  const shown = tokens.slice(0, limit).map((t) => `${show(t.text)}`).join('|');
-  return tokens.length > limit ? `${shown}|… (+${tokens.length - limit})` : shown;
+/** Tokens are named by their labels (the text they cover, whitespace marked), never by vocabulary spellings. */
+function tokenList(labels: readonly string[], limit = 48): string {
+  const shown = labels.slice(0, limit).map(show).join('|');
+  return labels.length > limit ? `${shown}|… (+${labels.length - limit})` : shown;
 }
 
 /** Mean entropy (bits) of attention rows, per head, and the keys attended most from the last position. */
-function attentionLines(pt: ProbeTensor, keyTokens: readonly TokenSpan[], queryTokens: readonly TokenSpan[]): string[] {
+function attentionLines(pt: ProbeTensor, keyTokens: readonly string[], queryTokens: readonly string[]): string[] {
   const heads = headCount(pt);
   const entropies: number[] = [];
   for (let h = 0; h < heads; h++) {
@@ -42,19 +46,19 @@ function attentionLines(pt: ProbeTensor, keyTokens: readonly TokenSpan[], queryT
   const row = mean.data.subarray(q * mean.cols, (q + 1) * mean.cols);
   const top = Array.from(row, (w, k) => ({ w, k })).sort((x, y) => y.w - x.w).slice(0, 3);
   const qTok = queryTokens[q];
-  lines.push(`    from ${qTok ? `"${show(qTok.text)}"` : `position ${q}`} (last) → ` +
-    top.map(({ w, k }) => `"${show(keyTokens[k]?.text ?? `#${k}`)}"@${k} ${fmt(w, 2)}`).join(', '));
+  lines.push(`    from ${qTok !== undefined ? `"${show(qTok)}"` : `position ${q}`} (last) → ` +
+    top.map(({ w, k }) => `"${show(keyTokens[k] ?? `#${k}`)}"@${k} ${fmt(w, 2)}`).join(', '));
   return lines;
 }
 
 /** Generated token ← the source token the head-mean cross-attention weighs most, per step. */
-function alignmentLine(pt: ProbeTensor, generated: readonly TokenSpan[], source: readonly TokenSpan[]): string {
+function alignmentLine(pt: ProbeTensor, generated: readonly string[], source: readonly string[]): string {
   const m = attentionMatrix(pt);
   const pairs = Array.from({ length: m.rows }, (_, q) => {
     const row = m.data.subarray(q * m.cols, (q + 1) * m.cols);
     let best = 0;
     for (let k = 1; k < row.length; k++) if (row[k] > row[best]) best = k;
-    return `${show(generated[q]?.text ?? '?')}←${show(source[best]?.text ?? '?')}`;
+    return `${show(generated[q] ?? '?')}←${show(source[best] ?? '?')}`;
   });
   return `    alignment (generated←most attended source): ${pairs.join(' ')}`;
 }
@@ -88,8 +92,10 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
   const out: string[] = [];
   out.push(`${trace.model} (${trace.architecture}) on ${trace.backend}`);
   for (const w of trace.warnings) out.push(`warning: ${w}`);
-  out.push(`tokens (${trace.tokens.length}): ${tokenList(trace.tokens)}`);
+  const source = tokenLabels(trace.input, trace.tokens).map((l) => l.label);
+  out.push(`tokens (${trace.tokens.length}): ${tokenList(source)}`);
   const generated = trace.generated ?? [];
+  const generatedNames = generatedLabels(generated).map((l) => l.label);
   if (trace.generated) {
     const text = generated.map((t) => (t.start === t.end ? '' : t.text)).join('');
     out.push(`generated (${generated.length} steps): "${show(text)}"`);
@@ -102,9 +108,9 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
     for (const pt of attn) {
       const stepped = pt.stepAxis === true;
       // A decoder step attends over the prefix it was fed: the start token, then what it generated so far.
-      const keys = stepped && pt.probe.stream === 'decoder' ? [{ id: -1, text: '<bos>', start: 0, end: 0 }, ...generated] : trace.tokens;
-      out.push(...attentionLines(pt, keys, stepped ? generated : trace.tokens));
-      if (stepped && pt.probe.stream === 'cross') out.push(alignmentLine(pt, generated, trace.tokens));
+      const keys = stepped && pt.probe.stream === 'decoder' ? [specialLabel('<bos>'), ...generatedNames] : source;
+      out.push(...attentionLines(pt, keys, stepped ? generatedNames : source));
+      if (stepped && pt.probe.stream === 'cross') out.push(alignmentLine(pt, generatedNames, source));
     }
   }
   const hidden = [...byKind('hidden'), ...byKind('cell')];
@@ -117,11 +123,19 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
     out.push('gates:');
     for (const pt of gates) out.push(gateLine(pt));
   }
+  const asked = byKind('tensor');
+  if (asked.length) {
+    out.push('probed tensors (L2 norm per position):');
+    for (const pt of asked) {
+      const m = probedMatrix(pt);
+      out.push(`  ${pt.probe.name} [${pt.tensor.dims.join(', ')}] at ${pt.probe.source.op} ${pt.probe.source.node}: ${m.perToken ? stats(m.norms) : `no axis of ${trace.tokens.length} positions; norm ${fmt(m.norms[0] ?? 0, 3)}`}`);
+    }
+  }
   const logits = trace.logits;
   if (logits && logits.dims.length >= 2 && vocab) {
     const V = logits.dims[logits.dims.length - 1];
     const rows = logits.data.length / V;
-    const name = (id: number): string => `"${show(vocab.idToToken(id))}"`;
+    const name = (id: number): string => `"${show(vocabLabel(vocab.idToToken(id)))}"`;
     if (trace.generated) {
       out.push('top-3 predictions per decoding step:');
       for (let r = 0; r < Math.min(rows, 24); r++) {

@@ -279,6 +279,12 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     }
   }
 
+  /** Shows view `view` of the page runs go to, and presses its button `press` when given (the walkthrough, after a run). */
+  async showView(view: string, press?: string): Promise<void> {
+    const channel = await this.open();
+    await channel.post({ type: 'showView', view, ...(press ? { press } : {}) });
+  }
+
   async inspect(model: RegisteredModel): Promise<void> {
     const channel = await this.allow([model]);
     const webview = this.webviewOf(channel);

@@ -4,10 +4,15 @@
  * failure is the one `error` reply. Everything else is a notification of its own type (progress,
  * tokensRescored, ...), never a re-sent reply. Both sides validate what they receive with the
  * guards below, nested fields included, and drop (and log) anything else.
- * Heavy numbers (weights, attention tensors) never travel here: the webview fetches model bytes
- * through its webview URI and keeps tensors; the host gets small per-token summaries.
+ * Weights never travel here: the webview fetches model bytes through its webview URI and keeps tensors;
+ * the host gets small per-token summaries. A native run (showTrace, layersResult) sends the page its probe
+ * tensors as typed arrays, which webview.postMessage serializes as binary, never as JSON arrays of numbers.
  */
 import { ARCHITECTURES, type Architecture } from '../core/types.js';
+import type { ProbeTensor } from '../core/trace/traceTypes.js';
+import { probeTensorProblem, wireRunProblem, type WireRun } from './traceWire.js';
+
+export type { WireRun } from './traceWire.js';
 
 export interface ErrorInfo { code: string; message: string }
 
@@ -31,7 +36,13 @@ export interface ModelRef {
   version?: string;
 }
 
-export type Backend = 'auto' | 'webgpu' | 'wasm';
+/**
+ * Where models run: the page's onnxruntime-web ('webgpu', 'wasm'; 'auto' picks, and the host may pick
+ * 'native' for a big model), or 'native': onnxruntime-node beside the extension host (the page only draws).
+ */
+export type Backend = 'auto' | 'webgpu' | 'wasm' | 'native';
+/** The page's own onnxruntime-web backends (what its backend menu and Runner take). */
+export type PageBackend = Exclude<Backend, 'native'>;
 
 /** What the editor decorations colour tokens by (setting `sequenceLens.decorationMode`). */
 export type DecorationMode = 'attention' | 'hiddenNorm' | 'gate';
@@ -45,6 +56,17 @@ export interface Requests {
   inspect: { type: 'inspect'; id: number; model: ModelRef };
   /** Export the shown view: the reply carries every file (PNG, SVG, CSV, JSON, .npy) at once. */
   exportView: { type: 'exportView'; id: number };
+  /**
+   * Show runs made outside the page (the native backend): tensors as typed arrays; deferred attention is
+   * fetched through the host (fetchLayers). Answered like a run, with the tokens' summaries.
+   */
+  showTrace: {
+    type: 'showTrace'; id: number; runs: WireRun[];
+    /** The labels of the runs' models (the compare view names them). */
+    labels: string[];
+    /** What the badge says (e.g. 'NATIVE (onnxruntime-node, CPU)') and its tooltip: why this backend. */
+    badge: string; why: string;
+  };
 }
 export type HostRequest = Requests[keyof Requests];
 
@@ -61,7 +83,21 @@ export type HostNotification =
   | { type: 'cancel'; id: number }
   | { type: 'setBackend'; backend: Backend }
   /** The setting changed: the page sends `tokensRescored` for its last run, scored in this mode. */
-  | { type: 'setDecorationMode'; mode: DecorationMode };
+  | { type: 'setDecorationMode'; mode: DecorationMode }
+  /**
+   * A run the host is making outside the page (native backend) for its request `id`: 'running' shows the
+   * message with a Cancel button (which sends cancelHostWork), 'failed' and 'cancelled' end it.
+   */
+  | { type: 'hostRun'; id: number; state: 'running' | 'failed' | 'cancelled'; message: string; fraction?: number }
+  /** The answer to the page's fetchLayers `inReplyTo`: the deferred attention it asked for. */
+  | { type: 'layersResult'; inReplyTo: number; probes: ProbeTensor[] }
+  /** The page's fetchLayers `inReplyTo` failed. */
+  | { type: 'hostError'; inReplyTo: number; error: ErrorInfo }
+  /**
+   * Show the view with this id (see webview/views/allViews.ts) once the page has a run; with `press`, then
+   * run that view's button control of this id (e.g. 'unitBracket'). The walkthrough's steps send it after a run.
+   */
+  | { type: 'showView'; view: string; press?: string };
 
 export type HostToWebview = HostRequest | HostNotification;
 
@@ -69,7 +105,10 @@ export type HostToWebview = HostRequest | HostNotification;
 export interface TokenSummary {
   start: number;
   end: number;
+  /** The vocabulary entry (the host labels tokens by the text they cover, and shows this beside it). */
   text: string;
+  /** The token id, for the hover. */
+  id?: number;
   /** Score used to colour the token (0..1), per the decoration mode. */
   score: number;
   /** Top attended tokens (index into the tokens list, weight). */
@@ -91,14 +130,14 @@ export interface ExportViewReply { type: 'exportResult'; inReplyTo: number; view
 export interface ErrorReply { type: 'error'; inReplyTo: number; error: ErrorInfo }
 
 /** What each request is answered with when it succeeds (else an ErrorReply). */
-export interface Replies { run: RunReply; inspect: InspectReply; exportView: ExportViewReply }
+export interface Replies { run: RunReply; inspect: InspectReply; exportView: ExportViewReply; showTrace: RunReply }
 
 /**
  * The reply type of each request, at run time: the host checks a reply against what its request
  * expects, and the page builds replies from it. Typed so a request without a reply fails to compile.
  */
 export const REPLY_TYPE: { readonly [K in keyof Requests]: Replies[K]['type'] } = {
-  run: 'runResult', inspect: 'inspectResult', exportView: 'exportResult',
+  run: 'runResult', inspect: 'inspectResult', exportView: 'exportResult', showTrace: 'runResult',
 };
 
 export type WebviewReply = Replies[keyof Replies] | ErrorReply;
@@ -114,7 +153,16 @@ export type WebviewNotification =
   | { type: 'tokensRescored'; runId: number; tokens: TokenSummary[]; decorationMode: DecorationMode }
   /** A file from the view's own export button (an asked-for export comes in an ExportViewReply). */
   | ({ type: 'exportFile' } & ExportedFile)
-  | { type: 'log'; level: LogLevel; message: string };
+  | { type: 'log'; level: LogLevel; message: string }
+  /**
+   * The page asks the host for deferred attention of a native run (`runKey` from its WireRun), by probe
+   * name; answered by layersResult or hostError with `inReplyTo: id` (ids are the page's own).
+   */
+  | { type: 'fetchLayers'; id: number; runKey: string; names: string[] }
+  /** Stop the host's work for `id`: a native run (the host's request id) or a fetchLayers (the page's). */
+  | { type: 'cancelHostWork'; id: number }
+  /** "Try it" while models run natively: the host runs the shown model on this text (and a second text to compare). */
+  | { type: 'tryOnHost'; text: string; compareText?: string };
 
 export type WebviewToHost = WebviewReply | WebviewNotification;
 
@@ -173,7 +221,7 @@ function shape<T>(fields: { readonly [K in keyof T]-?: Check }): Check {
   };
 }
 
-const backend = lit<Backend>('auto', 'webgpu', 'wasm');
+const backend = lit<Backend>('auto', 'webgpu', 'wasm', 'native');
 const decorationMode = lit<DecorationMode>('attention', 'hiddenNorm', 'gate');
 const architecture = lit<Architecture>(...ARCHITECTURES);
 
@@ -183,7 +231,7 @@ const modelRef = shape<ModelRef>({
 });
 
 const tokenSummary = shape<TokenSummary>({
-  start: int, end: int, text: str, score: num,
+  start: int, end: int, text: str, id: optional(int), score: num,
   attends: arrayOf(shape<TokenSummary['attends'][number]>({ index: int, weight: num })),
   predictions: arrayOf(shape<TokenSummary['predictions'][number]>({ text: str, p: num })),
 });
@@ -196,12 +244,19 @@ const hostChecks: { readonly [T in HostToWebview['type']]: Check } = {
   run: shape<Requests['run']>({ type: str, id: int, model: modelRef, text: str, compareWith: optional(modelRef), documentUri: optional(str) }),
   inspect: shape<Requests['inspect']>({ type: str, id: int, model: modelRef }),
   exportView: shape<Requests['exportView']>({ type: str, id: int }),
+  showTrace: shape<Requests['showTrace']>({ type: str, id: int, runs: arrayOf(wireRunProblem), labels: arrayOf(str), badge: str, why: str }),
+  hostRun: shape<Of<HostNotification, 'hostRun'>>({
+    type: str, id: int, state: lit('running', 'failed', 'cancelled'), message: str, fraction: optional(num),
+  }),
+  layersResult: shape<Of<HostNotification, 'layersResult'>>({ type: str, inReplyTo: int, probes: arrayOf(probeTensorProblem) }),
+  hostError: shape<Of<HostNotification, 'hostError'>>({ type: str, inReplyTo: int, error: shape<ErrorInfo>({ code: str, message: str }) }),
   init: shape<Of<HostNotification, 'init'>>({
     type: str, mode: lit('panel', 'inspector'), backend, maxTokens: int, trusted: bool, wasmBase: optional(str), decorationMode: optional(decorationMode),
   }),
   cancel: shape<Of<HostNotification, 'cancel'>>({ type: str, id: int }),
   setBackend: shape<Of<HostNotification, 'setBackend'>>({ type: str, backend }),
   setDecorationMode: shape<Of<HostNotification, 'setDecorationMode'>>({ type: str, mode: decorationMode }),
+  showView: shape<Of<HostNotification, 'showView'>>({ type: str, view: str, press: optional(str) }),
 };
 
 const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
@@ -214,6 +269,9 @@ const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
   tokensRescored: shape<Of<WebviewNotification, 'tokensRescored'>>({ type: str, runId: int, tokens: arrayOf(tokenSummary), decorationMode }),
   exportFile: shape<Of<WebviewNotification, 'exportFile'>>({ type: str, fileName: str, mime: str, data: bytes }),
   log: shape<Of<WebviewNotification, 'log'>>({ type: str, level: lit<LogLevel>('info', 'warn', 'error'), message: str }),
+  fetchLayers: shape<Of<WebviewNotification, 'fetchLayers'>>({ type: str, id: int, runKey: str, names: arrayOf(str) }),
+  cancelHostWork: shape<Of<WebviewNotification, 'cancelHostWork'>>({ type: str, id: int }),
+  tryOnHost: shape<Of<WebviewNotification, 'tryOnHost'>>({ type: str, text: str, compareText: optional(str) }),
 };
 
 function problem(checks: Readonly<Record<string, Check>>, v: unknown): string | undefined {

@@ -514,4 +514,93 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     assert.match(shown, /^tokens:[1-9]/);
     await wb.screenshot('bench-decoder');
   });
+
+  /** Notifications that report a failure or a cancel (what a replaced run must not show). */
+  const failureNotes = async (): Promise<string[]> => (await wb.notifications()).filter((n) => /cancel|fail|error|could not/i.test(n));
+
+  step('two right-clicks in quick succession: the newer run wins, the older one says nothing', async () => {
+    // A model of the user's, new to the panel: its first run (page reload for its folder, fetch, session) is slow.
+    const dir = join(folder, 'models', 'doomed-gru');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['model.onnx', 'vocab.json']) copyFileSync(join(ROOT, 'media', 'models', 'gru', f), join(dir, f));
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'media', 'models', 'gru', 'manifest.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...manifest, name: 'doomed-gru' }));
+    await until('doomed-gru in Select Model', async () => {
+      await wb.command('Sequence Lens: Select Model');
+      if ((await wb.quickPickRows('Sequence Lens: Select Model')).some((r) => r.includes('doomed-gru'))) return true;
+      await wb.page.keyboard.press('Escape');
+      return false;
+    }, 60_000, 1000);
+    await wb.pick('doomed-gru');
+    await wb.page.locator('.statusbar-item', { hasText: 'doomed-gru' }).first().waitFor({ timeout: 10_000 });
+    await wb.clearNotifications();
+    await wb.openFile('notes/bench.txt');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    await wb.contextMenu('Run Model on Selection');
+    // At once, another selection and another run.
+    const second = STORY_1.slice(4, 40);
+    await wb.selectInEditor(1, 5, second.length);
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const frame = await until('the panel', async () => wb.webviewFrame('panel', 5000).catch(() => undefined), 120_000);
+    await until('the second run shown', async () => {
+      const f = await wb.webviewFrame('panel', 5000).catch(() => frame);
+      return (await runShown(f, second).catch(() => false)) || false;
+    }, 180_000, 100);
+    await sleep(3000);
+    const f = await wb.webviewFrame('panel', 5000);
+    const input = await f.evaluate(() => (window as unknown as { __seqlens: { trace(): { input?: string } | undefined } }).__seqlens.trace()?.input);
+    assert.equal(input, second, 'the newer run stays shown');
+    assert.deepEqual(await failureNotes(), [], 'the replaced run shows no message');
+    await until('decorations of the newer run', async () => (await wb.decoratedRanges()) || false, 30_000);
+    await wb.screenshot('two-quick-runs');
+  });
+
+  step('a model deleted between runs says so in one sentence, and the next run works', async () => {
+    rmSync(join(folder, 'models', 'doomed-gru'), { recursive: true, force: true });
+    await wb.clearNotifications();
+    await wb.openFile('notes/bench.txt');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const msg = await wb.waitNotification(/no longer exists/);
+    assert.match(msg, /doomed-gru/);
+    assert.doesNotMatch(msg, /\n|\bat \S+:\d+/);
+    await wb.screenshot('deleted-model');
+    await wb.clearNotifications();
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const frame = await wb.webviewFrame('panel', 60_000);
+    await until('the next run, on the default model', async () => {
+      const f = await wb.webviewFrame('panel', 5000).catch(() => frame);
+      return (await heatmapShown(f, STORY_1, 'char-transformer').catch(() => false)) || false;
+    }, 180_000, 100);
+  });
+
+  step('the visualizer closed in the middle of a run says so, and the next run works', async () => {
+    let back = false;
+    try {
+      await wb.clearNotifications();
+      // A new page beside the editor: its first run loads onnxruntime-web, so it is still running when closed.
+      await wb.command('Sequence Lens: Open Visualizer Beside the Editor');
+      await wb.webviewFrame('panel', 60_000, 'editor');
+      await wb.openFile('notes/bench.txt');
+      await wb.selectInEditor(1, 1, STORY_1.length);
+      await wb.command('Sequence Lens: Run Model on Selection');
+      await sleep(300);
+      const tab = wb.page.locator('.tabs-container .tab', { hasText: 'Sequence Lens' }).first();
+      await tab.hover();
+      await tab.locator('.codicon-close').first().click();
+      const msg = await wb.waitNotification(/closed while it worked/);
+      assert.doesNotMatch(msg, /\bat \S+:\d+/);
+      await wb.screenshot('visualizer-closed-mid-run');
+      await wb.clearNotifications();
+      await wb.openFile('notes/bench.txt');
+      await wb.selectInEditor(1, 1, STORY_1.length);
+      await wb.command('Sequence Lens: Run Model on Selection');
+      const beside = await wb.webviewFrame('panel', 60_000, 'editor');
+      await until('the next run beside the editor', async () => (await heatmapShown(beside, STORY_1).catch(() => false)) || false, 180_000, 100);
+      await wb.command('Sequence Lens: Move Visualizer to the Panel');
+      back = true;
+    } finally {
+      if (!back) await wb.command('Sequence Lens: Move Visualizer to the Panel').catch(() => undefined);
+    }
+  });
 });

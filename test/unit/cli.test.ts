@@ -64,6 +64,36 @@ test('--help', () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /seqlens inspect MODEL/);
   assert.match(r.stdout, /seqlens trace MODEL/);
+  assert.match(r.stdout, /seqlens bench-story/);
+});
+
+const story = ['rnn', 'lstm', 'gru', 'transformer'].every((n) => zoo.includes(n));
+test('bench-story --max 32 --repeats 1 --out: a CSV of the four models and a short table', { skip: !story }, () => {
+  const out = join(tmp, 'story.csv');
+  const r = seqlens('bench-story', '--max', '32', '--repeats', '1', '--threads', '1', '--out', out);
+  assert.equal(r.code, 0, r.stderr);
+  const [head, ...rows] = readFileSync(out, 'utf8').trim().split('\n');
+  assert.deepEqual(head.split(',').slice(0, 6), ['model', 'kind', 'tokens', 'ms_total', 'ms_per_token', 'attention_bytes']);
+  assert.deepEqual(rows.map((l) => l.split(',').slice(0, 3).join(' ')), [
+    'rnn sequential 16', 'lstm sequential 16', 'gru sequential 16', 'transformer parallel 16',
+    'rnn sequential 32', 'lstm sequential 32', 'gru sequential 32', 'transformer parallel 32',
+  ]);
+  assert.match(r.stdout, /native backend, 1 intra-op thread .* cores/);
+  assert.match(r.stdout, /transformer ms\/tok/);
+  assert.match(r.stdout, new RegExp(`wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(8 rows\\)`));
+  assert.equal(r.stderr, '', 'no progress on a stderr that is not a terminal');
+});
+
+test('bench-story: bad options are one clear stderr line and exit 2', () => {
+  assertOneLineError(seqlens('bench-story', '--repeats', '0'), /--repeats must be a positive integer/);
+  assertOneLineError(seqlens('bench-story', '--max', 'lots'), /--max must be a positive integer/);
+  assertOneLineError(seqlens('bench-story', '--backend', 'cuda'), /--backend must be native or wasm/);
+  assertOneLineError(seqlens('bench-story', '--backend', 'wasm', '--threads', '2'), /--threads applies to the native backend/);
+  assertOneLineError(seqlens('bench-story', '--clock', 'sundial'), /--clock must be wall or cpu/);
+  assertOneLineError(seqlens('bench-story', '--clock', 'cpu'), /--clock cpu on the native backend needs --threads 1/);
+  const stray = seqlens('bench-story', 'lstm');
+  assertOneLineError(stray, /takes no MODEL/);
+  assert.equal(stray.code, 2);
 });
 
 test('inspect --json of every zoo model: architecture and a probe list', () => {

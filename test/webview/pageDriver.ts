@@ -65,6 +65,8 @@ export class PageDriver {
       return msgs.find((m) => m.inReplyTo === id);
     }, id, { timeout });
     const reply = (await handle.jsonValue()) as HostMessage;
+    // A live handle keeps the page's reply object alive (the soak benchmark measured it as a leak).
+    await handle.dispose();
     // An export reply's files were summarised by the harness (no bytes): the rest is checked as sent.
     const problem = reply.type === 'exportResult' ? undefined : webviewToHostProblem(reply);
     if (problem) throw new Error(`the page's reply to ${id} would be dropped by the host: ${problem}`);

@@ -13,6 +13,7 @@ import type { PositionalEncoding } from '../../src/core/trace/positionalSource.j
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
 import { axisSize } from './tensorSlice.js';
+import { labelTrace } from './tokenDisplay.js';
 
 export type { PositionalEncoding } from '../../src/core/trace/positionalSource.js';
 
@@ -55,6 +56,7 @@ export class RunData {
     this.positional = parts.positional;
     this.outputVocab = parts.outputVocab;
     this.lens = parts.lens;
+    labelTrace(trace);
   }
 
   /** The view over a LoadedModel's run. */
@@ -184,14 +186,5 @@ export class RunData {
   }
 }
 
-/** How a token is shown in a label: whitespace made visible, long tokens cut. */
-export function tokenLabel(t: TokenSpan | undefined, max = 12): string {
-  if (!t) return '';
-  // Empty, control or private-use "characters" (special tokens such as EOS in char vocabularies) get a visible mark.
-  const c = t.text.codePointAt(0) ?? 0;
-  if (t.text === '' || (t.text.length <= 2 && ((c < 0x20 && t.text !== '\n' && t.text !== '\t') || (c >= 0xe000 && c <= 0xf8ff)))) return '∅';
-  const s = t.text
-    .replace(/^Ġ/, '·').replace(/^▁/, '·')
-    .replace(/ /g, '·').replace(/\n/g, '↵').replace(/\t/g, '⇥').replace(/\r/g, '␍');
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
+// Views import token labels from here (where the tokens come from); they are made in tokenDisplay.ts.
+export { tokenLabel, tokenHoverText, tokenRecords } from './tokenDisplay.js';

@@ -51,6 +51,7 @@ export function tokenSummaries(run: RunData, mode: DecorationMode, sel: Selectio
       start: t.start,
       end: t.end,
       text: t.text,
+      id: t.id,
       score: range > 0 ? (Math.abs(scores[i]) - min) / range : 0,
       attends,
       predictions: (top?.[i] ?? []).map((p) => ({ text: vocabText(run, p.id), p: p.p })),

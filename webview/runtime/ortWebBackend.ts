@@ -264,6 +264,12 @@ function checkAborted(signal?: AbortSignal): void {
   if (signal?.aborted) throw new SeqLensError('cancelled', 'The run was cancelled.');
 }
 
+/** Sessions created and not yet released, over every backend of the page (the soak benchmark reads it). */
+let liveSessions = 0;
+export function liveSessionCount(): number {
+  return liveSessions;
+}
+
 export class OrtWebBackend implements InferenceBackend {
   readonly timings: BackendTimings = { sessionCreate: 0, run: 0, extract: 0, runs: 0, sessionsCreated: 0 };
   private chain: Promise<unknown> = Promise.resolve();
@@ -300,6 +306,7 @@ export class OrtWebBackend implements InferenceBackend {
       this.timings.sessionCreate = performance.now() - t0;
       this.timings.sessionsCreated++;
       this.live.add(session);
+      liveSessions++;
       return this.handle(session);
     });
   }
@@ -345,6 +352,7 @@ export class OrtWebBackend implements InferenceBackend {
       run,
       dispose: () => this.serial(async () => {
         if (!this.live.delete(session)) return;
+        liveSessions--;
         await session.release();
       }),
     };
@@ -354,6 +362,7 @@ export class OrtWebBackend implements InferenceBackend {
   async dispose(): Promise<void> {
     await this.serial(async () => {
       for (const s of this.live) await s.release();
+      liveSessions -= this.live.size;
       this.live.clear();
     });
   }

@@ -5,7 +5,7 @@
  * the sessions per backend, and serves the panel's runs, their deferred layers and the inspector alike.
  * Switching backends releases the old backend's sessions in every loaded model.
  */
-import type { Backend, ModelRef } from '../../src/shared/protocol.js';
+import type { ModelRef, PageBackend } from '../../src/shared/protocol.js';
 import { parseManifest, type ModelManifest } from '../../src/core/manifest.js';
 import { LoadedModel } from '../../src/core/run/loadedModel.js';
 import { memoized } from '../../src/core/run/memoized.js';
@@ -54,7 +54,7 @@ function fileResolver(model: ModelRef, manifest: ModelManifest | undefined): (re
 const now = (): number => performance.now();
 
 export class Runner {
-  preference: Backend = 'auto';
+  preference: PageBackend = 'auto';
   activeBackend?: ConcreteBackend;
   maxTokens?: number;
   /** Bytes of attention one run hands back; the rest of a long input's attention is fetched when shown. */
@@ -76,7 +76,7 @@ export class Runner {
     this.wasmBase = base;
   }
 
-  async setPreference(b: Backend): Promise<void> {
+  async setPreference(b: PageBackend): Promise<void> {
     if (b === this.preference && this.backend) return;
     this.preference = b;
     await this.reset();

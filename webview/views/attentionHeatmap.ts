@@ -9,7 +9,7 @@
 import type { AttentionStream } from '../../src/core/types.js';
 import { attentionMatrix, layerNeeds, meanKey } from '../data/derived.js';
 import type { RunData } from '../data/runData.js';
-import { tokenLabel } from '../data/runData.js';
+import { tokenHoverText, tokenRecords } from '../data/runData.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import { type PooledRaster, rasterize } from '../render/rasterize.js';
 import { Scene } from '../render/scene.js';
@@ -338,7 +338,7 @@ export class AttentionHeatmap implements View {
     const q = run.queryTokens(stream)[r], k = run.keyTokens(stream)[c];
     const v = L.m.data[r * L.m.cols + c];
     return {
-      text: `${fmt(v)}\nquery ${r} "${tokenLabel(q, 24)}"\nkey ${c} "${tokenLabel(k, 24)}"`,
+      text: `${fmt(v)}\nquery ${r} ${tokenHoverText(q)}\nkey ${c} ${tokenHoverText(k)}`,
       marks: [{ x: L.x + c * L.cell - L.sx, y: L.y + r * L.cell - L.sy, w: Math.max(2, L.cell), h: Math.max(2, L.cell) }],
     };
   }
@@ -417,7 +417,7 @@ export class AttentionHeatmap implements View {
     return {
       name,
       csv: matrixCsv(m, tokenNames(run.queryTokens(stream), m.rows), tokenNames(run.keyTokens(stream), m.cols)),
-      json: { model: run.label, stream, layer: env.sel.layer, head: env.sel.head, rows: m.rows, cols: m.cols, queryTokens: run.queryTokens(stream).map((t) => t.text), keyTokens: run.keyTokens(stream).map((t) => t.text), values: Array.from(m.data) },
+      json: { model: run.label, stream, layer: env.sel.layer, head: env.sel.head, rows: m.rows, cols: m.cols, queryTokens: run.queryTokens(stream).map((t) => t.text), keyTokens: run.keyTokens(stream).map((t) => t.text), queryTokenLabels: tokenRecords(run.queryTokens(stream)), keyTokenLabels: tokenRecords(run.keyTokens(stream)), values: Array.from(m.data) },
       tensors: p ? [{ name: p.probe.name, tensor: p.tensor }] : [],
     };
   }

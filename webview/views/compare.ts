@@ -5,13 +5,16 @@
  * recurrent models, its last hidden state over the tokens.
  */
 import { attentionMatrix, hiddenLayers, layerNeeds, logitsMatrix, meanKey } from '../data/derived.js';
-import { tokenLabel, type RunData } from '../data/runData.js';
+import { tokenHoverText, tokenLabel, tokenRecords, type RunData } from '../data/runData.js';
+import { labelOf } from '../data/tokenDisplay.js';
 import { transpose, type Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
 import { cellMark, drawMatrix, fmt, hitMatrix, range, title, type MatrixLayout } from './drawing.js';
+import { accuracyOf } from '../data/heldoutAccuracy.js';
+import { accuracyHover, drawAccuracyCurve, type CurveLayout, type CurveSeries } from './bottleneckChart.js';
 import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
-const CHART_H = 140, LEFT = 56;
+const CHART_H = 140, LEFT = 56, CURVE_H = 150;
 
 /** p(actual next token) per position, for language models. */
 export function nextTokenProb(run: RunData): Float32Array | undefined {
@@ -52,6 +55,8 @@ export class CompareView implements View {
   private chart?: { x: number; y: number; w: number; h: number };
   private span = 1;
   private panels: { run: RunData; L: MatrixLayout; attention: boolean }[] = [];
+  /** The bottleneck curve, when the runs' models come with held-out accuracy by source length. */
+  private curve?: { L: CurveLayout; series: CurveSeries[] };
 
   unavailable(env: ViewEnv): string | undefined {
     if (!env.runs[0]) return 'No run yet.';
@@ -79,6 +84,16 @@ export class CompareView implements View {
     const s = new Scene(env.width, 100, th.bg, th.fonts);
     title(s, th, sameModel ? `${a.label} · two texts` : `Same text · ${a.label} vs ${b.label}`);
     let y = 30;
+    const series = env.runs.slice(0, 2).flatMap((run, i) => {
+      const curve = accuracyOf(run);
+      return curve ? [{ label: sameModel ? `text ${i + 1}` : run.label, color: th.headColor(i), curve }] : [];
+    });
+    this.curve = undefined;
+    if (series.length && !sameModel) {
+      const L = drawAccuracyCurve(s, th, series, LEFT, y + 16, Math.min(env.width - LEFT - 16, 720), CURVE_H, a.trace.input.length);
+      this.curve = { L, series };
+      y += 16 + CURVE_H + 36;
+    }
     const probs = [nextTokenProb(a), nextTokenProb(b)];
     if (probs[0] && probs[1]) {
       const w = env.width - LEFT - 16;
@@ -111,7 +126,8 @@ export class CompareView implements View {
     env.runs.slice(0, 2).forEach((run, i) => {
       const x0 = 8 + i * (colW + 8);
       const pm = panelMatrix(run);
-      s.text(x0, y + 6, `${sameModel ? `text ${i + 1}` : run.label} · ${run.tokens.length} tokens`, th.headColor(i), 12, 'left', 'middle', { bold: true });
+      const output = run.trace.generated ? ` → ${run.trace.generated.map((t) => t.text).join('')}` : '';
+      s.text(x0, y + 6, `${sameModel ? `text ${i + 1}` : run.label} · ${run.tokens.length} tokens${output}`, th.headColor(i), 12, 'left', 'middle', { bold: true });
       if (!pm) { s.text(x0, y + 26, 'nothing to show', th.muted); return; }
       s.text(x0, y + 22, pm.what, th.muted, 10, 'left', 'middle');
       const size = Math.min(colW, 480);
@@ -126,6 +142,11 @@ export class CompareView implements View {
   }
 
   hover(env: ViewEnv, x: number, y: number): HoverInfo | undefined {
+    const K = this.curve;
+    if (K && x >= K.L.x && x < K.L.x + K.L.w && y >= K.L.y && y < K.L.y + K.L.h) {
+      const text = accuracyHover(K.L, K.series, x);
+      return text ? { text, marks: [{ x, y: K.L.y, w: 1, h: K.L.h }] } : undefined;
+    }
     const C = this.chart;
     if (C && x >= C.x && x < C.x + C.w && y >= C.y && y < C.y + C.h) {
       const lines: string[] = [];
@@ -144,8 +165,8 @@ export class CompareView implements View {
       const pm = panelMatrix(p.run)!;
       const v = pm.m.data[hit.r * pm.m.cols + hit.c];
       const text = p.attention
-        ? `${p.run.label}\nquery ${hit.r} "${tokenLabel(p.run.tokens[hit.r], 10)}" key ${hit.c} "${tokenLabel(p.run.tokens[hit.c], 10)}"\n${fmt(v)}`
-        : `${p.run.label}\nunit ${hit.r} token ${hit.c} "${tokenLabel(p.run.tokens[hit.c], 10)}"\n${fmt(v)}`;
+        ? `${p.run.label}\nquery ${hit.r} ${tokenHoverText(p.run.tokens[hit.r])}\nkey ${hit.c} ${tokenHoverText(p.run.tokens[hit.c])}\n${fmt(v)}`
+        : `${p.run.label}\nunit ${hit.r} token ${hit.c} ${tokenHoverText(p.run.tokens[hit.c])}\n${fmt(v)}`;
       return { text, marks: [cellMark(p.L, hit.r, hit.c)] };
     }
     return undefined;
@@ -154,8 +175,9 @@ export class CompareView implements View {
   numbers(env: ViewEnv): ExportNumbers {
     return {
       name: 'compare',
-      json: env.runs.slice(0, 2).map((run) => ({ model: run.label, text: run.trace.input, tokens: run.tokens.map((t) => t.text), nextTokenProb: Array.from(nextTokenProb(run) ?? []) })),
-      csv: ['run,position,token,p_next', ...env.runs.slice(0, 2).flatMap((run, i) => Array.from(nextTokenProb(run) ?? [], (p, t) => `${i},${t},${JSON.stringify(run.tokens[t].text)},${p}`))].join('\n'),
+      json: env.runs.slice(0, 2).map((run) => ({ model: run.label, text: run.trace.input, tokens: run.tokens.map((t) => t.text), tokenLabels: tokenRecords(run.tokens), nextTokenProb: Array.from(nextTokenProb(run) ?? []), accuracyByLength: accuracyOf(run)?.buckets })),
+      csv: ['run,position,token,p_next,label,id', ...env.runs.slice(0, 2).flatMap((run, i) => Array.from(nextTokenProb(run) ?? [], (p, t) =>
+        `${i},${t},${JSON.stringify(run.tokens[t].text)},${p},${JSON.stringify(labelOf(run.tokens[t]).label)},${run.tokens[t].id}`))].join('\n'),
       tensors: env.runs.slice(0, 2).flatMap((run, i) => (run.trace.logits ? [{ name: `run${i}-logits`, tensor: run.trace.logits }] : [])),
     };
   }

@@ -1,6 +1,7 @@
 /** Drawing pieces several views share: token axes, colour legends, matrix → CSV. */
 import type { TokenSpan } from '../../src/core/trace/traceTypes.js';
 import { tokenLabel } from '../data/runData.js';
+import { labelOf } from '../data/tokenDisplay.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import type { Scene } from '../render/scene.js';
 import type { Theme } from '../render/theme.js';
@@ -99,8 +100,14 @@ export function matrixCsv(m: Matrix, rowNames: string[], colNames: string[]): st
   return lines.join('\n');
 }
 
+/** CSV row/column names: position, label, then the id and vocabulary entry the label does not show. */
 export function tokenNames(tokens: TokenSpan[], n: number): string[] {
-  return Array.from({ length: n }, (_, i) => (tokens[i] ? `${i}:${tokens[i].text}` : String(i)));
+  return Array.from({ length: n }, (_, i) => {
+    const t = tokens[i];
+    if (!t) return String(i);
+    const l = labelOf(t);
+    return `${i}:${l.label} (id ${l.id}: ${l.vocab})`;
+  });
 }
 
 /** Caption line at the top of a view. */

@@ -4,7 +4,7 @@
  * receives, drawn next to the attention model's alignment on the same input when both ran (compare).
  */
 import { attentionMatrix, hiddenMatrix } from '../data/derived.js';
-import { tokenLabel, type RunData } from '../data/runData.js';
+import { tokenHoverText, tokenLabel, tokenRecords, type RunData } from '../data/runData.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
 import { lutColor } from '../render/theme.js';
@@ -170,7 +170,7 @@ export class EncoderDecoder implements View {
       const hit = hitMatrix(p.L, x, y);
       if (hit && p.L) {
         const a = alignment(p.run, env.sel.layer)!;
-        return { text: `${p.run.label}\nstep ${hit.r} "${tokenLabel(p.run.trace.generated?.[hit.r], 12)}" ← source ${hit.c} "${tokenLabel(p.run.tokens[hit.c], 12)}"\n${fmt(a.data[hit.r * a.cols + hit.c])}`, marks: [cellMark(p.L, hit.r, hit.c)] };
+        return { text: `${p.run.label}\nstep ${hit.r} ${tokenHoverText(p.run.trace.generated?.[hit.r])}\n← source ${hit.c} ${tokenHoverText(p.run.tokens[hit.c])}\n${fmt(a.data[hit.r * a.cols + hit.c])}`, marks: [cellMark(p.L, hit.r, hit.c)] };
       }
       const c = p.ctx;
       if (c && x >= c.x && y >= c.y && x < c.x + c.w && y < c.y + c.h) {
@@ -203,7 +203,7 @@ export class EncoderDecoder implements View {
       name: 'encoder-decoder',
       json: runs.map((r) => {
         const a = alignment(r, env.sel.layer), c = contextVector(r);
-        return { model: r.label, source: r.tokens.map((t) => t.text), generated: (r.trace.generated ?? []).map((t) => t.text), alignment: a ? { rows: a.rows, cols: a.cols, values: Array.from(a.data) } : undefined, context: a ? undefined : c ? Array.from(c) : undefined };
+        return { model: r.label, source: r.tokens.map((t) => t.text), generated: (r.trace.generated ?? []).map((t) => t.text), sourceLabels: tokenRecords(r.tokens), generatedLabels: tokenRecords(r.trace.generated ?? []), alignment: a ? { rows: a.rows, cols: a.cols, values: Array.from(a.data) } : undefined, context: a ? undefined : c ? Array.from(c) : undefined };
       }),
       tensors: runs.flatMap((r) => r.probes('attention', 'cross').map((p) => ({ name: `${r.label}-${p.probe.name}`, tensor: p.tensor }))),
     };

@@ -4,7 +4,7 @@
  * a window of tokens (the pinned token's neighbourhood); a pinned token shows only its own lines.
  */
 import { attentionReader, headMatrices, layerNeeds } from '../data/derived.js';
-import { tokenLabel, type RunData } from '../data/runData.js';
+import { tokenHoverText, tokenLabel, tokenRecords, type RunData } from '../data/runData.js';
 import { Scene } from '../render/scene.js';
 import { activeStream, streamControls } from './attentionHeatmap.js';
 import { fmt, title, tokenWindow } from './drawing.js';
@@ -122,7 +122,7 @@ export class HeadView implements View {
     const st = activeStream(env, run)!;
     const rd = attentionReader(run.attention(st, env.sel.layer)!);
     const keys = run.keyTokens(st);
-    const lines = [`query ${q} "${tokenLabel(run.queryTokens(st)[q], 24)}" — click to pin`];
+    const lines = [`query ${q} ${tokenHoverText(run.queryTokens(st)[q])} — click to pin`];
     for (let h = 0; h < rd.heads; h++) {
       if (env.sel.hiddenHeads.includes(h)) continue;
       const base = rd.rowOffset(h, q);
@@ -164,7 +164,7 @@ export class HeadView implements View {
     const p = run.attention(st, env.sel.layer);
     return {
       name: `headview-${st}-L${env.sel.layer}`,
-      json: { model: run.label, stream: st, layer: env.sel.layer, queryTokens: run.queryTokens(st).map((t) => t.text), keyTokens: run.keyTokens(st).map((t) => t.text), heads: mats.map((m) => ({ rows: m.rows, cols: m.cols, values: Array.from(m.data) })) },
+      json: { model: run.label, stream: st, layer: env.sel.layer, queryTokens: run.queryTokens(st).map((t) => t.text), keyTokens: run.keyTokens(st).map((t) => t.text), queryTokenLabels: tokenRecords(run.queryTokens(st)), keyTokenLabels: tokenRecords(run.keyTokens(st)), heads: mats.map((m) => ({ rows: m.rows, cols: m.cols, values: Array.from(m.data) })) },
       csv: ['head,query,key,weight', ...mats.flatMap((m, h) => Array.from({ length: m.rows * m.cols }, (_, i) => `${h},${Math.floor(i / m.cols)},${i % m.cols},${m.data[i]}`))].join('\n'),
       tensors: p ? [{ name: p.probe.name, tensor: p.tensor }] : [],
     };

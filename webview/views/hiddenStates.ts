@@ -1,13 +1,15 @@
 /**
  * 4. Hidden-state traces: per-token norm per layer (heat strip), LSTMVis-style traces of chosen units
  * over the tokens with a threshold that marks where they are on, layer-to-layer cosine, and the 2-D PCA
- * trajectory of the tokens through the layers (one layer: through time).
+ * trajectory of the tokens through the layers (one layer: through time). Under the traces, "units that
+ * follow a pattern" (unitFinder.ts) ranks the trace layer's units by a span of tokens or a hypothesis.
  */
 import { hiddenLayers, layerCosine, normStrip, pcaTrajectory, pcaTrajectoryAsync } from '../data/derived.js';
-import { tokenLabel, type RunData } from '../data/runData.js';
+import { tokenLabel, tokenRecords, type RunData } from '../data/runData.js';
 import type { Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
 import { cellMark, drawMatrix, fmt, hitMatrix, legend, matrixCsv, range, title, tokenNames, tokenWindow, type MatrixLayout } from './drawing.js';
+import { sourceTokens, UnitFinder, type FinderSource } from './unitFinder.js';
 import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const LEFT = 70, STRIP_ROW = 16, TRACE_H = 150, PCA = 320, TRACE_WINDOW = 160;
@@ -34,6 +36,7 @@ export class HiddenStates implements View {
   private trace?: { x: number; y: number; w: number; h: number; n: number; t0: number; min: number; max: number };
   private start = 0;
   private pca?: { x: number; y: number; pts: { x: number; y: number; layer: number; t: number }[] };
+  private readonly finder = new UnitFinder();
 
   unavailable(env: ViewEnv): string | undefined {
     const run = env.runs[0];
@@ -45,6 +48,12 @@ export class HiddenStates implements View {
     const all = hiddenLayers(run);
     const i = this.layerIdx < 0 || this.layerIdx >= all.length ? all.length - 1 : this.layerIdx;
     return all[i];
+  }
+
+  /** What the unit finder ranks: the trace layer. */
+  private source(run: RunData): FinderSource {
+    const cur = this.layer(run);
+    return { label: cur.label, m: cur.m, ...sourceTokens(run, cur.m) };
   }
 
   private units(env: ViewEnv, m: Matrix): number[] {
@@ -67,6 +76,10 @@ export class HiddenStates implements View {
       { kind: 'text', id: 'units', label: 'Units', value: this.units(env, cur.m).join(','), set: (v) => { this.threshold = undefined; env.setSel({ units: v.split(/[,\s]+/).map(Number).filter((x) => Number.isInteger(x) && x >= 0) }); } },
       { kind: 'number', id: 'threshold', label: 'Threshold', value: Number(this.thr(env, cur.m).toPrecision(3)), set: (v) => { this.threshold = v; env.redraw(); } },
       ...(cur.m.rows > TRACE_WINDOW ? [{ kind: 'number', id: 'from', label: 'From token', value: this.start, min: 0, max: cur.m.rows - 1, set: (v: number) => { this.start = v; env.redraw(); } } as Control] : []),
+      ...this.finder.controls(env, this.source(run), [{
+        kind: 'button', id: 'unitTrace', label: 'Trace top units', title: 'Show the four best-ranked units in the unit traces (with their threshold)',
+        run: () => { const top = this.finder.top(run, this.source(run)); if (top.length) { this.threshold = undefined; env.setSel({ units: top }); } },
+      }]),
     ];
   }
 
@@ -128,6 +141,9 @@ export class HiddenStates implements View {
     // Token labels under the traces when they fit.
     if (w / nw >= 7) for (let t = t0; t < t1; t++) s.text(xOf(t), y + 6, tokenLabel(run.tokens[t], 3), th.fg, 10, 'center', 'middle', { mono: true });
     y += 20;
+
+    // B'. Units that follow a pattern (span or hypothesis), over the whole sequence.
+    y = this.finder.draw(s, th, run, this.source(run), LEFT, y + 6, w) + 8;
 
     // C. Layer-to-layer cosine.
     if (cos.rows > 0) {
@@ -199,6 +215,8 @@ export class HiddenStates implements View {
 
   hover(env: ViewEnv, x: number, y: number): HoverInfo | undefined {
     const run = env.runs[0];
+    const found = this.finder.hover(run, this.source(run), x, y);
+    if (found) return found;
     const layers = hiddenLayers(run);
     const hn = hitMatrix(this.normL, x, y);
     if (hn && this.normL) {
@@ -230,12 +248,17 @@ export class HiddenStates implements View {
     return undefined;
   }
 
-  click(env: ViewEnv, x: number, y: number): void {
+  click(env: ViewEnv, x: number, y: number, mods?: { shift: boolean }): void {
+    if (this.finder.click(env, x, y, mods?.shift ?? false)) return;
     const h = hitMatrix(this.normL, x, y) ?? hitMatrix(this.cosL, x, y);
     if (!h) return;
     // Clicking the strip also centres the trace window there.
     this.start = Math.max(0, h.c - TRACE_WINDOW / 2);
     env.setSel({ pinned: env.sel.pinned === h.c ? undefined : h.c });
+  }
+
+  drag(env: ViewEnv, phase: 'start' | 'move' | 'end', x: number, y: number, mods: { shift: boolean }): boolean {
+    return this.finder.drag(env, phase, x, y, mods.shift);
   }
 
   wheel(env: ViewEnv, x: number, y: number, deltaY: number): boolean {
@@ -252,14 +275,17 @@ export class HiddenStates implements View {
     const run = env.runs[0];
     const layers = hiddenLayers(run);
     const norms = normStrip(run), cos = layerCosine(run), pca = pcaTrajectory(run);
+    const ranked = this.finder.numbers(run, this.source(run));
     return {
       name: 'hidden-states',
+      ...(ranked ? { tables: [{ name: 'units', csv: ranked.csv }] } : {}),
       csv: matrixCsv(norms, layers.map((h) => `norm ${h.label}`), tokenNames(run.tokens, norms.cols)),
       json: {
-        model: run.label, tokens: run.tokens.map((t) => t.text), layers: layers.map((h) => h.label),
+        model: run.label, tokens: run.tokens.map((t) => t.text), tokenLabels: tokenRecords(run.tokens), layers: layers.map((h) => h.label),
         norms: Array.from(norms.data), cosine: Array.from(cos.data),
         pca: pca ? { explained: pca.explained, points: pca.points.map((p) => Array.from(p.data)) } : undefined,
         units: this.units(env, this.layer(run).m), threshold: this.thr(env, this.layer(run).m),
+        ...(ranked ? { unitRanking: ranked.json } : {}),
       },
       tensors: run.hidden().map((p) => ({ name: p.probe.name, tensor: p.tensor })),
     };

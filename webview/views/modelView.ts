@@ -7,6 +7,7 @@ import { attentionMatrix, attentionReader, layerNeeds, pooledHead } from '../dat
 import type { Raster } from '../render/scene.js';
 import { Scene } from '../render/scene.js';
 import { title } from './drawing.js';
+import { tokenRecords } from '../data/tokenDisplay.js';
 import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 /** Thumbnail size at most and at least (px): thumbnails shrink so that every layer fits a short box, down to MIN_THUMB. */
@@ -224,7 +225,7 @@ export class ModelView implements View {
     });
     return {
       name: 'modelview',
-      json: { model: run.label, tokens: run.tokens.map((t) => t.text), heads },
+      json: { model: run.label, tokens: run.tokens.map((t) => t.text), tokenLabels: tokenRecords(run.tokens), heads },
       tensors: run.probes('attention').map((p) => ({ name: p.probe.name, tensor: p.tensor })),
     };
   }

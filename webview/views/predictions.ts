@@ -7,7 +7,8 @@ import type { TokenSpan } from '../../src/core/trace/traceTypes.js';
 import { lensAt, lensHidden, logitsMatrix, topK } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import type * as math from '../data/traceMath.js';
-import { vocabText } from '../data/vocab.js';
+import { vocabDisplay, vocabHover, vocabText } from '../data/vocab.js';
+import { cutLabel } from '../data/tokenDisplay.js';
 import { Scene } from '../render/scene.js';
 import { lutColor } from '../render/theme.js';
 import { fmt, title, tokenWindow } from './drawing.js';
@@ -91,7 +92,7 @@ export class Predictions implements View {
       top[t].forEach((p, k) => {
         const x = POS_W + k * CELL_W;
         s.rect(x, y + 1, CELL_W - 4, ROW - 3, lutColor(th.seq, Math.sqrt(p.p)));
-        s.text(x + 4, y + ROW / 2, `${tokenLabel({ text: vocabText(run, p.id), id: p.id, start: 0, end: 0 }, 5)} ${(p.p * 100).toFixed(0)}%`, p.p > 0.45 ? th.bg : th.fg, 11, 'left', 'middle', { mono: true });
+        s.text(x + 4, y + ROW / 2, `${cutLabel(vocabDisplay(run, p.id), 5)} ${(p.p * 100).toFixed(0)}%`, p.p > 0.45 ? th.bg : th.fg, 11, 'left', 'middle', { mono: true });
       });
       if (!seq2seq && t + 1 < run.tokens.length) {
         const next = run.tokens[t + 1].id;
@@ -110,7 +111,7 @@ export class Predictions implements View {
         // The last layer's top-1 is the model's own prediction: outlined where an earlier layer already agrees.
         const final = cell[cell.length - 1]?.[0];
         s.rect(x, y + 1, LENS_W - 4, ROW - 3, lutColor(th.seq, Math.sqrt(p.p)), final && i < lens.length - 1 && p.id === final.id ? th.fg : undefined, 1);
-        s.text(x + 4, y + ROW / 2, `${tokenLabel({ text: vocabText(run, p.id), id: p.id, start: 0, end: 0 }, 3)} ${(p.p * 100).toFixed(0)}%`, p.p > 0.45 ? th.bg : th.fg, 10, 'left', 'middle', { mono: true });
+        s.text(x + 4, y + ROW / 2, `${cutLabel(vocabDisplay(run, p.id), 3)} ${(p.p * 100).toFixed(0)}%`, p.p > 0.45 ? th.bg : th.fg, 10, 'left', 'middle', { mono: true });
       });
     }
     s.width = Math.max(env.width, lensX + (lens.length ? Math.max(lens.length * LENS_W, 160) : 0) + 8);
@@ -126,13 +127,13 @@ export class Predictions implements View {
     if (x >= POS_W && x < POS_W + K * CELL_W) {
       const k = Math.floor((x - POS_W) / CELL_W);
       const p = topK(run, K)![t][k];
-      return { text: `position ${t} prediction #${k + 1}\n"${vocabText(run, p.id)}" (id ${p.id})\np ${fmt(p.p)} · logit ${fmt(p.logit)}`, marks: [{ x: POS_W + k * CELL_W, y: TOP + (t - L.t0) * ROW + 1, w: CELL_W - 4, h: ROW - 3 }] };
+      return { text: `position ${t} prediction #${k + 1}\n${vocabHover(run, p.id)}\np ${fmt(p.p)} · logit ${fmt(p.logit)}`, marks: [{ x: POS_W + k * CELL_W, y: TOP + (t - L.t0) * ROW + 1, w: CELL_W - 4, h: ROW - 3 }] };
     }
     if (L.lensLayers && x >= L.lensX && x < L.lensX + L.lensLayers * LENS_W) {
       const i = Math.floor((x - L.lensX) / LENS_W);
       const layer = this.lensLayers(run)[i];
       const top = this.lensCell(run, t)[i] ?? [];
-      const lines = top.map((p, k) => `#${k + 1} "${vocabText(run, p.id)}" (id ${p.id}) p ${fmt(p.p)} · logit ${fmt(p.logit)}`);
+      const lines = top.map((p, k) => `#${k + 1} ${vocabHover(run, p.id)} p ${fmt(p.p)} · logit ${fmt(p.logit)}`);
       return { text: `logit lens layer ${layer}, position ${t} (hidden state → final norm → output projection)\n${lines.join('\n')}`, marks: [{ x: L.lensX + i * LENS_W, y: TOP + (t - L.t0) * ROW + 1, w: LENS_W - 4, h: ROW - 3 }] };
     }
     return undefined;
@@ -167,8 +168,8 @@ export class Predictions implements View {
       csv,
       json: {
         model: run.label,
-        topK: top.map((row) => row.map((p) => ({ ...p, text: vocabText(run, p.id) }))),
-        ...(layers.length ? { logitLens: layers.map((layer, i) => ({ layer, topK: grid[i].map((row) => row.map((p) => ({ ...p, text: vocabText(run, p.id) }))) })) } : {}),
+        topK: top.map((row) => row.map((p) => ({ ...p, text: vocabText(run, p.id), label: vocabDisplay(run, p.id) }))),
+        ...(layers.length ? { logitLens: layers.map((layer, i) => ({ layer, topK: grid[i].map((row) => row.map((p) => ({ ...p, text: vocabText(run, p.id), label: vocabDisplay(run, p.id) }))) })) } : {}),
       },
       tensors: run.trace.logits ? [{ name: 'logits', tensor: run.trace.logits }] : [],
     };

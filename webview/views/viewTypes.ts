@@ -71,6 +71,8 @@ export interface ExportNumbers {
   name: string;
   csv?: string;
   json?: unknown;
+  /** More tables exported beside `csv` (as `<name>-<table>.csv`), e.g. a ranked list of units. */
+  tables?: { name: string; csv: string }[];
   /** Whole tensors for .npy export. */
   tensors?: { name: string; tensor: FloatTensor }[];
 }
@@ -106,7 +108,14 @@ export interface View {
   controls(env: ViewEnv): Control[];
   scene(env: ViewEnv): Scene;
   hover?(env: ViewEnv, x: number, y: number): HoverInfo | undefined;
-  click?(env: ViewEnv, x: number, y: number): void;
+  /** A click (or Enter on the keyboard pointer); `mods.shift` extends a selection where the view has one. */
+  click?(env: ViewEnv, x: number, y: number, mods?: { shift: boolean }): void;
+  /**
+   * Pointer gestures with the button held (selecting a span of tokens by dragging): 'start' on press,
+   * 'move' while held, 'end' on release. A view that returns true on 'start' takes the gesture: it gets
+   * the moves and the release, and the click that follows the release is not sent.
+   */
+  drag?(env: ViewEnv, phase: 'start' | 'move' | 'end', x: number, y: number, mods: { shift: boolean }): boolean;
   wheel?(env: ViewEnv, x: number, y: number, deltaY: number): boolean;
   /** Views that zoom: Ctrl+wheel (and a touchpad pinch) zooms by `factor` around (x, y) in scene px. */
   zoomAt?(env: ViewEnv, factor: number, x: number, y: number): void;

@@ -5,6 +5,7 @@
  */
 import { externalDataFiles, onnx, type GraphProto, type ModelProto, type TensorProto, type ValueInfoProto } from './decode.js';
 import { tensorSize } from './tensorData.js';
+import { externalDataSummary, type ExternalDataSummary } from './externalData.js';
 
 /** One dimension: a fixed size, a symbolic name (dim_param), or unknown (null). */
 export type DimSummary = number | string | null;
@@ -35,6 +36,8 @@ export interface ModelSummary {
   byteSize: number;
   /** Files that hold initializer data outside the .onnx file (data_location = EXTERNAL). */
   externalDataFiles: string[];
+  /** Those files as one line ("weights in 243 files, 0.5 GB") with their count and bytes; absent when there are none. */
+  externalData?: ExternalDataSummary;
   graphName: string;
   /** Metadata properties (key/value) the exporter wrote. */
   metadata: Record<string, string>;
@@ -103,6 +106,7 @@ export function summarize(model: ModelProto, byteLength: number): ModelSummary {
       }
     }
   });
+  const external = externalDataSummary(model);
   return {
     irVersion: Number(model.irVersion),
     producer: { name: model.producerName, version: model.producerVersion },
@@ -115,6 +119,7 @@ export function summarize(model: ModelProto, byteLength: number): ModelSummary {
     opHistogram,
     byteSize: byteLength,
     externalDataFiles: [...externalDataFiles(model).keys()],
+    ...(external ? { externalData: external } : {}),
     graphName: graph.name,
     metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value])),
   };

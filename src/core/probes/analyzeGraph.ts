@@ -1,6 +1,7 @@
 /**
  * One pass over a model that every public entry shares (planProbes, detectArchitecture): the
- * graph index (with constant-condition If branches inlined), attention sites, hidden-state streams.
+ * graph index (with the taken branch of If nodes inlined where it is known before the run),
+ * attention sites, hidden-state streams.
  */
 import { indexGraph, type GraphIndex } from '../onnx/graphIndex.js';
 import type { GraphProto, ModelProto } from '../onnx/decode.js';
@@ -8,13 +9,15 @@ import { SeqLensError } from '../errors.js';
 import type { Unavailable } from '../types.js';
 import { findAttentionSites, type AttentionSite, type FindOptions } from './attentionSites.js';
 import { hiddenStreams, type StreamHidden } from './hiddenProbes.js';
-import { inlineConstantIfs, type InlinedBranches } from './subgraphs.js';
+import { inlineKnownIfs, type InlinedBranches } from './subgraphs.js';
+import { firstRunFlags } from '../cacheInputs.js';
+import { tensorSummary } from '../onnx/summarize.js';
 
 export interface GraphAnalysis {
   model: ModelProto;
   /** Index of the graph as stored. */
   index: GraphIndex;
-  /** Index of the graph plus inlined constant-If branches (what the probe rules walk). */
+  /** Index of the graph plus the inlined branches of Ifs with a known condition (what the probe rules walk). */
   extended: GraphIndex;
   inlined: InlinedBranches;
   sites: AttentionSite[];
@@ -23,18 +26,25 @@ export interface GraphAnalysis {
   failures: Unavailable[];
 }
 
-export type AnalyzeOptions = FindOptions;
+export interface AnalyzeOptions extends FindOptions {
+  /**
+   * Values the run feeds to inputs that decide If conditions, by input name. Default: what the first
+   * run feeds (cacheInputs.ts: `use_cache_branch` false), which is what run/feeds.ts sends.
+   */
+  inputValues?: Readonly<Record<string, readonly number[]>>;
+}
 
 const cache = new WeakMap<ModelProto, Map<string, GraphAnalysis>>();
 
 export function analyzeGraph(model: ModelProto, opts: AnalyzeOptions = {}, index?: GraphIndex): GraphAnalysis {
-  const key = opts.role ?? '';
+  const key = `${opts.role ?? ''}|${opts.inputValues ? JSON.stringify(opts.inputValues) : ''}`;
   const hit = cache.get(model)?.get(key);
   if (hit) return hit;
   const graph = model.graph;
   if (!graph) throw new SeqLensError('not-onnx', 'The model holds no graph.');
   const base = index ?? indexGraph(graph);
-  const inlined = inlineConstantIfs(base);
+  const known = opts.inputValues ? new Map(Object.entries(opts.inputValues)) : firstRunFlags(graph.input.map(tensorSummary));
+  const inlined = inlineKnownIfs(base, known);
   let extended = base;
   if (inlined.nodes.length) {
     const g: GraphProto = Object.assign(Object.create(Object.getPrototypeOf(graph) as object) as GraphProto, graph, {

@@ -82,7 +82,12 @@ function projectionOf(index: GraphIndex, output: string): Projection | undefined
 }
 
 export function logitsProbe(index: GraphIndex, streams: StreamHidden[], aliases: Map<string, string> = new Map()): ProbeContribution & { lens?: LogitLens } {
-  const candidates = [...index.outputs].map((o) => projectionOf(index, o)).filter((p): p is Projection => p !== undefined);
+  // An output computed inside an If (a merged decoder's logits) is followed through the inlined copy
+  // of the branch taken; the probe still reads the graph output, which holds the same values.
+  const candidates = [...index.outputs].map((o) => {
+    const p = projectionOf(index, aliases.get(o) ?? o);
+    return p && { ...p, output: o };
+  }).filter((p): p is Projection => p !== undefined);
   if (!candidates.length) return { probes: [], delta: emptyDelta(), unavailable: [] };
   const best = candidates.reduce((a, b) => ((b.lens.vocabSize ?? 0) > (a.lens.vocabSize ?? 0) ? b : a));
   const lens = { ...best.lens };

@@ -14,6 +14,7 @@ import { logitsProbe } from './logitsProbe.js';
 import { recurrentProbes, type RecurrentProbeOptions } from './recurrentProbes.js';
 import { inlinedAsDelta, IF_PREFIX } from './subgraphs.js';
 import { pooledAttention } from './pooledAttention.js';
+import { tensorProbes } from './tensorProbes.js';
 import { architectureFromAnalysis } from '../architecture.js';
 import { attrInt, attrString } from '../onnx/attributes.js';
 
@@ -22,8 +23,10 @@ import { attrInt, attrString } from '../onnx/attributes.js';
  * (probes/pooledAttention.ts). Only one-file models get them: an encoder or decoder file (`role`) is
  * run step by step with every probe fetched (run/seq2seqRun.ts), never deferring attention, so an
  * overview there would be computed on every step and never read.
+ * `tensors`: tensors the user asked for by name, added as probes of kind 'tensor' (probes/tensorProbes.ts);
+ * a name the graph does not compute throws SeqLensError('unsupported') with the reason.
  */
-export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent?: RecurrentProbeOptions; pooledAttention?: boolean } = {}): { plan: ProbePlan; delta: GraphDelta } {
+export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent?: RecurrentProbeOptions; pooledAttention?: boolean; tensors?: readonly string[] } = {}): { plan: ProbePlan; delta: GraphDelta } {
   const a = analyzeGraph(model, opts);
   const failures: Unavailable[] = [...a.failures];
   const guard = <T extends ProbeContribution>(what: string, f: () => T): T | ProbeContribution => {
@@ -43,10 +46,13 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent
   const hidden = guard('hidden states', () => hiddenProbes(a.extended, a.streams));
   const logitsPart = guard('logits', () => logitsProbe(a.extended, a.streams, a.inlined.aliases));
   const logits: ProbeContribution & { lens?: LogitLens } = logitsPart;
-  const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.index, model, opts.recurrent));
+  // The extended index: recurrent ops in an inlined If branch get their probes like top-level ones.
+  const recurrent = guard('recurrent states and gates', () => recurrentProbes(a.extended, model, opts.recurrent));
   const withOverviews = opts.pooledAttention !== false && !opts.role;
   const pooled = { probes: [], unavailable: [], delta: withOverviews ? pooledAttention(attention.probes, opsetVersion(model, '') ?? 1) : emptyDelta() };
-  const parts = [attention, hidden, logits, recurrent, pooled];
+  // Not guarded: a name the user typed that the graph does not compute is their error to read, not a rule's.
+  const asked = opts.tensors?.length ? tensorProbes(a.extended, opts.tensors) : { probes: [], unavailable: [], delta: emptyDelta() };
+  const parts = [attention, hidden, logits, recurrent, pooled, asked];
   const delta = mergeDeltas(...parts.map((p) => p.delta));
   // Inlined If branches travel only when a probe reads one of their tensors.
   const usesInlined = delta.outputs.some((o) => o.startsWith(IF_PREFIX))
@@ -55,7 +61,7 @@ export function planProbes(model: ModelProto, opts: AnalyzeOptions & { recurrent
   // A lens needs hidden states as wide as the projection's input: a Transformer stream it reads, or
   // a one-direction recurrent layer of that width (not, e.g., [state; attention context] concatenated).
   const lens = logits.lens;
-  const lensFits = lens !== undefined && (lens.stream !== undefined || a.index.nodes.some((n) =>
+  const lensFits = lens !== undefined && (lens.stream !== undefined || a.extended.nodes.some((n) =>
     ['LSTM', 'GRU', 'RNN'].includes(n.opType) && attrInt(n, 'hidden_size') === lens.hiddenSize
     && attrString(n, 'direction') !== 'bidirectional'));
   const plan: ProbePlan = {

@@ -5,12 +5,13 @@
  * `seqlens trace --dump` the same numbers.
  */
 
-export type ElementType = 'float32' | 'int64' | 'int32' | 'bool';
+/** float16 travels as its raw bits (Uint16Array); Sequence Lens only feeds it empty (a first run's cache). */
+export type ElementType = 'float32' | 'float16' | 'int64' | 'int32' | 'bool';
 
 export interface HostTensor {
   type: ElementType;
   dims: number[];
-  data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
+  data: Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
 }
 
 /** A float tensor read back from a session (probes, logits, states). */

@@ -45,8 +45,8 @@ export interface ModelFile {
   outputs: TensorSummary[];
 }
 
-/** What instrumentation a backend runs. */
-export interface Variant { cellVia: CellReadout; pooledAttention: boolean }
+/** What instrumentation a backend runs; `tensors`: tensors the user asked to probe by name. */
+export interface Variant { cellVia: CellReadout; pooledAttention: boolean; tensors?: readonly string[] }
 
 export const DEFAULT_VARIANT: Variant = { cellVia: 'scan', pooledAttention: true };
 
@@ -69,6 +69,11 @@ export interface FileInspection {
   summary: ModelSummary;
   inspection?: ModelInspection;
   error?: string;
+}
+
+/** The memo key of a list of requested tensor names (order does not matter). */
+export function tensorsKey(tensors: readonly string[] | undefined): string {
+  return tensors?.length ? JSON.stringify([...new Set(tensors)].sort()) : '';
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -116,11 +121,11 @@ export class DecodedModel {
 
   /** The file's probe plan and graph delta for this instrumentation variant, built once. */
   plan(file: ModelFile, v: Variant): { plan: ProbePlan; delta: GraphDelta } {
-    const key = `${file.key}|${v.cellVia}|${v.pooledAttention}`;
+    const key = `${file.key}|${v.cellVia}|${v.pooledAttention}|${tensorsKey(v.tensors)}`;
     let p = this.plans.get(key);
     if (!p) {
       const t0 = now();
-      p = planProbes(file.model, { role: file.role, recurrent: { cellVia: v.cellVia }, pooledAttention: v.pooledAttention });
+      p = planProbes(file.model, { role: file.role, recurrent: { cellVia: v.cellVia }, pooledAttention: v.pooledAttention, tensors: v.tensors });
       this.stats.plans++;
       this.costs.add('plan', now() - t0);
       this.plans.set(key, p);

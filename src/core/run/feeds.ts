@@ -8,6 +8,7 @@ import type { ElementType, HostTensor } from './backend.js';
 import type { ModelProto } from '../onnx/decode.js';
 import { tensorSummary, type TensorSummary } from '../onnx/summarize.js';
 import { SeqLensError } from '../errors.js';
+import { emptyPastDims, firstRunFlags, isPastInput } from '../cacheInputs.js';
 
 /** The model's real inputs (initializers that old exporters list as inputs are left out). */
 export function graphInputs(model: ModelProto): TensorSummary[] {
@@ -23,6 +24,7 @@ function elementType(t: TensorSummary): ElementType {
     case 'int32': return 'int32';
     case 'bool': return 'bool';
     case 'float': return 'float32';
+    case 'float16': return 'float16';
     case 'unknown': return 'int64';
     default:
       throw new SeqLensError('unsupported', `Input "${t.name}" has element type ${t.type}; Sequence Lens feeds int64, int32, bool or float inputs.`);
@@ -36,6 +38,11 @@ export function makeTensor(type: ElementType, dims: number[], values: ArrayLike<
     case 'int32': return { type, dims, data: Int32Array.from(values) };
     case 'bool': return { type, dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
     case 'float32': return { type, dims, data: Float32Array.from(values) };
+    case 'float16': {
+      // Only zeros are fed as float16 (an empty or zeroed cache); +0 is the all-zero bit pattern.
+      if (Array.from(values).some((v) => v !== 0)) throw new SeqLensError('unsupported', 'Sequence Lens feeds float16 inputs only as zeros.');
+      return { type, dims, data: new Uint16Array(values.length) };
+    }
   }
 }
 
@@ -45,10 +52,10 @@ export function feedFor(inputs: readonly TensorSummary[], name: string, dims: nu
   return makeTensor(info ? elementType(info) : 'int64', dims, values);
 }
 
-const IDS_NAME = /(^|[_.])(input_?ids|ids|tokens?|src|source|x|input)$/i;
-const MASK_NAME = /attention_?mask|(^|[_.])mask$/i;
-const TYPE_IDS_NAME = /token_?type_?ids|segment_?ids/i;
-const POSITION_NAME = /position_?ids|positions?$/i;
+export const IDS_NAME = /(^|[_.])(input_?ids|ids|tokens?|src|source|x|input)$/i;
+export const MASK_NAME = /attention_?mask|(^|[_.])mask$/i;
+export const TYPE_IDS_NAME = /token_?type_?ids|segment_?ids/i;
+export const POSITION_NAME = /position_?ids|positions?$/i;
 
 const isInteger = (t: TensorSummary): boolean => ['int64', 'int32', 'unknown'].includes(t.type);
 const isRank2 = (t: TensorSummary): boolean => t.shape === undefined || t.shape.length === 2;
@@ -82,10 +89,15 @@ export function findSequenceInputs(inputs: readonly TensorSummary[], fileName: s
 export function singleFeeds(inputs: readonly TensorSummary[], io: SingleInputs, ids: readonly number[]): Record<string, HostTensor> {
   const n = ids.length;
   const feeds: Record<string, HostTensor> = { [io.ids]: feedFor(inputs, io.ids, [1, n], ids) };
+  // With an empty cache the mask covers past + new = the new tokens only.
   if (io.mask) feeds[io.mask] = feedFor(inputs, io.mask, [1, n], new Array<number>(n).fill(1));
+  const flags = firstRunFlags(inputs);
   for (const t of inputs) {
     if (t.name in feeds) continue;
-    if (TYPE_IDS_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(0));
+    const flag = flags.get(t.name);
+    if (flag) feeds[t.name] = makeTensor('bool', t.shape?.length ? t.shape.map(() => 1) : [], flag);
+    else if (isPastInput(t)) feeds[t.name] = emptyPast(t);
+    else if (TYPE_IDS_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(0));
     else if (POSITION_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], Array.from({ length: n }, (_, i) => i));
     else if (MASK_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(1));
     else {
@@ -95,6 +107,20 @@ export function singleFeeds(inputs: readonly TensorSummary[], io: SingleInputs, 
     }
   }
   return feeds;
+}
+
+/**
+ * The cache input of a first run: past length 0, batch 1, heads and head size from the graph. A
+ * shape the graph leaves open is an error that names the input rather than a guessed tensor.
+ */
+export function emptyPast(t: TensorSummary): HostTensor {
+  const dims = emptyPastDims(t);
+  if (!dims) {
+    throw new SeqLensError('unsupported',
+      `Cache input "${t.name}" has shape [${(t.shape ?? []).map((d) => d ?? '?').join(', ')}], which does not say its heads and head size; ` +
+      'Sequence Lens feeds an empty cache only when every axis but batch and past length is a number.');
+  }
+  return makeTensor(elementType(t), dims, []);
 }
 
 /** Zeros shaped like a graph input, with symbolic/unknown dims taken as 1 (batch of one). */

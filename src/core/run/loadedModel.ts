@@ -15,14 +15,16 @@ import type { Probe, ProbePlan } from '../types.js';
 import type { Trace, TokenSpan } from '../trace/traceTypes.js';
 import type { TextTokenizer } from '../tokenize/textTokenizer.js';
 import { externalDataFiles } from '../onnx/decode.js';
+import { missingExternalFile } from '../onnx/externalData.js';
 import { loadTokenizer } from '../tokenize/loadTokenizer.js';
 import type { PositionalEncoding, PositionalSource } from '../trace/positionalSource.js';
 import { freezeTrace } from '../trace/frozenTrace.js';
 import { SeqLensError } from '../errors.js';
 import { findSequenceInputs, type SingleInputs } from './feeds.js';
+import { positionCount, positionTokens, tensorFeeds } from './tensorFeeds.js';
 import { memoized } from './memoized.js';
 import { readModelFiles, type FileKey, type ModelBytes, type ModelSource } from './modelFiles.js';
-import { DecodedModel, variantFor, type FileInspection, type ModelFile, type ModelLens, type ModelStats } from './decodedModel.js';
+import { DecodedModel, tensorsKey, variantFor, type FileInspection, type ModelFile, type ModelLens, type ModelStats, type Variant } from './decodedModel.js';
 import { LayerStore, withoutAttention, type LayerFetch } from './layerStore.js';
 import { runSingle } from './singleRun.js';
 import { runSeq2Seq } from './seq2seqRun.js';
@@ -34,7 +36,15 @@ export type LoadedModelStats = ModelStats;
 
 export interface TraceRunOptions {
   backend: InferenceBackend;
+  /** The text to tokenize ('' for a run on `inputs`). */
   text: string;
+  /**
+   * One-file models: run on these arrays (by input name: image, audio frames, features; e.g. decoded .npy
+   * files) instead of text. The run fills masks, position ids and an empty cache; tokens are positions.
+   */
+  inputs?: Readonly<Record<string, FloatTensor>>;
+  /** How messages name the file to give for an input (the CLI: `--input NAME=FILE.npy`). */
+  inputFlag?: (name: string) => string;
   /** Caps the number of input tokens below the model's own maximum. */
   maxTokens?: number;
   signal?: AbortSignal;
@@ -52,6 +62,11 @@ export interface TraceRunOptions {
   startedAt?: number;
   /** Warnings the caller adds to the trace (e.g. why it ran on another backend than chosen). */
   warnings?: readonly string[];
+  /**
+   * One-file models: tensors to expose by name as well, as probes of kind 'tensor' (`seqlens trace --probe`,
+   * the inspector's "Probe this tensor"). Each set of names gets its own instrumented session.
+   */
+  probeTensors?: readonly string[];
 }
 
 /** A run for a view: the frozen trace (its attention is in `layers`), and what the model adds to it. */
@@ -152,7 +167,7 @@ export class LoadedModel {
     } catch (e) {
       if (!(e instanceof SeqLensError && e.code === 'missing-tokenizer')) throw e;
       throw new SeqLensError('missing-tokenizer',
-        `${this.name} has no tokenizer: put its Hugging Face tokenizer.json beside it, or describe it with a ` +
+        `${this.name} has no tokenizer: put its Hugging Face tokenizer.json (or vocab.txt, or vocab.json with merges.txt) beside it, or describe it with a ` +
         `${this.name.replace(/\.onnx$/i, '')}.seqlens.json manifest.`);
     }
   }
@@ -163,18 +178,24 @@ export class LoadedModel {
     return io && isSeq2SeqIO(io) ? this.tokenizer(io.targetTokenizer) : this.sourceTokenizer();
   }
 
-  /** This file instrumented for this backend and loaded in a session, once per backend. */
-  private prepared(backend: InferenceBackend, file: ModelFile): Promise<PreparedFile> {
+  /** The instrumentation a run gets: its backend's, plus the tensors it asks for by name. */
+  private variant(backend: InferenceBackend, tensors: readonly string[] | undefined): Variant {
+    return { ...variantFor(backend), ...(tensors?.length ? { tensors } : {}) };
+  }
+
+  /** This file instrumented for this backend (and these requested tensors) and loaded in a session, once per backend. */
+  private prepared(backend: InferenceBackend, file: ModelFile, tensors?: readonly string[]): Promise<PreparedFile> {
     let per = this.sessions.get(backend);
     if (!per) {
       per = new Map();
       this.sessions.set(backend, per);
     }
-    return memoized(per, file.key, () => this.prepare(backend, file));
+    const key = tensors?.length ? `${file.key}|${tensorsKey(tensors)}` : file.key;
+    return memoized(per, key, () => this.prepare(backend, file, tensors));
   }
 
-  private async prepare(backend: InferenceBackend, file: ModelFile): Promise<PreparedFile> {
-    const variant = variantFor(backend);
+  private async prepare(backend: InferenceBackend, file: ModelFile, tensors?: readonly string[]): Promise<PreparedFile> {
+    const variant = this.variant(backend, tensors);
     const { plan } = this.decoded.plan(file, variant);
     const externalData = await this.externalData(file);
     const bytes = this.decoded.instrumented(file, variant);
@@ -189,12 +210,12 @@ export class LoadedModel {
   private async externalData(file: ModelFile): Promise<ExternalFile[]> {
     const out: ExternalFile[] = [];
     const t0 = now();
-    for (const location of externalDataFiles(file.model).keys()) {
+    const locations = [...externalDataFiles(file.model).keys()];
+    for (const location of locations) {
       try {
         out.push({ path: location, data: await this.source.files(dirOf(file.rel) + location) });
       } catch {
-        throw new SeqLensError('external-data',
-          `${file.displayName} keeps its weights in an external data file "${location}", which is missing beside it.`);
+        throw missingExternalFile(file.displayName, location, locations.length);
       }
     }
     if (out.length) this.costs.add('fetch', now() - t0);
@@ -286,6 +307,12 @@ export class LoadedModel {
     checkAbort(opts.signal);
     const progress = (m: string, fraction?: number): void => opts.onProgress?.({ message: m, fraction });
     progress(`Loading ${this.name}`);
+    if (opts.inputs && !this.decoded.has('model')) {
+      throw new SeqLensError('unsupported', `${this.name} is an encoder-decoder model: it runs on text, not on input arrays.`);
+    }
+    if (opts.probeTensors?.length && !this.decoded.has('model')) {
+      throw new SeqLensError('unsupported', `Probing a tensor by name works on one-file models; ${this.name} is an encoder and a decoder file.`);
+    }
     const r = this.decoded.has('model')
       ? await this.produceSingle(opts, forView, progress)
       : { trace: await this.produceSeq2Seq(opts, progress), extra: {} };
@@ -301,15 +328,22 @@ export class LoadedModel {
     const backend = opts.backend;
     const timings = newTimings();
     const warnings: string[] = [];
+    if (opts.inputs) return this.produceTensors(opts, opts.inputs, forView, progress);
     // Graph checks first: they need only the plan, and name the problem before a (slow) session is made.
-    const io = this.singleInputs(file, this.decoded.plan(file, variantFor(backend)).plan);
+    const io = this.singleInputs(file, this.decoded.plan(file, this.variant(backend, opts.probeTensors)).plan);
     // The session is created while the tokenizer is parsed (in the webview the session builds in a worker).
-    const session = this.prepared(backend, file);
+    const session = this.prepared(backend, file, opts.probeTensors);
     const tokenizer = this.sourceTokenizer();
     tokenizer.catch(() => undefined);
+    // Say which step a first run waits on (each is done once per model): the status line and cancel name it.
+    let sessionReady = false;
+    void session.then(() => { sessionReady = true; }, () => undefined);
+    await Promise.resolve();
+    if (!sessionReady) progress(`Creating the ${backend.name} session for ${this.name}`);
     const prepared = await session;
     checkAbort(opts.signal);
     const tok = await tokenizer;
+    progress(`Tokenizing ${opts.text.length.toLocaleString('en-US')} characters`);
     const tt = now();
     const tokens = encodeText(tok, opts.text, [this.manifest?.maxLength, opts.maxTokens, io.fixedLength], warnings, 'text');
     if (io.fixedLength !== undefined && tokens.length < io.fixedLength) {
@@ -334,13 +368,64 @@ export class LoadedModel {
       if ((this.generations.get(backend) ?? 0) !== generation) {
         throw new SeqLensError('runtime', 'The backend changed since this run: run the model again to see these layers.');
       }
-      const again = await this.prepared(backend, file);
+      const again = await this.prepared(backend, file, opts.probeTensors);
       const more = await runSingle({
         ...common, prepared: again, warnings: [], timings: newTimings(), signal, progress: () => undefined, only: probes.map((p) => p.name),
       });
       return more.trace.probes;
     };
     return { trace, extra, fetch };
+  }
+
+  /** A one-file run on arrays (tensorFeeds.ts): the same probes, over positions instead of tokens. */
+  private async produceTensors(opts: TraceRunOptions, inputs: Readonly<Record<string, FloatTensor>>, forView: boolean,
+    progress: (m: string, f?: number) => void): Promise<{ trace: Trace; extra: Record<string, FloatTensor>; fetch: LayerFetch }> {
+    const file = this.decoded.file('model');
+    const backend = opts.backend;
+    const plan = this.decoded.plan(file, this.variant(backend, opts.probeTensors)).plan;
+    if (!this.manifest && noSequenceStructure(plan)) {
+      throw new SeqLensError('not-sequence-model',
+        `${this.name} shows no sequence structure: no attention, recurrent layer or hidden-state probe was found in its graph.`);
+    }
+    // The arrays are checked against the graph before a (slow) session is made.
+    const given = tensorFeeds(file.inputs, inputs, this.name, opts.inputFlag);
+    if (!this.sessionsOf(backend).has(file.key)) progress(`Creating the ${backend.name} session for ${this.name}`);
+    const prepared = await this.prepared(backend, file, opts.probeTensors);
+    checkAbort(opts.signal);
+    const sinusoid = forView ? this.decoded.sinusoidTensor() : undefined;
+    const manifestIo = this.manifest?.io as SingleModelIO | undefined;
+    const common = {
+      name: this.name, architecture: this.manifest?.architecture ?? prepared.plan.architecture, backendName: backend.name,
+      text: '', tokens: positionTokens(given.length), prepared, feeds: given.feeds, logits: manifestIo?.logits,
+    };
+    const { trace, extra } = await runSingle({
+      ...common, warnings: [], timings: newTimings(), signal: opts.signal, progress,
+      attentionBudgetBytes: opts.attentionBudgetBytes, preferProbe: opts.preferProbe, only: opts.only,
+      ...(sinusoid ? { extra: [sinusoid] } : {}),
+    });
+    // The probes say how many positions the model reads (an image model's patches are not its pixels).
+    const n = positionCount(trace.probes);
+    if (n !== undefined && n !== trace.tokens.length) {
+      trace.tokens = positionTokens(n);
+      common.tokens = trace.tokens;
+    }
+    trace.tensorInputs = given.given;
+    const generation = this.generations.get(backend) ?? 0;
+    const fetch: LayerFetch = async (probes, signal) => {
+      if ((this.generations.get(backend) ?? 0) !== generation) {
+        throw new SeqLensError('runtime', 'The backend changed since this run: run the model again to see these layers.');
+      }
+      const again = await this.prepared(backend, file, opts.probeTensors);
+      const more = await runSingle({
+        ...common, prepared: again, warnings: [], timings: newTimings(), signal, progress: () => undefined, only: probes.map((p) => p.name),
+      });
+      return more.trace.probes;
+    };
+    return { trace, extra, fetch };
+  }
+
+  private sessionsOf(backend: InferenceBackend): Map<FileKey, Promise<PreparedFile>> {
+    return this.sessions.get(backend) ?? new Map<FileKey, Promise<PreparedFile>>();
   }
 
   private async produceSeq2Seq(opts: TraceRunOptions, progress: (m: string, f?: number) => void): Promise<Trace> {

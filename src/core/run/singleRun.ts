@@ -3,12 +3,14 @@
  * the attention byte budget, or exactly the `only` ones when deferred attention is fetched later), the
  * run itself, and the probe tensors read out of it. The caller tokenized and prepared the session.
  */
-import type { FloatTensor } from './backend.js';
+import type { FloatTensor, HostTensor } from './backend.js';
 import type { Architecture, Probe } from '../types.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../trace/traceTypes.js';
 import { singleFeeds, type SingleInputs } from './feeds.js';
 import { applyPostprocess } from './probeTensors.js';
 import { planFetch } from './fetchPlan.js';
+import { withProbedAxes } from '../trace/probedTensor.js';
+import { SeqLensError } from '../errors.js';
 import { now, runStep, withFile, type PreparedFile, type Progress } from './runSteps.js';
 
 export interface SingleRun {
@@ -18,7 +20,10 @@ export interface SingleRun {
   text: string;
   tokens: TokenSpan[];
   prepared: PreparedFile;
-  io: SingleInputs;
+  /** Which inputs take the ids (a text run). */
+  io?: SingleInputs;
+  /** A run on tensors: its feeds, built by the caller (tensorFeeds.ts); `io` and the token ids are then not read. */
+  feeds?: Record<string, HostTensor>;
   /** The manifest's logits output, if it names one. */
   logits?: string;
   warnings: string[];
@@ -61,9 +66,12 @@ export async function runSingle(r: SingleRun): Promise<{ trace: Trace; extra: Re
   const logits = r.only ? undefined : logitsName(prepared, r.logits);
   // Deferred attention still sends its pooled overview (1/256 of the bytes at a pool of 16).
   const overviews = deferred.filter((p) => p.pooled);
-  const fetches = [...probes.map((p) => p.name), ...overviews.map((p) => p.pooled!.name), ...(logits ? [logits] : []), ...(r.extra ?? [])];
-  r.progress(`Running ${r.name} on ${r.tokens.length} tokens`);
-  const out = await runStep(prepared.session, singleFeeds(prepared.inputs, r.io, r.tokens.map((t) => t.id)), fetches, r.signal, timings);
+  // A tensor asked for by name may be one a probe reads already (or the logits): fetched once.
+  const fetches = [...new Set([...probes.map((p) => p.name), ...overviews.map((p) => p.pooled!.name), ...(logits ? [logits] : []), ...(r.extra ?? [])])];
+  r.progress(`Running ${r.name} on ${r.tokens.length} ${r.feeds ? 'positions' : 'tokens'}`);
+  const feeds = r.feeds ?? (r.io ? singleFeeds(prepared.inputs, r.io, r.tokens.map((t) => t.id)) : undefined);
+  if (!feeds) throw new SeqLensError('runtime', `${r.name}: a run needs token ids or input tensors.`);
+  const out = await runStep(prepared.session, feeds, fetches, r.signal, timings);
 
   const te = now();
   const probeTensors: ProbeTensor[] = [];
@@ -73,7 +81,7 @@ export async function runSingle(r: SingleRun): Promise<{ trace: Trace; extra: Re
       warnings.push(`Probe ${p.name} (${p.kind}, layer ${p.layer}) produced no tensor.`);
       continue;
     }
-    probeTensors.push({ probe: p, tensor: applyPostprocess(p, raw) });
+    probeTensors.push({ probe: withProbedAxes(p, raw, r.tokens.length), tensor: applyPostprocess(p, raw) });
   }
   const logitsTensor = logits && out[logits] ? squeezeBatch(out[logits]) : undefined;
   const extra: Record<string, FloatTensor> = {};

@@ -39,6 +39,8 @@ export interface TraceOptions {
   preferProbe?: (p: Probe) => boolean;
   /** One-file models: fetch exactly these probes and no logits (loading deferred attention later). */
   only?: readonly string[];
+  /** One-file models: tensors to expose by name as well (probes of kind 'tensor'). */
+  probeTensors?: readonly string[];
 }
 
 export async function traceModel(opts: TraceOptions): Promise<Trace> {
@@ -52,6 +54,7 @@ export async function traceModel(opts: TraceOptions): Promise<Trace> {
     return await model.trace({
       backend: opts.backend, text: opts.text, maxTokens: opts.maxTokens, signal: opts.signal, onProgress: opts.onProgress,
       attentionBudgetBytes: opts.attentionBudgetBytes, preferProbe: opts.preferProbe, only: opts.only, startedAt,
+      ...(opts.probeTensors?.length ? { probeTensors: opts.probeTensors } : {}),
     });
   } finally {
     if (!opts.cache) await cache.dispose();

@@ -9,6 +9,11 @@ export interface TokenSpan {
   /** UTF-16 offsets into the original input string; `input.slice(start, end)` is the token's source. */
   start: number;
   end: number;
+  /**
+   * Set on the synthetic tokens of a run on tensors (image, audio, features; see run/tensorFeeds.ts): the
+   * index along the sequence axis. Such tokens cover no text (start = end = 0); their label is `text` (t0, t1...).
+   */
+  position?: number;
 }
 
 export interface ProbeTensor {
@@ -30,6 +35,8 @@ export interface Trace {
   backend: string;
   input: string;
   tokens: TokenSpan[];
+  /** A run on tensors (`input` is then ''): the arrays given, by input name, as fed (tokens are positions). */
+  tensorInputs?: { name: string; dims: number[] }[];
   /** Encoder-decoder models: the greedily generated target tokens, in order. */
   generated?: TokenSpan[];
   probes: ProbeTensor[];

@@ -1,0 +1,289 @@
+/**
+ * The native backend's worker thread: onnxruntime-node beside the extension host, never in its main
+ * thread (a crash or out-of-memory here ends this thread, not the host). It keeps one core LoadedModel per
+ * model (the object the CLI and the webview use: same instrumentation, same trace code) reading the files
+ * from disk, external data included, and answers the host's messages (nativeMessages.ts): a trace for the
+ * panel, a fetch of deferred attention layers by run, cancel, dispose. Results move their tensors'
+ * ArrayBuffers (transfer list), never copy them. Never imports `vscode`.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { LoadedModel, type ModelRun } from '../core/run/loadedModel.js';
+import type { InferenceBackend } from '../core/run/backend.js';
+import { parseManifest, type ModelManifest } from '../core/manifest.js';
+import { SeqLensError, isSeqLensError, oneLine } from '../core/errors.js';
+import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
+import { plainProbe, plainTokens, Transferables, type WireRun } from '../shared/traceWire.js';
+import { getBackend } from './backends.js';
+import type { FromWorker, NativeInfo, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
+
+/** What the host hands the worker at start. */
+export interface NativeWorkerData {
+  /**
+   * Fault injection for tests and the E2E: when this file exists as a trace starts, it is deleted and its
+   * content ('exit' or 'oom') makes the worker stop mid-run as a crash or an out-of-memory would.
+   */
+  faultFile?: string;
+}
+
+/** Logit-lens projections up to this size travel to the page (copied out of the model's bytes); larger ones stay. */
+const LENS_WIRE_MAX_BYTES = 32 * 2 ** 20;
+/** Output vocabularies up to this many entries travel to the page as strings (Qwen-sized: 151,669). */
+const VOCAB_WIRE_MAX = 400_000;
+/** Runs whose deferred layers can still be fetched; older runs say so. */
+const RUNS_KEPT = 8;
+/** Loaded models kept (each holds its bytes and sessions): the panel's model and a compare partner. */
+const MODELS_KEPT = 2;
+
+const port = parentPort;
+if (!port) throw new Error('nativeWorker.ts runs as a worker thread (the native backend starts it).');
+const data = (workerData ?? {}) as NativeWorkerData;
+
+function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
+  try {
+    port!.postMessage(msg, transfer);
+  } catch (e) {
+    // A buffer that cannot be moved (onnxruntime-owned memory) is copied instead.
+    if (transfer.length && e instanceof Error && e.name === 'DataCloneError') port!.postMessage(msg);
+    else throw e;
+  }
+}
+
+let backendPromise: Promise<InferenceBackend> | undefined;
+function backend(): Promise<InferenceBackend> {
+  backendPromise ??= getBackend('native').catch((e: unknown) => {
+    backendPromise = undefined;
+    const why = (e instanceof Error ? e.message : String(e)).replace(/; use --backend wasm\.?$/, '');
+    throw new NativeError('native-unavailable', why);
+  });
+  return backendPromise;
+}
+
+/** A failure with a code outside SeqLensError's (the host maps it to its own message). */
+class NativeError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(oneLine(message));
+  }
+}
+
+async function info(): Promise<NativeInfo> {
+  await backend();
+  const ort = (await import('onnxruntime-node')) as unknown as { env: { versions?: Record<string, string> } };
+  // CUDA's provider libraries are not in the npm package (its installer fetches them): sessions run on the CPU.
+  return { version: ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown', provider: 'cpu' };
+}
+
+async function readBytes(path: string): Promise<Uint8Array> {
+  const buf = await readFile(path);
+  // A view over the Buffer's own memory: no copy of the weights.
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** The model's files as the webview resolves them: manifest paths by their `files` key, tokenizer files by name, else beside the model. */
+async function loadModel(spec: NativeModelSpec): Promise<LoadedModel> {
+  let manifest: ModelManifest | undefined;
+  if (spec.manifestPath) {
+    let json: unknown;
+    try {
+      json = JSON.parse(await readFile(spec.manifestPath, 'utf8'));
+    } catch (e) {
+      throw new SeqLensError('bad-manifest', `Cannot read the model manifest ${spec.manifestPath}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    manifest = parseManifest(json);
+  }
+  const byRel = new Map<string, string>(Object.entries(spec.tokenizerFiles));
+  for (const [k, rel] of Object.entries(manifest?.files ?? {})) if (spec.files[k]) byRel.set(rel, spec.files[k]);
+  const base = spec.manifestPath ? dirname(spec.manifestPath) : dirname(spec.files.model ?? Object.values(spec.files)[0] ?? '.');
+  const files = async (rel: string): Promise<Uint8Array> => {
+    const path = byRel.get(rel) ?? resolve(base, rel);
+    try {
+      return await readBytes(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new SeqLensError('model-missing', `The file ${path} was not found (deleted or moved?). Restore it, or pick another model.`);
+      throw new SeqLensError('runtime', `Could not read ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  if (manifest) return LoadedModel.load({ files, manifest, name: spec.label });
+  const modelPath = spec.files.model ?? Object.values(spec.files)[0];
+  if (!modelPath) throw new SeqLensError('bad-manifest', `${spec.label} lists no .onnx file.`);
+  const modelFile = relative(base, modelPath).split('\\').join('/') || 'model.onnx';
+  byRel.set(modelFile, modelPath);
+  return LoadedModel.load({ files, modelFile, name: spec.label });
+}
+
+const models = new Map<string, Promise<LoadedModel>>();
+function model(spec: NativeModelSpec): Promise<LoadedModel> {
+  const key = `${spec.id}|${spec.version ?? ''}`;
+  let m = models.get(key);
+  if (m) {
+    // Most recently used last.
+    models.delete(key);
+    models.set(key, m);
+    return m;
+  }
+  // Files changed on disk (a new version of the same id), or too many models: release the old ones.
+  for (const [k, old] of [...models]) {
+    if (k.startsWith(`${spec.id}|`) || models.size >= MODELS_KEPT) {
+      models.delete(k);
+      void old.then((x) => x.dispose(), () => undefined);
+    }
+  }
+  m = loadModel(spec);
+  m.catch(() => models.delete(key));
+  models.set(key, m);
+  return m;
+}
+
+interface KeptRun { spec: NativeModelSpec; text: string; maxTokens?: number }
+const runs = new Map<string, KeptRun>();
+const vocabs = new WeakMap<LoadedModel, Promise<string[] | undefined>>();
+const controllers = new Map<number, AbortController>();
+
+function vocabOf(m: LoadedModel): Promise<string[] | undefined> {
+  let v = vocabs.get(m);
+  if (!v) {
+    v = m.outputTokenizer().then((tok) => {
+      if (tok.vocabSize > VOCAB_WIRE_MAX) return undefined;
+      return Array.from({ length: tok.vocabSize }, (_, i) => tok.idToToken(i));
+    }, () => undefined);
+    vocabs.set(m, v);
+  }
+  return v;
+}
+
+/** The run as it travels: tensors in buffers of their own, moved; what belongs to the model (lens, table positions) copied. */
+function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, vocab: string[] | undefined, tx: Transferables): WireRun {
+  const t = r.trace;
+  const trace = {
+    ...t,
+    tokens: plainTokens(t.tokens),
+    ...(t.generated ? { generated: plainTokens(t.generated) } : {}),
+    probes: t.probes.map((p) => tx.probeTensor(p)),
+    ...(t.logits ? { logits: tx.tensor(t.logits) } : {}),
+    timings: { ...t.timings },
+    warnings: [...t.warnings],
+    ...(t.deferred ? { deferred: t.deferred.map(plainProbe) } : {}),
+    ...(t.pooled ? { pooled: t.pooled.map((p) => tx.probeTensor(p)) } : {}),
+  };
+  const copy = (a: Float32Array): Float32Array => tx.own(a.slice());
+  const lens = r.lens && r.lens.projection.weight.data.byteLength <= LENS_WIRE_MAX_BYTES ? {
+    ...(r.lens.stream ? { stream: r.lens.stream } : {}),
+    projection: {
+      weight: { dims: [...r.lens.projection.weight.dims], data: copy(r.lens.projection.weight.data) },
+      transposed: r.lens.projection.transposed,
+      ...(r.lens.projection.bias ? { bias: copy(r.lens.projection.bias) } : {}),
+      ...(r.lens.projection.norm ? {
+        norm: {
+          ...r.lens.projection.norm,
+          ...(r.lens.projection.norm.scale ? { scale: copy(r.lens.projection.norm.scale) } : {}),
+          ...(r.lens.projection.norm.bias ? { bias: copy(r.lens.projection.norm.bias) } : {}),
+        },
+      } : {}),
+    },
+  } : undefined;
+  return {
+    runKey, trace, budget,
+    attention: r.layers.resident().map((p) => tx.probeTensor(p)),
+    ...(r.positional ? { positional: { ...r.positional, data: copy(r.positional.data) } } : {}),
+    ...(lens ? { lens } : {}),
+    ...(vocab ? { vocab } : {}),
+    ...(m.manifest ? { manifest: JSON.parse(JSON.stringify(m.manifest)) as unknown } : {}),
+  };
+}
+
+/** Test and E2E fault injection: a crash or an out-of-memory in the middle of a run. */
+function injectFault(): void {
+  const file = data.faultFile;
+  if (!file || !existsSync(file)) return;
+  const what = readFileSync(file, 'utf8').trim();
+  unlinkSync(file);
+  if (what === 'exit') process.exit(70);
+  if (what === 'oom') {
+    const hog: number[][] = [];
+    for (;;) hog.push(new Array<number>(1 << 20).fill(Math.random()));
+  }
+}
+
+/** A result and the buffers its reply moves. */
+type Answer = [WorkerResult, ArrayBuffer[]];
+
+async function trace(req: NativeTraceRequest, signal: AbortSignal): Promise<Answer> {
+  const progress = (message: string, fraction?: number): void =>
+    send(fraction === undefined ? { type: 'progress', id: req.id, message } : { type: 'progress', id: req.id, message, fraction });
+  progress(`Loading ${req.model.label} (native)`);
+  const startedAt = performance.now();
+  const [b, m] = await Promise.all([backend(), model(req.model)]);
+  injectFault();
+  const budget = req.attentionBudgetBytes ?? DEFAULT_ATTENTION_BUDGET;
+  const prefer = req.preferLayer;
+  const r = await m.run({
+    backend: b, text: req.text, maxTokens: req.maxTokens, signal, onProgress: (p) => progress(p.message, p.fraction),
+    attentionBudgetBytes: budget, startedAt, ...(prefer !== undefined ? { preferProbe: (p) => p.layer === prefer } : {}),
+  });
+  const vocab = await vocabOf(m);
+  const runKey = `run-${req.id}`;
+  runs.set(runKey, { spec: req.model, text: req.text, maxTokens: req.maxTokens });
+  while (runs.size > RUNS_KEPT) runs.delete(runs.keys().next().value as string);
+  const tx = new Transferables();
+  const run = toWire(runKey, r, m, budget, vocab, tx);
+  return [{ kind: 'trace', run }, tx.list];
+}
+
+/** Deferred attention: another run of the same session over the same text, fetching only these probes. */
+async function fetchLayers(runKey: string, names: string[], signal: AbortSignal): Promise<Answer> {
+  const kept = runs.get(runKey);
+  if (!kept) throw new SeqLensError('runtime', 'This run\'s attention can no longer be fetched (the native backend restarted or ran newer models since); run the model again.');
+  const [b, m] = await Promise.all([backend(), model(kept.spec)]);
+  const t = await m.trace({ backend: b, text: kept.text, maxTokens: kept.maxTokens, signal, only: names });
+  const tx = new Transferables();
+  const probes = t.probes.map((p) => tx.probeTensor(p));
+  return [{ kind: 'layers', probes }, tx.list];
+}
+
+function errorOf(e: unknown, signal: AbortSignal): { code: string; message: string } {
+  if (signal.aborted || (isSeqLensError(e) && e.code === 'cancelled')) return { code: 'cancelled', message: 'The run was cancelled.' };
+  if (isSeqLensError(e) || e instanceof NativeError) return { code: e.code, message: e.message };
+  const msg = e instanceof Error ? e.message : String(e);
+  return { code: 'runtime', message: oneLine(msg) };
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'cancel':
+      controllers.get(msg.id)?.abort();
+      return;
+    case 'dispose':
+      for (const m of models.values()) await m.then((x) => x.dispose(), () => undefined);
+      models.clear();
+      port!.close();
+      return;
+    case 'hello':
+    case 'trace':
+    case 'fetchLayers': {
+      const abort = new AbortController();
+      controllers.set(msg.id, abort);
+      try {
+        const [result, transfer]: Answer = msg.type === 'hello' ? [{ kind: 'hello', info: await info() }, []]
+          : msg.type === 'trace' ? await trace(msg, abort.signal)
+            : await fetchLayers(msg.runKey, msg.names, abort.signal);
+        if (abort.signal.aborted) send({ type: 'error', id: msg.id, code: 'cancelled', message: 'The run was cancelled.' });
+        else send({ type: 'result', id: msg.id, result }, transfer);
+      } catch (e) {
+        send({ type: 'error', id: msg.id, ...errorOf(e, abort.signal) });
+      } finally {
+        controllers.delete(msg.id);
+      }
+      return;
+    }
+  }
+}
+
+port.on('message', (msg: ToWorker) => {
+  void handle(msg).catch((e: unknown) => {
+    // A failure outside a request (dispose): logged by the host as the worker's own message.
+    send({ type: 'error', id: -1, code: 'runtime', message: oneLine(e instanceof Error ? e.message : String(e)) });
+  });
+});

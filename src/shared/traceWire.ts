@@ -1,0 +1,152 @@
+/**
+ * A run made outside the page (the native backend: onnxruntime-node in a worker beside the extension host)
+ * as it travels worker → host → page: the frozen trace without its attention, the resident attention, the
+ * deferred list and overviews, and what the model adds (positional encoding, a small logit lens, the output
+ * vocabulary). Every tensor stays a Float32Array: worker → host moves their ArrayBuffers (transfer list), and
+ * `webview.postMessage` serializes typed arrays as binary, never as JSON arrays of numbers.
+ * Guards check what arrives (nested fields, tensor sizes against their dims); the page trusts nothing else.
+ */
+import { ARCHITECTURES } from '../core/types.js';
+import type { Probe } from '../core/types.js';
+import type { FloatTensor } from '../core/run/backend.js';
+import type { ProbeTensor, TokenSpan, Trace } from '../core/trace/traceTypes.js';
+import type { PositionalEncoding } from '../core/trace/positionalSource.js';
+import type { ModelLens } from '../core/run/decodedModel.js';
+
+export interface WireRun {
+  /** The worker's key for this run's deferred attention (fetchLayers names it). */
+  runKey: string;
+  /** Everything the run handed back but attention (its `probes` hold no attention). */
+  trace: Trace;
+  /** Attention in memory after the run, within `budget`. */
+  attention: ProbeTensor[];
+  /** Bytes of attention the page keeps at most. */
+  budget: number;
+  positional?: PositionalEncoding;
+  /** The logit lens, when its projection is small enough to send (copied out of the model's bytes). */
+  lens?: ModelLens;
+  /** The output vocabulary, id → text (what the page's predictions label tokens with). */
+  vocab?: string[];
+  /** The model's manifest as read by the worker (parsed again by the page). */
+  manifest?: unknown;
+}
+
+/** Why a value is not what it should be (undefined when it is). */
+type Check = (v: unknown) => string | undefined;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const str: Check = (v) => (typeof v === 'string' ? undefined : 'is not a string');
+const num: Check = (v) => (typeof v === 'number' ? undefined : 'is not a number');
+const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'is not an integer');
+const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
+const at = (where: string, problem: string): string =>
+  (problem.startsWith('.') || problem.startsWith('[') ? `${where}${problem}` : `${where} ${problem}`);
+const arrayOf = (c: Check): Check => (v) => {
+  if (!Array.isArray(v)) return 'is not an array';
+  for (let i = 0; i < v.length; i++) {
+    const e = c(v[i]);
+    if (e) return at(`[${i}]`, e);
+  }
+  return undefined;
+};
+const fields = (checks: Record<string, Check>): Check => (v) => {
+  if (!isObj(v)) return 'is not an object';
+  for (const [k, c] of Object.entries(checks)) {
+    const e = c(v[k]);
+    if (e) return at(`.${k}`, e);
+  }
+  return undefined;
+};
+const f32: Check = (v) => (v instanceof Float32Array ? undefined : 'is not a Float32Array');
+
+/** A float tensor whose data holds exactly the elements its dims say. */
+export const floatTensorProblem: Check = (v) => {
+  const e = fields({ dims: arrayOf(int), data: f32 })(v);
+  if (e) return e;
+  const t = v as unknown as FloatTensor;
+  if (t.dims.some((d) => d < 0)) return '.dims has a negative size';
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  return n === t.data.length ? undefined : `.data has ${t.data.length} elements for dims [${t.dims.join(', ')}]`;
+};
+
+/** The parts of a Probe the page reads to place it (the rest travels as it is). */
+export const probeProblem: Check = fields({
+  name: str, kind: str, layer: int, axes: arrayOf(str), stream: optional(str), heads: optional(int), file: optional(str),
+});
+
+export const probeTensorProblem: Check = fields({ probe: probeProblem, tensor: floatTensorProblem, pooledBy: optional(int) });
+
+const token: Check = fields({ id: int, text: str, start: int, end: int });
+
+const traceProblem: Check = fields({
+  model: str, architecture: (v) => ((ARCHITECTURES as readonly unknown[]).includes(v) ? undefined : 'is not a known architecture'),
+  backend: str, input: str, tokens: arrayOf(token), generated: optional(arrayOf(token)), probes: arrayOf(probeTensorProblem),
+  logits: optional(floatTensorProblem), warnings: arrayOf(str), deferred: optional(arrayOf(probeProblem)), pooled: optional(arrayOf(probeTensorProblem)),
+  timings: (v) => (isObj(v) && Object.values(v).every((x) => typeof x === 'number') ? undefined : 'is not a record of numbers'),
+});
+
+const positionalProblem: Check = (v) => {
+  const e = fields({ source: str, rows: int, cols: int, data: f32 })(v);
+  if (e) return e;
+  const p = v as unknown as PositionalEncoding;
+  return p.rows * p.cols === p.data.length ? undefined : '.data does not hold rows × cols numbers';
+};
+
+const lensProblem: Check = fields({
+  projection: fields({
+    weight: floatTensorProblem, transposed: (v) => (typeof v === 'boolean' ? undefined : 'is not a boolean'), bias: optional(f32),
+    norm: optional(fields({ kind: str, scale: optional(f32), bias: optional(f32), epsilon: optional(num) })),
+  }),
+  stream: optional(str),
+});
+
+export const wireRunProblem: Check = fields({
+  runKey: str, trace: traceProblem, attention: arrayOf(probeTensorProblem), budget: num,
+  positional: optional(positionalProblem), lens: optional(lensProblem), vocab: optional(arrayOf(str)),
+  manifest: (v) => (v === undefined || isObj(v) ? undefined : 'is not an object'),
+});
+
+/**
+ * The ArrayBuffers a message may move instead of copy: each distinct buffer a tensor owns whole. A tensor
+ * that is a view into a larger buffer (a slice of something the sender keeps, e.g. model bytes) is copied
+ * into its own buffer first (`own`), so moving it never detaches anything the sender still reads.
+ */
+export class Transferables {
+  readonly list: ArrayBuffer[] = [];
+  private readonly seen = new Set<ArrayBufferLike>();
+
+  /** The array itself when its buffer can move, else a copy of it in a buffer of its own. */
+  own<T extends Float32Array | Uint8Array>(a: T): T {
+    const whole = a.byteOffset === 0 && a.byteLength === a.buffer.byteLength && a.buffer instanceof ArrayBuffer;
+    if (whole && !this.seen.has(a.buffer)) {
+      this.seen.add(a.buffer);
+      this.list.push(a.buffer as ArrayBuffer);
+      return a;
+    }
+    const copy = a.slice() as T;
+    this.seen.add(copy.buffer);
+    this.list.push(copy.buffer as ArrayBuffer);
+    return copy;
+  }
+
+  tensor(t: FloatTensor): FloatTensor {
+    return { dims: [...t.dims], data: this.own(t.data) };
+  }
+
+  probeTensor(pt: ProbeTensor): ProbeTensor {
+    return { ...pt, probe: plainProbe(pt.probe), tensor: this.tensor(pt.tensor) };
+  }
+}
+
+/** A probe as plain (unfrozen) data. */
+export function plainProbe(p: Probe): Probe {
+  return { ...p, axes: [...p.axes], source: { ...p.source }, ...(p.pooled ? { pooled: { ...p.pooled } } : {}) };
+}
+
+/** A trace's tokens as plain data. */
+export function plainTokens(tokens: readonly TokenSpan[]): TokenSpan[] {
+  return tokens.map((t) => ({ id: t.id, text: t.text, start: t.start, end: t.end }));
+}

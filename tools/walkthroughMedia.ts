@@ -1,0 +1,142 @@
+/**
+ * Makes the walkthrough's step pictures, media/walkthrough/<step>-dark.png and -light.png, from the real
+ * views: the webview bundle in headless Chromium (the harness of test/webview/), each step's sample text
+ * and zoo model(s) as the walkthrough runs them (src/shared/walkthroughSteps.ts), the step's view shown
+ * with the same `showView` message the host sends, then a screenshot in the harness's dark theme and
+ * again in its light one (`body.vscode-light`). PNGs above ~150 KB are re-encoded with 256 colours
+ * (ImageMagick's `convert`, when installed).
+ *
+ *   node --import tsx tools/walkthroughMedia.ts            # every step
+ *   node --import tsx tools/walkthroughMedia.ts gates      # some steps
+ *
+ * Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium). Step 'parallel' times the four zoo models up
+ * to 1,024 tokens on WASM first (about a minute on two cores).
+ */
+import * as esbuild from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Page } from 'playwright-core';
+import type { ModelRef } from '../src/shared/protocol.js';
+import { isWalkthroughStepId, stepRange, WALKTHROUGH_RUN_STEPS, WALKTHROUGH_STEP_IDS, type WalkthroughStepId } from '../src/shared/walkthroughSteps.js';
+import { startHarness } from '../test/webview/harnessServer.js';
+import { launch, PageDriver } from '../test/webview/pageDriver.js';
+import { zooRef } from '../test/webview/zooRefs.js';
+
+const OUT = 'media/walkthrough';
+const BUNDLE = 'test-results/walkthrough-bundle/webview.js';
+const WIDTH = 960, HEIGHT = 620, MAX_BYTES = 150 * 1024;
+
+/** The webview bundle as test/webview/buildBundle.ts builds it, in a folder of its own (a running webview test keeps its). */
+async function buildBundle(): Promise<void> {
+  rmSync(dirname(BUNDLE), { recursive: true, force: true });
+  const common = { bundle: true, minify: false, target: 'es2022', logLevel: 'warning', platform: 'browser', format: 'esm' } as const;
+  await esbuild.build({ ...common, entryPoints: ['webview/main.ts'], outfile: BUNDLE, loader: { '.css': 'text' } });
+  await esbuild.build({ ...common, entryPoints: ['webview/runtime/ortEntry.ts'], outfile: join(dirname(BUNDLE), 'webview-ort.js') });
+  await esbuild.build({ ...common, entryPoints: ['webview/workers/pcaWorker.ts'], outfile: join(dirname(BUNDLE), 'webview-pca.js') });
+  if (!existsSync('media/ort/ort-wasm-simd-threaded.asyncify.wasm')) throw new Error('media/ort/ has no onnxruntime-web wasm: run `npm run build` first');
+}
+
+async function theme(page: Page, t: 'dark' | 'light'): Promise<void> {
+  // The app re-reads the theme when <body>'s class changes, as it does when VS Code switches themes.
+  await page.evaluate((light) => document.body.classList.toggle('vscode-light', light), t === 'light');
+  await page.waitForTimeout(250);
+}
+
+async function shoot(page: Page, file: string): Promise<void> {
+  await page.evaluate(() => window.__seqlens!.settled());
+  await page.waitForTimeout(100);
+  const box = await page.locator('#app').boundingBox();
+  if (!box) throw new Error('no #app box');
+  await page.screenshot({ path: file, clip: { x: 0, y: 0, width: WIDTH, height: Math.min(HEIGHT, Math.ceil(box.y + box.height) + 8) } });
+  if (statSync(file).size > MAX_BYTES) {
+    try {
+      execFileSync('convert', [file, '-colors', '256', `PNG8:${file}`]);
+    } catch {
+      console.warn(`${file}: ${statSync(file).size} bytes, and ImageMagick's convert is not installed to shrink it`);
+    }
+  }
+  console.log(`${file}: ${(statSync(file).size / 1024).toFixed(0)} KB`);
+}
+
+/** Both themes of the page as it is now. */
+async function shootBoth(page: Page, id: WalkthroughStepId): Promise<void> {
+  for (const t of ['dark', 'light'] as const) {
+    await theme(page, t);
+    await shoot(page, `${OUT}/${id}-${t}.png`);
+  }
+  await theme(page, 'dark');
+}
+
+/** Waits until the Sequential vs parallel view's sweep is over (its Measure button is back). */
+async function measured(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const app = window.__seqlens!.app;
+    const v = app.views.find((x) => x.id === 'sequentialParallel')!;
+    return v.controls(app.env(v)).some((c) => c.id === 'story-measure');
+  }, undefined, { timeout: 600_000, polling: 1000 });
+}
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  for (const w of wanted) if (!isWalkthroughStepId(w)) throw new Error(`no walkthrough step ${w}; steps: ${WALKTHROUGH_STEP_IDS.join(', ')}`);
+  const steps = wanted.length ? wanted as WalkthroughStepId[] : [...WALKTHROUGH_STEP_IDS];
+  mkdirSync(OUT, { recursive: true });
+  await buildBundle();
+  const harness = await startHarness(undefined, BUNDLE);
+  const browser = await launch('wasm');
+  try {
+    const d = await PageDriver.open(browser, harness, 'wasm', WIDTH);
+    await d.page.setViewportSize({ width: WIDTH, height: HEIGHT });
+    const ref = (id: string): ModelRef => zooRef(harness.origin, id.replace(/^zoo:/, ''));
+    for (const id of steps) {
+      if (id === 'inspect') continue;
+      const step = WALKTHROUGH_RUN_STEPS[id];
+      const text = readFileSync(`${OUT}/samples/${step.sample}`, 'utf8');
+      const r = stepRange(text, step);
+      if (!r) throw new Error(`${step.sample} lacks the span of step ${id}`);
+      const compare: string | undefined = 'compareWith' in step ? step.compareWith : undefined;
+      const reply = await d.run(ref(step.model), text.slice(r.start, r.end), compare ? ref(compare) : undefined);
+      if (reply.type !== 'runResult') throw new Error(`step ${id}: ${JSON.stringify(reply)}`);
+      if (id === 'parallel') {
+        // The picture shows a whole sweep: measure up to 1,024 tokens (the view's own control), then draw.
+        await d.page.evaluate(() => {
+          const app = window.__seqlens!.app;
+          const v = app.views.find((x) => x.id === 'sequentialParallel')!;
+          app.showView(app.views.indexOf(v));
+          const max = v.controls(app.env(v)).find((c) => c.id === 'story-max');
+          if (max?.kind === 'select') max.set('1024');
+        });
+      }
+      await d.post({ type: 'showView', view: step.view, ...('press' in step ? { press: step.press } : {}) });
+      if (id === 'parallel') await measured(d.page);
+      // The Compare view's curve arrives with the models' heldout.json, fetched after the run.
+      await d.page.waitForTimeout(id === 'bottleneck' ? 1000 : 200);
+      await d.page.evaluate((v) => window.__seqlens!.show(v), step.view);
+      await shootBoth(d.page, id);
+    }
+    if (d.errors.length) throw new Error(`page errors: ${d.errors.join('; ')}`);
+    await d.page.close();
+
+    if (steps.includes('inspect')) {
+      // The inspector on a workspace model: the sample workspace's GRU encoder (no tokenizer beside it).
+      const p = await PageDriver.open(browser, harness, 'wasm', WIDTH);
+      await p.page.setViewportSize({ width: WIDTH, height: HEIGHT });
+      const file = 'sample-workspace/models/no-tokenizer/gru-encoder.onnx';
+      const model: ModelRef = {
+        id: `workspace:${file}`, label: 'gru-encoder', architecture: 'gru', source: 'workspace',
+        fileUris: { model: `${harness.origin}/${file}` }, tokenizerUris: {}, sizeBytes: statSync(file).size,
+      };
+      await p.post({ type: 'inspect', id: 1, model });
+      const reply = await p.answer(1);
+      if (reply.type !== 'inspectResult') throw new Error(`inspect: ${JSON.stringify(reply)}`);
+      await shootBoth(p.page, 'inspect');
+      await p.page.close();
+    }
+  } finally {
+    await browser.close();
+    await harness.close();
+  }
+}
+
+await main();
