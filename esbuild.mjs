@@ -1,13 +1,41 @@
 // Builds the bundles and copies the one onnxruntime-web WASM pair the webview loads.
 //   host:    src/extension.ts -> dist/extension.cjs (node, cjs, vscode external)
 //   cli:     src/cli.ts       -> dist/cli.mjs       (node, esm, onnxruntime-node external)
+//   native:  src/node/nativeWorker.ts -> dist/nativeWorker.cjs (node, cjs): the native backend's worker thread,
+//            with onnxruntime-node's JavaScript bundled in; its binary (which esbuild cannot bundle) is loaded at
+//            run time from dist/native/<platform>-<arch>/, copied there from node_modules for one platform
 //   webview: webview/main.ts  -> dist/webview.js    (browser, esm), and onnxruntime-web -> dist/webview-ort.js
 // `node esbuild.mjs --production` minifies; `--watch` rebuilds on change.
+// `--native <platform>-<arch>` (default: this machine's) picks the onnxruntime-node binaries copied into dist/native/
+// (one platform per .vsix: `vsce package --target`); `--native none` copies none (the universal WASM-only package).
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+const nativeArg = process.argv.indexOf('--native');
+const nativeTarget = nativeArg >= 0 ? process.argv[nativeArg + 1] : `${process.platform}-${process.arch}`;
+
+/**
+ * onnxruntime-node loads its binding with require(`../bin/napi-v6/${platform}/${arch}/onnxruntime_binding.node`),
+ * which a bundle cannot resolve: the worker bundle loads it from dist/native/<platform>-<arch>/ beside itself
+ * (libonnxruntime is found next to the binding: its RUNPATH is $ORIGIN). A missing folder (the universal
+ * package, another platform) makes that require fail, which the native backend reports as unavailable.
+ */
+const ortNodeBinding = {
+  name: 'ort-node-binding',
+  setup(build) {
+    build.onLoad({ filter: /onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const src = await readFile(args.path, 'utf8');
+      const from = 'require(`../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`)';
+      if (!src.includes(from)) throw new Error(`onnxruntime-node's binding.js changed: no ${from}`);
+      const to = "require(require('node:path').join(__dirname, 'native', `${process.platform}-${process.arch}`, 'onnxruntime_binding.node'))";
+      return { contents: src.replace(from, to), loader: 'js' };
+    });
+  },
+};
 
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'es2022' };
 const builds = [
@@ -19,6 +47,13 @@ const builds = [
     ...common, entryPoints: ['src/cli.ts'], outfile: 'dist/cli.mjs', platform: 'node', format: 'esm',
     external: ['onnxruntime-node', 'onnxruntime-web'],
     banner: { js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  },
+  existsSync('src/node/nativeWorker.ts') && {
+    ...common, entryPoints: ['src/node/nativeWorker.ts'], outfile: 'dist/nativeWorker.cjs', platform: 'node', format: 'cjs',
+    // The worker only runs onnxruntime-node; backends.ts's WASM-in-Node loader is never called there.
+    external: ['onnxruntime-web'], plugins: [ortNodeBinding],
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
   existsSync('webview/main.ts') && {
     ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm',
@@ -39,6 +74,25 @@ const ortDir = 'node_modules/onnxruntime-web/dist';
 const ortFiles = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 mkdirSync('media/ort', { recursive: true });
 for (const f of ortFiles) copyFileSync(`${ortDir}/${f}`, `media/ort/${f}`);
+
+// onnxruntime-node's binaries for one platform (see ortNodeBinding), and no other platform's.
+rmSync('dist/native', { recursive: true, force: true });
+if (nativeTarget !== 'none') {
+  const [platform, arch] = nativeTarget.split('-');
+  const from = `node_modules/onnxruntime-node/bin/napi-v6/${platform}/${arch}`;
+  if (existsSync(from)) {
+    const to = `dist/native/${platform}-${arch}`;
+    mkdirSync(to, { recursive: true });
+    let bytes = 0;
+    for (const f of readdirSync(from)) {
+      copyFileSync(join(from, f), join(to, f));
+      bytes += statSync(join(from, f)).size;
+    }
+    console.log(`native backend: onnxruntime-node ${platform}-${arch} binaries -> ${to} (${(bytes / 2 ** 20).toFixed(1)} MB)`);
+  } else {
+    console.warn(`native backend: no onnxruntime-node binaries for ${nativeTarget} (${from}); the native backend will report itself unavailable.`);
+  }
+}
 
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

@@ -3,18 +3,19 @@
  * views: the webview bundle in headless Chromium (the harness of test/webview/), each step's sample text
  * and zoo model(s) as the walkthrough runs them (src/shared/walkthroughSteps.ts), the step's view shown
  * with the same `showView` message the host sends, then a screenshot in the harness's dark theme and
- * again in its light one (`body.vscode-light`). PNGs above ~150 KB are re-encoded with 256 colours
- * (ImageMagick's `convert`, when installed).
+ * again in its light one (`body.vscode-light`). PNGs above 150 KB are re-encoded with 256 colours
+ * (tools/png8.ts).
  *
  *   node --import tsx tools/walkthroughMedia.ts            # every step
  *   node --import tsx tools/walkthroughMedia.ts gates      # some steps
  *
- * Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium). Step 'parallel' times the four zoo models up
- * to 1,024 tokens on WASM first (about a minute on two cores).
+ * Needs Chromium (CHROMIUM_PATH, default /usr/bin/chromium). Step 'parallel': a sweep timed here, on a
+ * shared two-core machine, is mostly scheduling noise, so the view is fed the committed careful run,
+ * docs/sequential-parallel/wasm-cpu.csv (15 runs per point, CPU clock; see docs/sequential-parallel.md),
+ * through its own Measure button, in place of timing the models again.
  */
 import * as esbuild from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { ModelRef } from '../src/shared/protocol.js';
@@ -22,10 +23,25 @@ import { isWalkthroughStepId, stepRange, WALKTHROUGH_RUN_STEPS, WALKTHROUGH_STEP
 import { startHarness } from '../test/webview/harnessServer.js';
 import { launch, PageDriver } from '../test/webview/pageDriver.js';
 import { zooRef } from '../test/webview/zooRefs.js';
+import { decodePng, encodePng8 } from './png8.js';
 
 const OUT = 'media/walkthrough';
 const BUNDLE = 'test-results/walkthrough-bundle/webview.js';
 const WIDTH = 960, HEIGHT = 620, MAX_BYTES = 150 * 1024;
+const STORY_CSV = 'docs/sequential-parallel/wasm-cpu.csv';
+
+/** The rows of a `seqlens bench-story` CSV, as the view's rows (its cells hold no commas or quotes). */
+function storyRows(path: string): Record<string, string | number>[] {
+  const [head, ...lines] = readFileSync(path, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  return lines.map((line) => {
+    const c = Object.fromEntries(line.split(',').map((v, i) => [cols[i], v]));
+    return {
+      model: c.model, kind: c.kind, tokens: Number(c.tokens), msTotal: Number(c.ms_total), msPerToken: Number(c.ms_per_token),
+      attentionBytes: Number(c.attention_bytes), architecture: c.architecture, backend: c.backend, repeats: Number(c.repeats),
+    };
+  });
+}
 
 /** The webview bundle as test/webview/buildBundle.ts builds it, in a folder of its own (a running webview test keeps its). */
 async function buildBundle(): Promise<void> {
@@ -49,13 +65,7 @@ async function shoot(page: Page, file: string): Promise<void> {
   const box = await page.locator('#app').boundingBox();
   if (!box) throw new Error('no #app box');
   await page.screenshot({ path: file, clip: { x: 0, y: 0, width: WIDTH, height: Math.min(HEIGHT, Math.ceil(box.y + box.height) + 8) } });
-  if (statSync(file).size > MAX_BYTES) {
-    try {
-      execFileSync('convert', [file, '-colors', '256', `PNG8:${file}`]);
-    } catch {
-      console.warn(`${file}: ${statSync(file).size} bytes, and ImageMagick's convert is not installed to shrink it`);
-    }
-  }
+  if (statSync(file).size > MAX_BYTES) writeFileSync(file, encodePng8(decodePng(readFileSync(file))));
   console.log(`${file}: ${(statSync(file).size / 1024).toFixed(0)} KB`);
 }
 
@@ -99,14 +109,18 @@ async function main(): Promise<void> {
       const reply = await d.run(ref(step.model), text.slice(r.start, r.end), compare ? ref(compare) : undefined);
       if (reply.type !== 'runResult') throw new Error(`step ${id}: ${JSON.stringify(reply)}`);
       if (id === 'parallel') {
-        // The picture shows a whole sweep: measure up to 1,024 tokens (the view's own control), then draw.
-        await d.page.evaluate(() => {
-          const app = window.__seqlens!.app;
-          const v = app.views.find((x) => x.id === 'sequentialParallel')!;
-          app.showView(app.views.indexOf(v));
-          const max = v.controls(app.env(v)).find((c) => c.id === 'story-max');
-          if (max?.kind === 'select') max.set('1024');
-        });
+        // Measure answers with the committed run's rows (see the note at the top), as a sweep would, row by row.
+        await d.page.evaluate((rows) => {
+          type Req = { onRow(r: unknown): void };
+          const v = window.__seqlens!.app.views.find((x) => x.id === 'sequentialParallel') as unknown as { measure: (req: Req) => Promise<unknown> };
+          v.measure = async (req) => {
+            for (const r of rows) {
+              await new Promise((done) => setTimeout(done, 20));
+              req.onRow(r);
+            }
+            return { backend: 'wasm', models: [], rows, notes: [] };
+          };
+        }, storyRows(STORY_CSV));
       }
       await d.post({ type: 'showView', view: step.view, ...('press' in step ? { press: step.press } : {}) });
       if (id === 'parallel') await measured(d.page);

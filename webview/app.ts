@@ -13,7 +13,7 @@ import '@vscode-elements/elements/dist/vscode-textfield/index.js';
 import '@vscode-elements/elements/dist/vscode-textarea/index.js';
 import '@vscode-elements/elements/dist/vscode-progress-ring/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import type { Backend, DecorationMode, ExportedFile, HostToWebview, ModelRef } from '../src/shared/protocol.js';
+import type { Backend, DecorationMode, ExportedFile, HostToWebview, ModelRef, Requests } from '../src/shared/protocol.js';
 import { isSeqLensError } from '../src/core/errors.js';
 import { untilAborted } from '../src/core/run/runSteps.js';
 import type { RunData } from './data/runData.js';
@@ -22,14 +22,17 @@ import { el, ViewHost } from './viewHost.js';
 import type { Selection, View, ViewEnv } from './views/viewTypes.js';
 import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
-import { Runner, type RunOutcome } from './runtime/runner.js';
+import { Runner, type RunInput, type RunOutcome } from './runtime/runner.js';
 import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, threadChoice } from './runtime/ortWebBackend.js';
 import { pendingWork } from './data/derived.js';
 import { tokenSummaries } from './data/tokenSummary.js';
 import { attachAccuracy } from './data/heldoutAccuracy.js';
 import { allViews } from './views/allViews.js';
 import { InspectorPage } from './inspectorPage.js';
+import { NpyRequests } from './npyRequests.js';
+import type { FloatTensor } from '../src/core/run/backend.js';
 import { HostChannel } from './hostChannel.js';
+import { HostLayers, runDataFromWire } from './runtime/hostRuns.js';
 import { measureStoryOnPage } from './runtime/storyBench.js';
 
 export interface AppConfig {
@@ -48,7 +51,15 @@ export class App {
   active = 0;
   mode: 'panel' | 'inspector' = 'panel';
   decorationMode: DecorationMode = 'attention';
-  lastRun?: { id: number; outcome: RunOutcome };
+  lastRun?: { id: number; outcome: ShownOutcome };
+  /** The host runs models natively (setting `sequenceLens.backend` is 'native'): "Try it" asks the host. */
+  hostNative = false;
+  /** The runs shown came from the host (native): "Try it" asks the host too. */
+  shownNative = false;
+  /** The native run the host is making now (its request id): Cancel stops it. */
+  private hostRunId?: number;
+  /** Deferred attention of native runs, fetched through the host. */
+  readonly hostLayers = new HostLayers((m) => this.toHost.notify(m));
   /** Why the latest run failed (not set for a cancel). */
   lastError?: string;
   model?: ModelRef;
@@ -61,6 +72,8 @@ export class App {
   private readonly warnings: HTMLElement;
   private readonly tabs: HTMLElement & { selectedIndex: number };
   private readonly inspector: InspectorPage;
+  /** The inspector's .npy files, asked of the host (pickNpy → npyPicked). */
+  private readonly npy: NpyRequests;
   private readonly tryBox: HTMLElement & { value: string };
   private readonly compareBox: HTMLElement & { value: string };
   private inflight?: { id: number; abort: AbortController };
@@ -139,7 +152,9 @@ export class App {
     });
     this.warnings = el('div', 'app-warnings');
     this.warnings.hidden = true;
-    this.inspector = new InspectorPage((text) => void this.tryIt(text));
+    this.inspector = new InspectorPage((text) => void this.tryIt(text), (names) => { this.runner.probeTensors = names; });
+    this.npy = new NpyRequests((m) => this.api.postMessage(m));
+    this.inspector.arrays = { pick: (input) => this.npy.pick(input), run: (arrays) => void this.tryArrays(arrays) };
     this.inspector.root.hidden = true;
     const empty = el('div', 'app-empty');
     empty.textContent = 'Select text in an editor and choose "Run Sequence Model", or type text above.';
@@ -245,6 +260,12 @@ export class App {
 
   /** The badge names the backend; its tooltip says why that one, how many threads, and where inference runs. */
   private updateBadge(outcome?: RunOutcome): void {
+    if (!outcome && this.hostNative) {
+      this.badge.textContent = 'NATIVE';
+      this.badge.title = 'Setting sequenceLens.backend is "native": models run in onnxruntime-node beside the extension host; this page only draws.';
+      this.badge.dataset.backend = 'native';
+      return;
+    }
     const b = outcome?.backend ?? this.runner.activeBackend;
     this.badge.textContent = (b ?? this.runner.preference).toUpperCase() + (outcome?.fallbackReason ? ' (WebGPU fallback)' : '');
     const choice = backendChoice();
@@ -264,11 +285,14 @@ export class App {
   }
 
   async setBackend(b: Backend): Promise<void> {
-    await this.runner.setPreference(b);
+    this.hostNative = b === 'native';
+    // The page's own runs (none while the host runs natively) pick WebGPU or WASM as on 'auto'.
+    await this.runner.setPreference(b === 'native' ? 'auto' : b);
     this.updateBadge();
   }
 
   cancel(): void {
+    if (this.hostRunId !== undefined) this.toHost.notify({ type: 'cancelHostWork', id: this.hostRunId, what: 'run' });
     this.inflight?.abort.abort();
     this.loading?.abort.abort();
   }
@@ -312,6 +336,21 @@ export class App {
       case 'setDecorationMode':
         this.decorationMode = msg.mode;
         this.rescore();
+        return;
+      case 'showTrace':
+        void this.showHostRuns(msg);
+        return;
+      case 'hostRun':
+        this.hostRunStatus(msg.id, msg.state, msg.message);
+        return;
+      case 'layersResult':
+        this.hostLayers.settle(msg.inReplyTo, { probes: msg.probes });
+        return;
+      case 'hostError':
+        this.hostLayers.settle(msg.inReplyTo, { error: msg.error });
+        return;
+      case 'npyPicked':
+        this.npy.settle(msg);
         return;
       case 'showView':
         this.showViewFor(msg.view, msg.press);
@@ -380,14 +419,25 @@ export class App {
     else this.toHost.notify({ type: 'exportFile', fileName, mime, data });
   }
 
+  /** "Try it" on arrays (a model whose inputs are not text): the .npy files picked in the inspector, by input name. */
+  private async tryArrays(arrays: Record<string, FloatTensor>): Promise<void> {
+    if (!this.model) return;
+    await this.run(this.localId--, this.model, { arrays });
+  }
+
   private async tryIt(text?: string): Promise<void> {
     const t = text ?? this.tryBox.value;
-    if (!this.model || !t) return;
     const second = this.compareBox.value;
+    if (t && (this.hostNative || this.shownNative)) {
+      // Native: the host runs it (the page never reads the model's bytes).
+      this.toHost.notify(second ? { type: 'tryOnHost', text: t, compareText: second } : { type: 'tryOnHost', text: t });
+      return;
+    }
+    if (!this.model || !t) return;
     await this.run(this.localId--, this.model, t, this.compareModel, second || undefined);
   }
 
-  async run(id: number, model: ModelRef, text: string, compareWith?: ModelRef, compareText?: string): Promise<void> {
+  async run(id: number, model: ModelRef, text: RunInput, compareWith?: ModelRef, compareText?: string): Promise<void> {
     this.inflight?.abort.abort();
     const abort = new AbortController();
     this.inflight = { id, abort };
@@ -407,13 +457,14 @@ export class App {
         if (id >= 0) this.toHost.progress(id, message, fraction);
       };
       // A cancel is answered at once: work inside onnxruntime that cannot stop ends in the background.
-      const runOne = (m: ModelRef, t: string): Promise<RunOutcome> => untilAborted(this.runner.run(m, t, abort.signal, progress), abort.signal);
+      const runOne = (m: ModelRef, t: RunInput): Promise<RunOutcome> => untilAborted(this.runner.run(m, t, abort.signal, progress), abort.signal);
       const outcome = await runOne(model, text);
       const runs = [outcome.run];
       if (compareWith) runs.push((await runOne(compareWith, text)).run);
       else if (compareText) runs.push((await runOne(model, compareText)).run);
       if (abort.signal.aborted) throw new Error('cancelled');
       this.runs = runs;
+      this.shownNative = false;
       this.lastRun = { id, outcome };
       this.mode = 'panel';
       this.inspector.root.hidden = true;
@@ -440,6 +491,59 @@ export class App {
       if (this.inflight?.id === id) this.inflight = undefined;
       done();
       if (!this.inflight) this.loadNeeds();
+    }
+  }
+
+  /** The host's native run `id`: its progress with a Cancel button, or how it ended. */
+  private hostRunStatus(id: number, state: 'running' | 'failed' | 'cancelled', message: string): void {
+    if (state === 'running') {
+      // A run of the page's own in flight is replaced, as a newer run replaces an older one.
+      this.inflight?.abort.abort();
+      this.hostRunId = id;
+      this.setStatus(message, true);
+      return;
+    }
+    if (this.hostRunId === id) this.hostRunId = undefined;
+    this.setStatus(state === 'cancelled' ? 'The run was cancelled.' : message, false);
+    if (state === 'failed') this.lastError = message;
+  }
+
+  /**
+   * Runs the host made natively: shown as a page run is (the same RunData over a LayerStore whose deferred
+   * layers the host fetches), the badge says where they ran and why, and the tokens' summaries answer it.
+   */
+  async showHostRuns(msg: Requests['showTrace']): Promise<void> {
+    this.inflight?.abort.abort();
+    this.loading?.abort.abort();
+    let done!: () => void;
+    this.idle = new Promise((r) => { done = r; });
+    try {
+      await this.loading?.done;
+      if (this.hostRunId === msg.id) this.hostRunId = undefined;
+      const runs = msg.runs.map((w, i) => runDataFromWire(w, msg.labels[i] ?? w.trace.model, this.hostLayers));
+      if (!runs.length) throw new Error('The host sent no run to show.');
+      const t0 = performance.now();
+      this.lastError = undefined;
+      this.showTraces(runs);
+      this.shownNative = true;
+      const timings = { ...runs[0].trace.timings, render: performance.now() - t0 };
+      this.lastRun = { id: msg.id, outcome: { run: runs[0], backend: runs[0].trace.backend, timings } };
+      this.badge.textContent = msg.badge;
+      this.badge.title = msg.why;
+      this.badge.dataset.backend = runs[0].trace.backend;
+      this.setStatus(timingText({ run: runs[0], timings }), false);
+      this.warnings.textContent = runs.flatMap((r) => r.trace.warnings.map((w) => (runs.length > 1 ? `${r.label}: ${w}` : w))).join('\n');
+      this.warnings.hidden = !this.warnings.textContent;
+      const { tokens, mode } = tokenSummaries(runs[0], this.decorationMode, this.sel);
+      this.toHost.reply('showTrace', msg.id, { backend: runs[0].trace.backend, timings, tokens, decorationMode: mode });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      this.setStatus(message, false);
+      this.lastError = message;
+      this.toHost.fail(msg.id, { code: isSeqLensError(e) ? e.code : 'runtime', message });
+    } finally {
+      done();
+      this.loadNeeds();
     }
   }
 
@@ -520,8 +624,11 @@ export class App {
   }
 }
 
-function timingText(o: RunOutcome): string {
+/** What the page shows of a run it made or the host sent (native runs have no webview backend). */
+type ShownOutcome = Pick<RunOutcome, 'run' | 'timings'> & { backend: string };
+
+function timingText(o: Pick<RunOutcome, 'run' | 'timings'>): string {
   const t = o.timings;
   const part = (k: string, label: string): string => (t[k] !== undefined ? `${label} ${t[k].toFixed(t[k] < 10 ? 1 : 0)} ms` : '');
-  return [`${o.run.label}: ${o.run.tokens.length} tokens`, part('sessionCreate', 'session'), part('run', 'run'), part('extract', 'extract'), part('total', 'total')].filter(Boolean).join(' · ');
+  return [`${o.run.label}: ${o.run.tokens.length} ${o.run.trace.tensorInputs ? 'positions' : 'tokens'}`, part('sessionCreate', 'session'), part('run', 'run'), part('extract', 'extract'), part('total', 'total')].filter(Boolean).join(' · ');
 }

@@ -7,6 +7,9 @@ import type { TensorSummary } from '../src/core/onnx/summarize.js';
 import type { InspectInfo } from './runtime/inspectModel.js';
 import type { Theme } from './render/theme.js';
 import { el } from './viewHost.js';
+import { tryItChoice } from './inputChoice.js';
+import { arraysTrySection, inputsSection, type ArrayRunHooks } from './inspectorInputs.js';
+import { InspectorPicture } from './inspectorPicture.js';
 
 function dims(t: TensorSummary): string {
   return t.shape ? `[${t.shape.map((d) => (d === null ? '?' : String(d))).join(', ')}]` : '(rank unknown)';
@@ -33,7 +36,15 @@ function section(title: string): HTMLElement {
 export class InspectorPage {
   readonly root = el('div', 'inspector');
 
-  constructor(private readonly onTry: (text: string) => void) {}
+  /** Tensors picked to probe by name in the next "Try it" run, for the model shown (`pickedFor`). */
+  readonly picked = new Set<string>();
+  private pickedFor?: string;
+
+  /** `onProbes`: the picked tensors changed (the page's runner reads them in the next run). */
+  /** How a run on arrays picks its .npy files and starts (set by the app; see inspectorInputs.ts). */
+  arrays?: ArrayRunHooks;
+
+  constructor(private readonly onTry: (text: string) => void, private readonly onProbes: (names: string[]) => void = () => undefined) {}
 
   showError(model: ModelRef, message: string): void {
     this.showMessage(model.label, message, 'insp-error');
@@ -59,21 +70,53 @@ export class InspectorPage {
       d.textContent = info.manifest.description;
       this.root.append(d);
     }
-    const tryS = section('Try it');
-    const box = el('vscode-textarea', 'insp-try') as HTMLElement & { value: string };
-    box.setAttribute('placeholder', 'Text to run through the model');
-    box.setAttribute('aria-label', 'Text to run through the model');
-    box.setAttribute('rows', '3');
-    const go = el('vscode-button', 'insp-try-run');
-    go.textContent = 'Run';
-    go.addEventListener('click', () => { if (box.value) this.onTry(box.value); });
-    tryS.append(box, go);
-    this.root.append(tryS);
+    if (this.pickedFor !== model.id) {
+      this.picked.clear();
+      this.pickedFor = model.id;
+      this.onProbes([]);
+    }
+    const oneFile = info.files.length === 1;
+    for (const f of info.files) {
+      if (!f.picture) continue;
+      const s = section(oneFile ? 'Picture' : `Picture: ${f.key}`);
+      const pic = new InspectorPicture(f.picture, {
+        picked: this.picked, enabled: oneFile, changed: () => this.onProbes([...this.picked]),
+      });
+      s.append(pic.root);
+      // Consistency: whatever the picture marks as attention or recurrent without a probe says why, here in one list.
+      const unread = [...new Map(f.picture.unread.map((u) => [u.why, u] as const)).values()];
+      if (unread.length) {
+        s.append(Object.assign(el('h4'), { textContent: 'What cannot be read' }));
+        const ul = el('ul', 'insp-unread');
+        for (const u of unread) { const li = el('li'); li.textContent = `${u.what}: ${u.why}`; ul.append(li); }
+        s.append(ul);
+      }
+      this.root.append(s);
+    }
+    // A text box only for a model that takes text; arrays (one .npy per input) for images, audio, features.
+    const choice = tryItChoice(info);
+    if (choice.mode === 'text') {
+      const tryS = section('Try it');
+      const box = el('vscode-textarea', 'insp-try') as HTMLElement & { value: string };
+      box.setAttribute('placeholder', 'Text to run through the model');
+      box.setAttribute('aria-label', 'Text to run through the model');
+      box.setAttribute('rows', '3');
+      const go = el('vscode-button', 'insp-try-run');
+      go.textContent = 'Run';
+      go.addEventListener('click', () => { if (box.value) this.onTry(box.value); });
+      tryS.append(box, go);
+      this.root.append(tryS);
+    } else if (choice.mode === 'arrays') {
+      this.root.append(arraysTrySection(choice, this.arrays));
+    }
+    const inputsS = inputsSection(info);
+    if (inputsS) this.root.append(inputsS);
     for (const f of info.files) {
       const s = section(info.files.length > 1 ? `File: ${f.key}` : 'Summary');
       const tbl = el('table', 'insp-table');
       const sm = f.summary;
       row(tbl, 'Size', `${(sm.byteSize / 1024).toFixed(1)} KiB`);
+      if (sm.externalData) row(tbl, 'Weights', sm.externalData.text);
       row(tbl, 'Parameters', sm.parameterCount.toLocaleString('en-US'));
       row(tbl, 'Nodes', String(sm.nodeCount));
       row(tbl, 'Producer', `${sm.producer.name} ${sm.producer.version}`.trim() || '—');

@@ -103,8 +103,11 @@ export async function runOnSelection(ctx: HostContext, compareWith?: RegisteredM
     const n = ctx.decorations.apply(document, base, text, result.tokens, result.decorationMode, label);
     ctx.log.info(`decorations: ${n} tokens (${result.decorationMode})`);
   } catch (e) {
-    // A model file gone since the last scan: list the models as they are now.
-    if ((isSeqLensError(e) || e instanceof PanelError) && e.code === 'model-missing') void ctx.registry.refresh();
+    // A model file gone since the last scan: list the models as they are now, and forget the choice of it
+    // (this message said so; the next run uses the default without a second message).
+    if ((isSeqLensError(e) || e instanceof PanelError) && e.code === 'model-missing') {
+      void ctx.registry.refresh().then(() => ctx.registry.takeMissingChoice());
+    }
     reportError(ctx.log, `running ${label}`, e);
   }
 }

@@ -28,8 +28,14 @@ async function runStep(ctx: HostContext, id: string, step: WalkthroughRunStep): 
   const document = await vscode.workspace.openTextDocument(uri);
   const range = stepRange(document.getText(), step);
   if (!range) throw new Error(`the walkthrough sample ${step.sample} has no "${step.start}"…"${step.through}"`);
-  // Beside the walkthrough page when it is open, so the text, its explanation and the panel show at once.
-  const editor = await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One, preview: false });
+  // Beside the walkthrough page (or another page that is no text) when that is in front, so the text, its
+  // explanation and the panel show at once (in the column of a text already shown beside it, if any: the
+  // steps do not open a column each); else where the user is reading.
+  const group = vscode.window.tabGroups.activeTabGroup;
+  const besidePage = group.activeTab !== undefined && !(group.activeTab.input instanceof vscode.TabInputText);
+  const other = vscode.window.visibleTextEditors.find((e) => e.viewColumn !== undefined && e.viewColumn !== group.viewColumn)?.viewColumn;
+  const column = besidePage ? other ?? vscode.ViewColumn.Beside : vscode.ViewColumn.Active;
+  const editor = await vscode.window.showTextDocument(document, { viewColumn: column, preview: false });
   const selection = new vscode.Selection(document.positionAt(range.start), document.positionAt(range.end));
   editor.selection = selection;
   editor.revealRange(selection, vscode.TextEditorRevealType.InCenterIfOutsideViewport);

@@ -65,6 +65,8 @@ export function classifyInputs(inputs: readonly TensorSummary[]): ModelInputs {
   try {
     // The rule a text run uses to find the ids: what it finds is what the page may offer text for.
     ids = findSequenceInputs(inputs, 'model').ids;
+    // Its fallback (the one integer [batch, seq] input) may be an audio model's frame mask: not ids.
+    if ([MASK_NAME, TYPE_IDS_NAME, POSITION_NAME].some((r) => r.test(ids ?? ''))) ids = undefined;
   } catch {
     ids = undefined;
   }

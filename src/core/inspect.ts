@@ -6,6 +6,7 @@
  */
 import { decodeModel, type ModelProto } from './onnx/decode.js';
 import { externalDataSummary } from './onnx/externalData.js';
+import { inlineLocalFunctions } from './onnx/localFunctions.js';
 import { classifyInputs, type ModelInputs } from './inputKinds.js';
 import { summarize, type ModelSummary } from './onnx/summarize.js';
 import type { ArchitectureEvidence, ProbePlan } from './types.js';
@@ -26,8 +27,10 @@ export interface ModelInspection {
 /** `planned`: the plan the caller already built for this model with `opts` (a LoadedModel's), so it is not built again. */
 export function inspectDecoded(model: ModelProto, byteLength: number, fileName: string, opts: AnalyzeOptions = {}, planned?: ProbePlan): ModelInspection {
   const summary = summarize(model, byteLength);
-  const architecture = architectureFromAnalysis(analyzeGraph(model, opts), opts.role);
-  const plan = planned ?? planProbes(model, opts).plan;
+  // Attention inside local functions is found in the expanded graph (a LoadedModel hands it in expanded already).
+  const graph = inlineLocalFunctions(model, fileName)?.model ?? model;
+  const architecture = architectureFromAnalysis(analyzeGraph(graph, opts), opts.role);
+  const plan = planned ?? planProbes(graph, opts).plan;
   const warnings: string[] = [];
   const ext = externalDataSummary(model);
   if (ext) {

@@ -5,6 +5,7 @@
  */
 import { decodeModel, externalDataFiles, type ModelProto } from './onnx/decode.js';
 import { applyDelta } from './onnx/graphDelta.js';
+import { inlineLocalFunctions } from './onnx/localFunctions.js';
 import { SeqLensError } from './errors.js';
 import type { ProbePlan } from './types.js';
 import { planProbes } from './probes/planProbes.js';
@@ -23,8 +24,12 @@ export interface InstrumentOptions extends AnalyzeOptions {
   tensors?: readonly string[];
 }
 
-export function instrument(bytes: Uint8Array, model?: ModelProto, opts: InstrumentOptions = {}): { bytes: Uint8Array; plan: ProbePlan } {
-  const m = model ?? decodeModel(bytes, opts.fileName);
+export function instrument(original: Uint8Array, model?: ModelProto, opts: InstrumentOptions = {}): { bytes: Uint8Array; plan: ProbePlan } {
+  const decoded = model ?? decodeModel(original, opts.fileName);
+  // Calls of local functions are expanded first (their inner tensors cannot be graph outputs otherwise).
+  const inlined = inlineLocalFunctions(decoded, opts.fileName);
+  const m = inlined?.model ?? decoded;
+  const bytes = inlined?.bytes ?? original;
   const ext = externalDataFiles(m);
   if (ext.size && !opts.allowExternalData) {
     throw new SeqLensError('external-data',

@@ -43,7 +43,7 @@ export function readSettings(): Settings {
   const mode = c.get<unknown>('decorationMode');
   const models = c.get<unknown>('models');
   return {
-    backend: backend === 'webgpu' || backend === 'wasm' ? backend : 'auto',
+    backend: backend === 'webgpu' || backend === 'wasm' || backend === 'native' ? backend : 'auto',
     maxTokens: typeof maxTokens === 'number' && Number.isFinite(maxTokens) && maxTokens >= 1 ? Math.floor(maxTokens) : 512,
     defaultModel: typeof defaultModel === 'string' ? defaultModel : '',
     decorationMode: DECORATION_MODES.includes(mode as DecorationMode) ? (mode as DecorationMode) : 'attention',

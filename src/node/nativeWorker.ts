@@ -55,8 +55,11 @@ let backendPromise: Promise<InferenceBackend> | undefined;
 function backend(): Promise<InferenceBackend> {
   backendPromise ??= getBackend('native').catch((e: unknown) => {
     backendPromise = undefined;
-    const why = (e instanceof Error ? e.message : String(e)).replace(/; use --backend wasm\.?$/, '');
-    throw new NativeError('native-unavailable', why);
+    const msg = e instanceof Error ? e.message : String(e);
+    const where = `${process.platform}-${process.arch}`;
+    throw new NativeError('native-unavailable', /Cannot find module/.test(msg)
+      ? `onnxruntime-node for ${where} is not installed with Sequence Lens (the universal package has none: install the ${where} one)`
+      : `onnxruntime-node could not be loaded: ${msg.replace(/^The native backend needs the optional package onnxruntime-node \((.*)\); use --backend wasm\.?$/, '$1')}`);
   });
   return backendPromise;
 }

@@ -93,7 +93,8 @@ export function formatTrace(trace: Trace, vocab: TextTokenizer | undefined): str
   out.push(`${trace.model} (${trace.architecture}) on ${trace.backend}`);
   for (const w of trace.warnings) out.push(`warning: ${w}`);
   const source = tokenLabels(trace.input, trace.tokens).map((l) => l.label);
-  out.push(`tokens (${trace.tokens.length}): ${tokenList(source)}`);
+  if (trace.tensorInputs) out.push(`inputs: ${trace.tensorInputs.map((i) => `${i.name} [${i.dims.join(', ')}]`).join(', ')}`);
+  out.push(`${trace.tensorInputs ? 'positions' : 'tokens'} (${trace.tokens.length}): ${tokenList(source)}`);
   const generated = trace.generated ?? [];
   const generatedNames = generatedLabels(generated).map((l) => l.label);
   if (trace.generated) {

@@ -11,10 +11,41 @@ import { readSettings } from '../host/settings.js';
 import type { ModelRegistry } from '../models/modelRegistry.js';
 import { modelFromOnnx } from '../models/looseModel.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
-import { newRequestId, PanelError, WebviewChannel } from './webviewChannel.js';
+import { newRequestId, PanelError, WebviewChannel, type PageAsk } from './webviewChannel.js';
 import { baseRoots, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
 
 export const INSPECTOR_VIEW_TYPE = 'sequenceLens.onnxInspector';
+
+/** Largest .npy file the page is sent (it decodes it and feeds it to the model in memory). */
+const MAX_NPY_BYTES = 512 * 2 ** 20;
+
+/** Opens the host's file dialog for the page's pickNpy and answers with the file's bytes (or none, or why not). */
+async function answerPickNpy(channel: WebviewChannel, m: Extract<PageAsk, { type: 'pickNpy' }>, folder: vscode.Uri, log: Log): Promise<void> {
+  try {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false, canSelectFiles: true, canSelectFolders: false, defaultUri: folder,
+      filters: { 'NumPy array': ['npy'] }, title: `Sequence Lens: a .npy array for input "${m.input}"`, openLabel: `Use for ${m.input}`,
+    });
+    const file = picked?.[0];
+    if (!file) {
+      await channel.post({ type: 'npyPicked', inReplyTo: m.id });
+      return;
+    }
+    const fileName = file.path.split('/').pop() ?? file.fsPath;
+    const stat = await vscode.workspace.fs.stat(file);
+    if (stat.size > MAX_NPY_BYTES) {
+      await channel.post({ type: 'npyPicked', inReplyTo: m.id, error: { code: 'bad-input', message: `${fileName} is ${(stat.size / 2 ** 20).toFixed(0)} MiB; Sequence Lens takes .npy inputs up to ${MAX_NPY_BYTES / 2 ** 20} MiB: save a shorter example.` } });
+      return;
+    }
+    const bytes = await vscode.workspace.fs.readFile(file);
+    // Its own ArrayBuffer (a Node Buffer may be a view into a larger pool), sent as is.
+    const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    await channel.post({ type: 'npyPicked', inReplyTo: m.id, fileName, data });
+  } catch (e) {
+    log.warn(`inspector: pickNpy for ${m.input}: ${describeError(e)}`);
+    await channel.post({ type: 'npyPicked', inReplyTo: m.id, error: { code: 'runtime', message: `Could not read the file for input "${m.input}": ${describeError(e)}` } });
+  }
+}
 
 class OnnxDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
@@ -54,6 +85,10 @@ export class OnnxInspectorProvider implements vscode.CustomReadonlyEditorProvide
         `Sequence Lens does not open workspace models in Restricted Mode. Trust this workspace to inspect ${name}; the bundled sample models still work.`);
     }
 
+    // A run on arrays (a model whose inputs are not text): the page asks for one .npy file per input.
+    disposables.push(channel.onPageAsk((m) => {
+      if (m.type === 'pickNpy' && trusted) void answerPickNpy(channel, m, vscode.Uri.joinPath(uri, '..'), this.log);
+    }));
     disposables.push(channel.onReady(async () => {
       const s = readSettings();
       await channel.post({

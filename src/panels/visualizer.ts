@@ -9,10 +9,14 @@ import * as vscode from 'vscode';
 import type { Log } from '../host/log.js';
 import { readSettings } from '../host/settings.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
-import type { ExportedFile } from '../shared/protocol.js';
-import { newRequestId, PanelError, WebviewChannel, type ExportFile, type RunResult, type TokensRescored } from './webviewChannel.js';
+import type { ExportedFile, WireRun } from '../shared/protocol.js';
+import { newRequestId, PanelError, WebviewChannel, type ExportFile, type PageAsk, type RunResult, type TokensRescored } from './webviewChannel.js';
+import { NativeBackendError, NativeHost, type NativeModelSpec } from '../node/nativeHost.js';
+import { chooseBackend, modelWeight, type Choice, type ModelWeight } from '../node/autoBackend.js';
+import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
+import { describeError } from '../host/describeError.js';
 import { modelFilesStamp } from '../models/modelFilesStamp.js';
-import { baseRoots, coveredBy, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
+import { baseRoots, coveredBy, mergeRoots, modelFolders, modelRefFor, pageFor, wasmBaseFor, webviewOptions } from './webviewSetup.js';
 import { editorSurface, PanelPlacement, viewSurface, type PanelLocation, type PanelSurface } from './panelSurface.js';
 
 export const PANEL_VIEW_ID = 'sequenceLens.panel';
@@ -30,7 +34,25 @@ export interface RunRequest {
   documentUri?: vscode.Uri;
   token?: vscode.CancellationToken;
   onProgress?: (message: string, fraction?: number) => void;
+  /** Native runs: a second text through the same model (the page's "Try it" compare box). */
+  compareText?: string;
+  /** The page's "Try it" (native): not the run the editor's colours show, nor the one restored. */
+  tryIt?: boolean;
 }
+
+/** The model's files on disk, for the native worker (undefined: some file is not on a local disk of the host). */
+function nativeSpec(m: RegisteredModel, version: string | undefined): NativeModelSpec | undefined {
+  const all = [...Object.values(m.files), ...Object.values(m.tokenizerFiles), ...(m.manifestUri ? [m.manifestUri] : [])];
+  if (!all.length || all.some((u) => u.scheme !== 'file')) return undefined;
+  const paths = (r: Record<string, vscode.Uri>): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, u]) => [k, u.fsPath]));
+  return {
+    id: m.id, label: m.label, files: paths(m.files), tokenizerFiles: paths(m.tokenizerFiles),
+    ...(m.manifestUri ? { manifestPath: m.manifestUri.fsPath } : {}), ...(version ? { version } : {}),
+  };
+}
+
+/** Failures of the page's own run after which 'auto' tries the model on native (not the user's cancel, not a bad file). */
+const WEBVIEW_FAILURES_NATIVE_MAY_FIX = new Set(['runtime', 'timeout']);
 
 /** A page the visualizer is attached to: its surface, its channel, and what was wired to them. */
 interface Attached {
@@ -39,6 +61,8 @@ interface Attached {
   disposables: vscode.Disposable[];
   /** The page was dropped while hidden (or is new): show the last run again once it is ready. */
   restoreOnReady: boolean;
+  /** The page's fetches of native runs' deferred layers, by the page's id. */
+  fetches: Map<number, AbortController>;
 }
 
 function nameOf(where: PanelLocation): string {
@@ -64,10 +88,25 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   private lastRun: Omit<RunRequest, 'token' | 'onProgress'> | undefined;
   /** Runs asked for and not yet answered, counted from before the page is ready (a restore must not overtake them). */
   private pendingRuns = 0;
+  /** onnxruntime-node in a worker thread beside this host: started at the first native run. */
+  private readonly native: NativeHost;
+  /** The native run in flight (its request id): the page's Cancel, the command's token or a newer run stop it. */
+  private nativeRun: { id: number; abort: AbortController } | undefined;
+  /** Why onnxruntime-node cannot run here, once known (it does not come back within a session). */
+  private nativeMissing: string | undefined;
+  /** Models the webview failed to run (id → why): 'auto' sends them to native. */
+  private readonly webviewFailed = new Map<string, string>();
+  private readonly weights = new Map<string, Promise<ModelWeight>>();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log, state: vscode.Memento) {
     this.placement = new PanelPlacement(state);
     this.roots = baseRoots(extensionUri);
+    this.native = new NativeHost({
+      workerPath: vscode.Uri.joinPath(extensionUri, 'dist', 'nativeWorker.cjs').fsPath,
+      // Tests and the E2E: a file whose content ('exit', 'oom') stops the worker mid-run, once.
+      faultFile: process.env.SEQLENS_NATIVE_FAULT_FILE || undefined,
+      log: (line) => log.info(line),
+    });
     this.disposables.push(this.resolved, this.rescored, this.unsolicitedExport);
     this.disposables.push(vscode.workspace.onDidChangeConfiguration((e) => {
       for (const a of this.attached.values()) {
@@ -104,9 +143,10 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     const old = this.attached.get(surface.location);
     if (old) this.detach(old);
     const channel = new WebviewChannel(surface.webview, this.log, nameOf(surface.location));
-    const a: Attached = { surface, channel, disposables: [], restoreOnReady: this.lastRun !== undefined };
+    const a: Attached = { surface, channel, disposables: [], restoreOnReady: this.lastRun !== undefined, fetches: new Map() };
     a.disposables.push(
       channel,
+      channel.onPageAsk((m) => this.pageAsk(a, m)),
       channel.onReady(() => void this.sendInit(a).then(() => this.restore(a))),
       channel.onTokensRescored((r) => {
         // Tokens of another run (an older one, or a "try it" run the host never saw) would colour the wrong text.
@@ -219,7 +259,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
 
   /** Lets the pages read the model's folders; reloads them when the set grows. */
   private async allow(models: RegisteredModel[]): Promise<WebviewChannel> {
-    const needed = models.flatMap(modelFolders).filter((f) => !coveredBy(this.roots, f));
+    const needed = mergeRoots(models.flatMap(modelFolders).filter((f) => !coveredBy(this.roots, f)));
     if (needed.length > 0) {
       this.roots = [...this.roots, ...needed];
       this.log.info(`visualizer: allowing ${needed.map((u) => u.fsPath).join(', ')}`);
@@ -249,9 +289,161 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     return a.surface.webview;
   }
 
+  /** Where this run goes: the page (webview backends) or onnxruntime-node beside this host, and why. */
+  private async choose(req: RunRequest, version: string | undefined): Promise<Choice> {
+    const setting = readSettings().backend;
+    if (setting === 'webgpu' || setting === 'wasm') return { where: 'webview' };
+    const models = req.compareWith ? [req.model, req.compareWith] : [req.model];
+    if (models.some((m) => !nativeSpec(m, undefined))) {
+      return setting === 'native' ? { where: 'webview', warning: 'The native backend reads models from the extension host\'s disk; this model is not there, so it ran in the webview.' } : { where: 'webview' };
+    }
+    const weight = await memoizedWeight(this.weights, req.model, version);
+    const input = {
+      setting, weight, remoteName: vscode.env.remoteName, webviewFailed: this.webviewFailed.get(req.model.id),
+      ...(this.nativeMissing ? { nativeUnavailable: this.nativeMissing } : {}),
+    };
+    const first = chooseBackend(input);
+    if (first.where !== 'native') return first;
+    try {
+      await this.native.hello();
+      return first;
+    } catch (e) {
+      const why = describeError(e);
+      if (e instanceof NativeBackendError && e.code === 'native-unavailable') this.nativeMissing = why;
+      this.log.warn(`native backend unavailable: ${why}`);
+      return chooseBackend({ ...input, nativeUnavailable: why });
+    }
+  }
+
   private async runNow(req: RunRequest, restoring: boolean): Promise<RunResult> {
     const version = await modelFilesStamp(req.model);
     const compareVersion = req.compareWith ? await modelFilesStamp(req.compareWith) : undefined;
+    const choice = await this.choose(req, version);
+    if (choice.where === 'native') return this.runNative(req, restoring, choice.why, version, compareVersion);
+    if (choice.warning) {
+      this.log.warn(choice.warning);
+      void vscode.window.showWarningMessage(choice.warning);
+    }
+    try {
+      return await this.runInPage(req, restoring, version, compareVersion);
+    } catch (e) {
+      // 'auto': a model the webview could not run goes to native (once onnxruntime-node loads), and says why.
+      if (!(e instanceof PanelError) || !WEBVIEW_FAILURES_NATIVE_MAY_FIX.has(e.code) || readSettings().backend !== 'auto' || req.token?.isCancellationRequested) throw e;
+      this.webviewFailed.set(req.model.id, e.message);
+      const retry = await this.choose(req, version);
+      if (retry.where !== 'native') throw e;
+      this.log.info(`${req.model.label}: the webview failed (${e.message}); running it on native`);
+      return this.runNative(req, restoring, retry.why, version, compareVersion);
+    }
+  }
+
+  /**
+   * A run on the native backend: the trace is made in the worker (the page's status line shows its progress
+   * and its Cancel stops it), then sent to the page to draw (showTrace); the page answers with the tokens'
+   * summaries as for its own runs. The model's bytes never reach the page.
+   */
+  private async runNative(req: RunRequest, restoring: boolean, why: string, version?: string, compareVersion?: string): Promise<RunResult> {
+    const channel = await this.open();
+    if (restoring && (this.currentRun !== undefined || this.pendingRuns > 0)) {
+      throw new PanelError('replaced', 'A new run replaced the restore of the last one.');
+    }
+    const replaced = new PanelError('replaced', 'A newer run replaced this one.');
+    if (this.currentRun !== undefined) this.currentRun.channel.cancel(this.currentRun.id, replaced);
+    this.nativeRun?.abort.abort(replaced);
+    const id = newRequestId();
+    const abort = new AbortController();
+    this.currentRun = { id, channel };
+    this.nativeRun = { id, abort };
+    const sub = req.token?.onCancellationRequested(() => abort.abort(new PanelError('cancelled', 'Cancelled.')));
+    const progress = (message: string, fraction?: number): void => {
+      if (abort.signal.aborted) return;
+      req.onProgress?.(message, fraction);
+      void channel.post({ type: 'hostRun', id, state: 'running', message, ...(fraction !== undefined ? { fraction } : {}) });
+    };
+    const s = readSettings();
+    const jobs = [
+      { model: req.model, version, text: req.text },
+      ...(req.compareWith ? [{ model: req.compareWith, version: compareVersion, text: req.text }]
+        : req.compareText ? [{ model: req.model, version, text: req.compareText }] : []),
+    ];
+    this.log.info(`${req.model.label}: native run ${id} (${why.split('\n')[0]}; remote: ${vscode.env.remoteName ?? 'none'})`);
+    try {
+      progress(`Running ${req.model.label} on the native backend`);
+      const runs: WireRun[] = [];
+      for (const j of jobs) {
+        const spec = nativeSpec(j.model, j.version);
+        if (!spec) throw new PanelError('unsupported', `${j.model.label} is not on this machine's disk, so the native backend cannot read it.`);
+        runs.push(await this.native.trace(
+          { model: spec, text: j.text, maxTokens: s.maxTokens, attentionBudgetBytes: DEFAULT_ATTENTION_BUDGET },
+          { signal: abort.signal, onProgress: progress },
+        ));
+      }
+      const info = await this.native.hello();
+      const answer = await channel.request(
+        {
+          type: 'showTrace', id, runs, labels: jobs.map((j) => j.model.label),
+          badge: `NATIVE (onnxruntime-node, ${info.provider.toUpperCase()})`,
+          why: `${why}\nonnxruntime-node ${info.version} on the ${info.provider.toUpperCase()} execution provider, in a worker thread beside the extension host.`,
+        },
+        { timeoutMs: RUN_TIMEOUT_MS, onProgress: req.onProgress, token: req.token },
+      );
+      this.lastBackend = answer.backend;
+      if (!req.tryIt) {
+        this.lastRunId = id;
+        this.lastRun = { model: req.model, text: req.text, compareWith: req.compareWith, documentUri: req.documentUri };
+      }
+      return answer;
+    } catch (e) {
+      const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
+      if (reason instanceof PanelError) {
+        if (reason.code === 'cancelled') void channel.post({ type: 'hostRun', id, state: 'cancelled', message: 'The run was cancelled.' });
+        throw reason;
+      }
+      if (e instanceof NativeBackendError) {
+        void channel.post({ type: 'hostRun', id, state: e.code === 'cancelled' ? 'cancelled' : 'failed', message: e.message });
+        throw new PanelError(e.code, e.message);
+      }
+      throw e;
+    } finally {
+      sub?.dispose();
+      if (this.currentRun?.id === id) this.currentRun = undefined;
+      if (this.nativeRun?.id === id) this.nativeRun = undefined;
+    }
+  }
+
+  /** What the page asks of this host for native runs: deferred layers, a cancel, a "Try it" run. */
+  private pageAsk(a: Attached, m: PageAsk): void {
+    switch (m.type) {
+      case 'fetchLayers': {
+        const abort = new AbortController();
+        a.fetches.set(m.id, abort);
+        void this.native.fetchLayers(m.runKey, m.names, { signal: abort.signal }).then(
+          (probes) => a.channel.post({ type: 'layersResult', inReplyTo: m.id, probes }),
+          (e: unknown) => a.channel.post({
+            type: 'hostError', inReplyTo: m.id,
+            error: { code: e instanceof NativeBackendError ? e.code : 'runtime', message: describeError(e) },
+          }),
+        ).finally(() => a.fetches.delete(m.id));
+        return;
+      }
+      case 'cancelHostWork':
+        if (m.what === 'fetch') a.fetches.get(m.id)?.abort();
+        else if (this.nativeRun?.id === m.id) this.nativeRun.abort.abort(new PanelError('cancelled', 'Cancelled.'));
+        return;
+      case 'tryOnHost': {
+        const last = this.lastRun;
+        if (!last) {
+          this.log.info('visualizer: "Try it" before any run: nothing to run it on');
+          return;
+        }
+        void this.run({ model: last.model, text: m.text, compareText: m.compareText, tryIt: true }).catch((e: unknown) =>
+          this.log.info(`visualizer: "Try it" on ${last.model.label}: ${describeError(e)}`));
+        return;
+      }
+    }
+  }
+
+  private async runInPage(req: RunRequest, restoring: boolean, version: string | undefined, compareVersion: string | undefined): Promise<RunResult> {
     const channel = await this.allow(req.compareWith ? [req.model, req.compareWith] : [req.model]);
     const webview = this.webviewOf(channel);
     if (restoring && (this.currentRun !== undefined || this.pendingRuns > 0)) {
@@ -259,6 +451,8 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     }
     // The run it replaces rejects at once with 'replaced'; the page's late reply to it is dropped.
     if (this.currentRun !== undefined) this.currentRun.channel.cancel(this.currentRun.id, new PanelError('replaced', 'A newer run replaced this one.'));
+    // A native run still in its worker is stopped too (its trace would otherwise be drawn over this one).
+    this.nativeRun?.abort.abort(new PanelError('replaced', 'A newer run replaced this one.'));
     const id = newRequestId();
     this.currentRun = { id, channel };
     try {
@@ -301,7 +495,20 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   }
 
   dispose(): void {
+    void this.native.dispose();
     for (const a of [...this.attached.values()]) this.detach(a);
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** A model's weight (its .onnx files and their external data), read once per model and file version. */
+function memoizedWeight(cache: Map<string, Promise<ModelWeight>>, m: RegisteredModel, version: string | undefined): Promise<ModelWeight> {
+  const paths = Object.values(m.files).map((u) => u.fsPath);
+  const key = `${m.id}|${version ?? ''}|${paths.join('|')}`;
+  let w = cache.get(key);
+  if (!w) {
+    w = modelWeight(paths);
+    cache.set(key, w);
+  }
+  return w;
 }

@@ -39,6 +39,8 @@ export type RunResult = Replies['run'];
 export type TokensRescored = Extract<WebviewNotification, { type: 'tokensRescored' }>;
 /** A file the view exported on its own (its export button). */
 export type ExportFile = Extract<WebviewNotification, { type: 'exportFile' }>;
+/** What the page asks of the host for native runs: deferred layers, a cancel, a "Try it" run. */
+export type PageAsk = Extract<WebviewNotification, { type: 'fetchLayers' | 'cancelHostWork' | 'tryOnHost' | 'pickNpy' }>;
 
 export interface RequestOptions {
   timeoutMs: number;
@@ -80,12 +82,15 @@ export class WebviewChannel implements Disposable {
   private readonly readyEmitter: Emitter<void>;
   private readonly rescoredEmitter: Emitter<TokensRescored>;
   private readonly exportEmitter: Emitter<ExportFile>;
+  private readonly askEmitter: Emitter<PageAsk>;
   /** Fires on every 'ready' (first load and each reload after the view was hidden). */
   readonly onReady: Event<void>;
   /** The page re-scored the tokens of a finished run (its pin or the decoration mode changed). */
   readonly onTokensRescored: Event<TokensRescored>;
   /** An exportFile the webview sent on its own (its export button). */
   readonly onUnsolicitedExport: Event<ExportFile>;
+  /** The page asks the host for something (native runs: deferred layers, cancel, "Try it"). */
+  readonly onPageAsk: Event<PageAsk>;
   private readonly disposables: Disposable[];
   private ready = false;
   private disposed = false;
@@ -98,7 +103,9 @@ export class WebviewChannel implements Disposable {
     this.onReady = this.readyEmitter.event;
     this.onTokensRescored = this.rescoredEmitter.event;
     this.onUnsolicitedExport = this.exportEmitter.event;
-    this.disposables = [this.readyEmitter, this.rescoredEmitter, this.exportEmitter];
+    this.askEmitter = new Emitter<PageAsk>(onError);
+    this.onPageAsk = this.askEmitter.event;
+    this.disposables = [this.readyEmitter, this.rescoredEmitter, this.exportEmitter, this.askEmitter];
     this.disposables.push(webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
   }
 
@@ -234,6 +241,12 @@ export class WebviewChannel implements Disposable {
         return;
       case 'exportFile':
         this.exportEmitter.fire(m);
+        return;
+      case 'fetchLayers':
+      case 'cancelHostWork':
+      case 'tryOnHost':
+      case 'pickNpy':
+        this.askEmitter.fire(m);
         return;
     }
   }

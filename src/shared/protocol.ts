@@ -97,7 +97,12 @@ export type HostNotification =
    * Show the view with this id (see webview/views/allViews.ts) once the page has a run; with `press`, then
    * run that view's button control of this id (e.g. 'unitBracket'). The walkthrough's steps send it after a run.
    */
-  | { type: 'showView'; view: string; press?: string };
+  | { type: 'showView'; view: string; press?: string }
+  /**
+   * The answer to the page's pickNpy `inReplyTo`: the bytes of the .npy file the user picked (none when the
+   * dialog was dismissed), or why it could not be read. Its own type, so it never settles a fetchLayers.
+   */
+  | { type: 'npyPicked'; inReplyTo: number; fileName?: string; data?: ArrayBuffer; error?: ErrorInfo };
 
 export type HostToWebview = HostRequest | HostNotification;
 
@@ -159,10 +164,15 @@ export type WebviewNotification =
    * name; answered by layersResult or hostError with `inReplyTo: id` (ids are the page's own).
    */
   | { type: 'fetchLayers'; id: number; runKey: string; names: string[] }
-  /** Stop the host's work for `id`: a native run (the host's request id) or a fetchLayers (the page's). */
-  | { type: 'cancelHostWork'; id: number }
+  /** Stop the host's work: a native run (`id` is the host's request id) or a fetchLayers (the page's id). */
+  | { type: 'cancelHostWork'; id: number; what: 'run' | 'fetch' }
   /** "Try it" while models run natively: the host runs the shown model on this text (and a second text to compare). */
-  | { type: 'tryOnHost'; text: string; compareText?: string };
+  | { type: 'tryOnHost'; text: string; compareText?: string }
+  /**
+   * Ask the user (the host's open dialog: a webview cannot open files) for one .npy file for model input
+   * `input`, for a run on arrays (image, audio frames, features); answered by npyPicked with `inReplyTo: id`.
+   */
+  | { type: 'pickNpy'; id: number; input: string };
 
 export type WebviewToHost = WebviewReply | WebviewNotification;
 
@@ -186,6 +196,7 @@ const num: Check = (v) => (typeof v === 'number' ? undefined : 'is not a number'
 /** Ids, offsets and indices. */
 const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'is not an integer');
 const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : 'is not a Uint8Array');
+const arrayBuffer: Check = (v) => (v instanceof ArrayBuffer ? undefined : 'is not an ArrayBuffer');
 const lit = <T extends string>(...values: readonly T[]): Check => (v) =>
   values.includes(v as T) ? undefined : `is not ${values.map((x) => `'${x}'`).join(' or ')}`;
 const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
@@ -257,6 +268,9 @@ const hostChecks: { readonly [T in HostToWebview['type']]: Check } = {
   setBackend: shape<Of<HostNotification, 'setBackend'>>({ type: str, backend }),
   setDecorationMode: shape<Of<HostNotification, 'setDecorationMode'>>({ type: str, mode: decorationMode }),
   showView: shape<Of<HostNotification, 'showView'>>({ type: str, view: str, press: optional(str) }),
+  npyPicked: shape<Of<HostNotification, 'npyPicked'>>({
+    type: str, inReplyTo: int, fileName: optional(str), data: optional(arrayBuffer), error: optional(shape<ErrorInfo>({ code: str, message: str })),
+  }),
 };
 
 const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
@@ -270,8 +284,9 @@ const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
   exportFile: shape<Of<WebviewNotification, 'exportFile'>>({ type: str, fileName: str, mime: str, data: bytes }),
   log: shape<Of<WebviewNotification, 'log'>>({ type: str, level: lit<LogLevel>('info', 'warn', 'error'), message: str }),
   fetchLayers: shape<Of<WebviewNotification, 'fetchLayers'>>({ type: str, id: int, runKey: str, names: arrayOf(str) }),
-  cancelHostWork: shape<Of<WebviewNotification, 'cancelHostWork'>>({ type: str, id: int }),
+  cancelHostWork: shape<Of<WebviewNotification, 'cancelHostWork'>>({ type: str, id: int, what: lit('run', 'fetch') }),
   tryOnHost: shape<Of<WebviewNotification, 'tryOnHost'>>({ type: str, text: str, compareText: optional(str) }),
+  pickNpy: shape<Of<WebviewNotification, 'pickNpy'>>({ type: str, id: int, input: str }),
 };
 
 function problem(checks: Readonly<Record<string, Check>>, v: unknown): string | undefined {

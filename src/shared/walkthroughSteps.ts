@@ -25,14 +25,14 @@ export interface WalkthroughRunStep {
 }
 
 export const WALKTHROUGH_RUN_STEPS = {
-  rnn: { sample: 'declarations.ts', start: 'interface', through: '\n}', model: 'zoo:rnn', view: 'recurrent' },
+  rnn: { sample: 'declarations.ts', start: 'interface ReadonlyArray', through: '\n}', model: 'zoo:rnn', view: 'hidden' },
   gates: { sample: 'brackets.ts', start: 'export function', through: 'String(s.length));', model: 'zoo:lstm', view: 'recurrent', press: 'unitBracket' },
   bottleneck: {
     sample: 'dates.txt', start: 'Thu, the', through: 'twenty-seven', model: 'zoo:dates-gru', compareWith: 'zoo:dates-gru-attention', view: 'compare',
   },
   alignment: { sample: 'dates.txt', start: 'the twenty-seventh', through: 'seventy-eight', model: 'zoo:dates-gru-attention', view: 'encdec' },
-  transformer: { sample: 'declarations.ts', start: 'interface', through: '\n}', model: 'zoo:transformer', view: 'headview' },
-  parallel: { sample: 'declarations.ts', start: 'interface', through: '\n}', model: 'zoo:transformer', view: 'sequentialParallel', press: 'story-measure' },
+  transformer: { sample: 'declarations.ts', start: 'interface ReadonlyArray', through: '\n}', model: 'zoo:transformer', view: 'headview' },
+  parallel: { sample: 'declarations.ts', start: 'interface ReadonlyArray', through: '\n}', model: 'zoo:transformer', view: 'sequentialParallel', press: 'story-measure' },
 } as const satisfies Record<string, WalkthroughRunStep>;
 
 export type WalkthroughRunStepId = keyof typeof WALKTHROUGH_RUN_STEPS;

@@ -9,16 +9,17 @@ import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-export async function buildWebviewBundle(): Promise<void> {
-  rmSync(dirname(TEST_BUNDLE), { recursive: true, force: true });
+/** `out`: where the bundle goes (a test of its own passes its own path, so concurrent tests do not swap it). */
+export async function buildWebviewBundle(out = TEST_BUNDLE): Promise<void> {
+  rmSync(dirname(out), { recursive: true, force: true });
   await esbuild.build({
     bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
-    entryPoints: ['webview/main.ts'], outfile: TEST_BUNDLE, platform: 'browser', format: 'esm', loader: { '.css': 'text' },
+    entryPoints: ['webview/main.ts'], outfile: out, platform: 'browser', format: 'esm', loader: { '.css': 'text' },
   });
-  for (const [entry, out] of [['webview/runtime/ortEntry.ts', 'webview-ort.js'], ['webview/workers/pcaWorker.ts', 'webview-pca.js']]) {
+  for (const [entry, file] of [['webview/runtime/ortEntry.ts', 'webview-ort.js'], ['webview/workers/pcaWorker.ts', 'webview-pca.js']]) {
     await esbuild.build({
       bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
-      entryPoints: [entry], outfile: join(dirname(TEST_BUNDLE), out), platform: 'browser', format: 'esm',
+      entryPoints: [entry], outfile: join(dirname(out), file), platform: 'browser', format: 'esm',
     });
   }
   mkdirSync('media/ort', { recursive: true });

@@ -177,9 +177,14 @@ export function lensLayers(run: RunData): { layer: number; m: Matrix }[] {
 export function lensHidden(run: RunData): { layer: number; m: Matrix }[] {
   const lens = run.lens;
   if (!lens) return [];
+  const [a, b] = lens.projection.weight.dims;
+  const width = lens.projection.transposed ? b : a;
+  // Only states as wide as the projection's input: a Transformer layer before a GRU head (an audio
+  // encoder) is another width than the GRU's states the projection reads.
   return run.memo('lensHidden', () => run.hidden()
     .filter((p) => lens.stream === undefined || (p.probe.stream ?? 'encoder') === lens.stream)
-    .map((p) => ({ layer: p.probe.layer, m: hiddenMatrix(p) })));
+    .map((p) => ({ layer: p.probe.layer, m: hiddenMatrix(p) }))
+    .filter((l) => l.m.cols === width));
 }
 
 /**

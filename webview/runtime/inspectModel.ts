@@ -7,6 +7,8 @@ import type { ModelManifest } from '../../src/core/manifest.js';
 import type { LoadedModel } from '../../src/core/run/loadedModel.js';
 import type { ModelSummary } from '../../src/core/onnx/summarize.js';
 import type { Architecture, ArchitectureEvidence, ProbePlan } from '../../src/core/types.js';
+import type { ModelPicture } from '../../src/core/graphBlocks.js';
+import type { ModelInputs } from '../../src/core/inputKinds.js';
 
 export interface FileInspection {
   key: string;
@@ -14,6 +16,10 @@ export interface FileInspection {
   evidence?: ArchitectureEvidence;
   plan?: ProbePlan;
   warnings?: string[];
+  /** What the file takes: text, or arrays the user gives (core/inputKinds.ts). */
+  inputs?: ModelInputs;
+  /** The picture of the graph's blocks (core/graphBlocks.ts). */
+  picture?: ModelPicture;
   error?: string;
 }
 
@@ -26,7 +32,10 @@ export interface InspectInfo {
 
 export function inspectLoaded(model: LoadedModel, label: string): InspectInfo {
   const files = model.inspect().map((f): FileInspection => (f.inspection
-    ? { key: f.key, summary: f.summary, evidence: f.inspection.architecture, plan: f.inspection.plan, warnings: f.inspection.warnings }
+    ? {
+      key: f.key, summary: f.summary, evidence: f.inspection.architecture, plan: f.inspection.plan, inputs: f.inspection.inputs,
+      warnings: [...f.inspection.warnings, ...(f.pictureError ? [f.pictureError] : [])], ...(f.picture ? { picture: f.picture } : {}),
+    }
     : { key: f.key, summary: f.summary, error: f.error }));
   const architecture = model.manifest?.architecture ?? files.find((f) => f.evidence)?.evidence?.architecture ?? 'unknown';
   return { label, architecture, manifest: model.manifest, files };

@@ -8,12 +8,16 @@
 import type { ModelRef, PageBackend } from '../../src/shared/protocol.js';
 import { parseManifest, type ModelManifest } from '../../src/core/manifest.js';
 import { LoadedModel } from '../../src/core/run/loadedModel.js';
+import type { FloatTensor } from '../../src/core/run/backend.js';
 import { memoized } from '../../src/core/run/memoized.js';
 import { SeqLensError } from '../../src/core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 import { RunData } from '../data/runData.js';
 import { configureOrt, detectBackend, ortLib, OrtWebBackend, type ConcreteBackend } from './ortWebBackend.js';
 import { inspectLoaded, type InspectInfo } from './inspectModel.js';
+
+/** What a run reads: text, or arrays by input name (a model whose inputs are not text; .npy files the user picked). */
+export type RunInput = string | { arrays: Readonly<Record<string, FloatTensor>> };
 
 export interface RunOutcome {
   run: RunData;
@@ -61,6 +65,8 @@ export class Runner {
   attentionBudget = DEFAULT_ATTENTION_BUDGET;
   /** The layer the panel shows: fetched first when not every layer fits the budget. */
   preferLayer = 0;
+  /** Tensors picked in the inspector to probe by name in the next runs (Probe kind 'tensor'). */
+  probeTensors: readonly string[] = [];
   private backend?: OrtWebBackend;
   private wasmFallback?: OrtWebBackend;
   private readonly needsWasm = new Map<string, string>();
@@ -163,7 +169,7 @@ export class Runner {
     }
   }
 
-  async run(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
+  async run(model: ModelRef, text: RunInput, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
     const startedAt = now();
     const backend = await this.ensureBackend();
     if (backend.name === 'webgpu' && this.needsWasm.has(model.id)) return this.runOnWasm(model, text, signal, progress, this.needsWasm.get(model.id)!, startedAt);
@@ -180,7 +186,7 @@ export class Runner {
     }
   }
 
-  private async runOnWasm(model: ModelRef, text: string, signal: AbortSignal, progress: (m: string, f?: number) => void,
+  private async runOnWasm(model: ModelRef, text: RunInput, signal: AbortSignal, progress: (m: string, f?: number) => void,
     why: string, startedAt: number): Promise<RunOutcome> {
     configureOrt(this.wasmBase);
     this.wasmFallback ??= new OrtWebBackend('wasm');
@@ -190,7 +196,7 @@ export class Runner {
     return out;
   }
 
-  private async runOn(backend: OrtWebBackend, ref: ModelRef, text: string, signal: AbortSignal,
+  private async runOn(backend: OrtWebBackend, ref: ModelRef, text: RunInput, signal: AbortSignal,
     progress: (m: string, f?: number) => void, startedAt: number, note?: string): Promise<RunOutcome> {
     // onnxruntime-web loads (or has loaded, at page start) while the model is fetched and decoded.
     const ortStart = now();
@@ -198,8 +204,9 @@ export class Runner {
     const model = await this.model(ref);
     const prefer = this.preferLayer;
     const r = await model.run({
-      backend, text, maxTokens: this.maxTokens, signal, onProgress: (p) => progress(p.message, p.fraction),
+      backend, ...(typeof text === 'string' ? { text } : { text: '', inputs: text.arrays }), maxTokens: this.maxTokens, signal, onProgress: (p) => progress(p.message, p.fraction),
       attentionBudgetBytes: this.attentionBudget, preferProbe: (p) => p.layer === prefer, startedAt,
+      ...(this.probeTensors.length ? { probeTensors: this.probeTensors } : {}),
       ...(note ? { warnings: [note] } : {}),
     });
     const bt = backend.timings;

@@ -3,6 +3,7 @@ import { AttentionHeatmap } from './attentionHeatmap.js';
 import { HeadView } from './headView.js';
 import { ModelView } from './modelView.js';
 import { HiddenStates } from './hiddenStates.js';
+import { ProbedTensors } from './probedTensors.js';
 import { RecurrentState } from './recurrentState.js';
 import { EncoderDecoder } from './encoderDecoder.js';
 import { Predictions } from './predictions.js';
@@ -20,5 +21,5 @@ export interface ViewDeps {
 
 export function allViews(deps: ViewDeps = {}): View[] {
   return [new AttentionHeatmap(), new HeadView(), new ModelView(), new HiddenStates(), new RecurrentState(),
-    new EncoderDecoder(), new Predictions(), new PositionalView(), new CompareView(), new SequentialParallelView(deps.measureStory)];
+    new EncoderDecoder(), new Predictions(), new PositionalView(), new CompareView(), new SequentialParallelView(deps.measureStory), new ProbedTensors()];
 }

@@ -13,6 +13,9 @@ export interface CurveSeries {
   curve: AccuracyCurve;
 }
 
+/** Room the legend takes right of the chart. */
+export const LEGEND_W = 190;
+
 export interface CurveLayout { x: number; y: number; w: number; h: number; maxLen: number; y0: number }
 
 const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
@@ -35,15 +38,18 @@ export function drawAccuracyCurve(s: Scene, th: Theme, series: CurveSeries[], x:
   for (let len = 0; len <= maxLen; len += tick) s.text(X(len), y + h + 10, String(len), th.muted, 10, 'center', 'middle');
   s.text(x + w / 2, y + h + 24, 'source length (characters)', th.muted, 10, 'center', 'middle');
   if (inputLength !== undefined) {
-    s.line(X(inputLength), y, X(inputLength), y + h, th.pin, 1.5, 0.9);
-    s.text(X(inputLength) + (X(inputLength) > x + w - 120 ? -4 : 4), y + h - 8, `this input: ${inputLength} chars`, th.pin, 10, X(inputLength) > x + w - 120 ? 'right' : 'left', 'middle');
+    const right = X(inputLength) > x + w - 120;
+    s.line(X(inputLength), y, X(inputLength), y + h, th.fg, 1, 0.6);
+    s.text(X(inputLength) + (right ? -4 : 4), y + h - 8, `this input: ${inputLength} characters`, th.fg, 10, right ? 'right' : 'left', 'middle');
   }
   series.forEach((c, i) => {
     const pts = c.curve.buckets.flatMap((b) => [X((b.lo + b.hi) / 2), Y(b.exactMatch)]);
     s.path(pts, c.color, 2, 0.95);
     for (const b of c.curve.buckets) s.circle(X((b.lo + b.hi) / 2), Y(b.exactMatch), 2.5, c.color);
-    const overall = c.curve.overall !== undefined ? ` · ${pct(c.curve.overall)} over all` : '';
-    s.text(x + 8, y + 12 + i * 14, `${c.label}${overall}`, c.color, 11, 'left', 'middle');
+    // The legend, right of the chart (LEGEND_W): the lines fill the chart's top.
+    s.rect(x + w + 12, y + 8 + i * 36, 12, 3, c.color);
+    s.text(x + w + 30, y + 10 + i * 36, c.label, c.color, 11, 'left', 'middle', { bold: true });
+    if (c.curve.overall !== undefined) s.text(x + w + 30, y + 24 + i * 36, `${pct(c.curve.overall)} exact over all`, th.muted, 10, 'left', 'middle');
   });
   return { x, y, w, h, maxLen, y0 };
 }

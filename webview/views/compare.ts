@@ -11,7 +11,7 @@ import { transpose, type Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
 import { cellMark, drawMatrix, fmt, hitMatrix, range, title, type MatrixLayout } from './drawing.js';
 import { accuracyOf } from '../data/heldoutAccuracy.js';
-import { accuracyHover, drawAccuracyCurve, type CurveLayout, type CurveSeries } from './bottleneckChart.js';
+import { accuracyHover, drawAccuracyCurve, LEGEND_W, type CurveLayout, type CurveSeries } from './bottleneckChart.js';
 import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const CHART_H = 140, LEFT = 56, CURVE_H = 150;
@@ -90,7 +90,7 @@ export class CompareView implements View {
     });
     this.curve = undefined;
     if (series.length && !sameModel) {
-      const L = drawAccuracyCurve(s, th, series, LEFT, y + 16, Math.min(env.width - LEFT - 16, 720), CURVE_H, a.trace.input.length);
+      const L = drawAccuracyCurve(s, th, series, LEFT, y + 16, Math.min(env.width - LEFT - 16 - LEGEND_W, 720), CURVE_H, a.trace.input.length);
       this.curve = { L, series };
       y += 16 + CURVE_H + 36;
     }
@@ -126,7 +126,7 @@ export class CompareView implements View {
     env.runs.slice(0, 2).forEach((run, i) => {
       const x0 = 8 + i * (colW + 8);
       const pm = panelMatrix(run);
-      const output = run.trace.generated ? ` → ${run.trace.generated.map((t) => t.text).join('')}` : '';
+      const output = run.trace.generated ? ` → ${run.trace.generated.map((t) => t.text).join('').split('').filter((ch) => ch >= ' ').join('')}` : '';
       s.text(x0, y + 6, `${sameModel ? `text ${i + 1}` : run.label} · ${run.tokens.length} tokens${output}`, th.headColor(i), 12, 'left', 'middle', { bold: true });
       if (!pm) { s.text(x0, y + 26, 'nothing to show', th.muted); return; }
       s.text(x0, y + 22, pm.what, th.muted, 10, 'left', 'middle');

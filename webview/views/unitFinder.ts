@@ -54,7 +54,8 @@ const MODE_LABEL: Record<FinderMode, string> = { span: 'selected span', bracket:
 
 /** The tokens on a matrix's rows, when the run says which they are. */
 export function sourceTokens(run: RunData, m: Matrix): { tokens?: TokenSpan[]; inputTokens: boolean } {
-  if (m.rows === run.tokens.length) return { tokens: run.tokens, inputTokens: true };
+  // Positions of a run on arrays cover no text: no depth hypotheses for them.
+  if (m.rows === run.tokens.length) return { tokens: run.tokens, inputTokens: !run.trace.tensorInputs };
   const gen = run.trace.generated;
   return gen && gen.length === m.rows ? { tokens: gen, inputTokens: false } : { inputTokens: false };
 }

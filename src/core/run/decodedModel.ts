@@ -7,11 +7,13 @@ import type { InferenceBackend } from './backend.js';
 import type { AttentionStream, ProbePlan } from '../types.js';
 import type { CellReadout } from '../probes/recurrentProbes.js';
 import { decodeModel, type ModelProto } from '../onnx/decode.js';
+import { inlineLocalFunctions } from '../onnx/localFunctions.js';
 import { summarize, tensorSummary, type ModelSummary, type TensorSummary } from '../onnx/summarize.js';
 import { applyDelta, emptyDelta, mergeDeltas, type GraphDelta } from '../onnx/graphDelta.js';
 import { planProbes } from '../probes/planProbes.js';
 import { analyzeGraph } from '../probes/analyzeGraph.js';
 import { inspectDecoded, type ModelInspection } from '../inspect.js';
+import { graphBlocks, type ModelPicture } from '../graphBlocks.js';
 import { resolveOutputProjection } from '../trace/outputProjection.js';
 import type { OutputProjection } from '../trace/predictions.js';
 import { findPositionalSource, type PositionalSource } from '../trace/positionalSource.js';
@@ -68,6 +70,9 @@ export interface FileInspection {
   key: string;
   summary: ModelSummary;
   inspection?: ModelInspection;
+  /** The picture of the graph's blocks (core/graphBlocks.ts); absent when it could not be drawn (see `pictureError`). */
+  picture?: ModelPicture;
+  pictureError?: string;
   error?: string;
 }
 
@@ -99,10 +104,13 @@ export class DecodedModel {
     this.files = read.files.map((f) => {
       const role = f.key === 'model' ? undefined : f.key;
       const displayName = role ? `${name} ${role} (${f.rel})` : name;
-      const model = decodeModel(f.bytes, displayName);
+      const decoded = decodeModel(f.bytes, displayName);
+      // Calls of local functions are expanded once: plan, instrumentation and session read the expanded graph.
+      const inlined = inlineLocalFunctions(decoded, displayName);
+      const model = inlined?.model ?? decoded;
       stats.decodes++;
       return {
-        key: f.key, rel: f.rel, displayName, role, bytes: f.bytes, model,
+        key: f.key, rel: f.rel, displayName, role, bytes: inlined?.bytes ?? f.bytes, model,
         inputs: graphInputs(model), outputs: (model.graph?.output ?? []).map(tensorSummary),
       };
     });
@@ -168,8 +176,14 @@ export class DecodedModel {
   inspect(): FileInspection[] {
     return this.files.map((f): FileInspection => {
       try {
-        const inspection = inspectDecoded(f.model, f.bytes.byteLength, f.key, f.role ? { role: f.role } : {}, this.plan(f, DEFAULT_VARIANT).plan);
-        return { key: f.key, summary: inspection.summary, inspection };
+        const plan = this.plan(f, DEFAULT_VARIANT).plan;
+        const inspection = inspectDecoded(f.model, f.bytes.byteLength, f.key, f.role ? { role: f.role } : {}, plan);
+        try {
+          const picture = graphBlocks(f.model, plan, { ...(f.role ? { role: f.role } : {}), evidence: inspection.architecture });
+          return { key: f.key, summary: inspection.summary, inspection, picture };
+        } catch (e) {
+          return { key: f.key, summary: inspection.summary, inspection, pictureError: `The picture of the model could not be drawn: ${message(e)}` };
+        }
       } catch (e) {
         return { key: f.key, summary: summarize(f.model, f.bytes.byteLength), error: message(e) };
       }

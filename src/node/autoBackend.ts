@@ -1,0 +1,111 @@
+/**
+ * Where a run goes when `sequenceLens.backend` is 'auto' (or 'native'): the page's onnxruntime-web, or
+ * onnxruntime-node beside the extension host. Pure Node (no vscode): the host passes what it knows.
+ *
+ * The rule (auto): native when onnxruntime-node loads AND one of
+ *  - the model's weights (its .onnx files plus the external data they name) exceed NATIVE_AUTO_MIN_BYTES;
+ *  - the model keeps weights in external data files and the window is remote (VS Code Remote, code-server):
+ *    the page would pull every byte across the network first;
+ *  - the webview already failed to run this model (not a cancel).
+ * Otherwise the webview, as before (WebGPU on a hardware adapter, else WASM).
+ */
+import { open, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { decodeModel, externalDataFiles } from '../core/onnx/decode.js';
+
+/**
+ * Weights above which 'auto' runs natively. How it was set: onnxruntime-web in the page holds a model about
+ * three times over at session creation (the fetched bytes, core's instrumented copy, and the copy inside the
+ * 32-bit WebAssembly heap, which ends at 4 GB); WASM in Node peaked at 2.4× the file for the 2.5 GB bench
+ * decoder (shared note). With the page's JS heap and the heap's own growth (doubling), models past about
+ * 1 GB fail or stall in the webview; 256 MB keeps a margin of four and is where session creation in the page
+ * passes a few seconds. To re-measure: bench/ with the generated decoder at widths that give 64 MB … 2 GB of
+ * weights, time right-click → heatmap on wasm and native in code-server and take the smallest size where
+ * native is faster end to end (its transfer to the panel included) or the page fails.
+ */
+export const NATIVE_AUTO_MIN_BYTES = 256 * 2 ** 20;
+
+/** .onnx files up to this size are read to find the external data they name (larger ones keep weights inline). */
+const GRAPH_READ_MAX_BYTES = 64 * 2 ** 20;
+
+export interface ModelWeight {
+  /** The .onnx files plus their external data files, in bytes. */
+  bytes: number;
+  /** External data files named by the graphs (existing or not). */
+  externalFiles: number;
+}
+
+/** The weight of these .onnx files (absolute paths) and the external data they name, read without the weights. */
+export async function modelWeight(onnxPaths: readonly string[]): Promise<ModelWeight> {
+  let bytes = 0;
+  let externalFiles = 0;
+  for (const p of onnxPaths) {
+    let size: number;
+    try {
+      size = (await stat(p)).size;
+    } catch {
+      continue;
+    }
+    bytes += size;
+    if (size > GRAPH_READ_MAX_BYTES) continue;
+    let locations: string[];
+    try {
+      const fh = await open(p, 'r');
+      try {
+        const buf = new Uint8Array(size);
+        await fh.read(buf, 0, size, 0);
+        locations = [...externalDataFiles(decodeModel(buf, p)).keys()];
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      // Not decodable here: the run says why.
+      continue;
+    }
+    externalFiles += locations.length;
+    for (const loc of locations) {
+      try {
+        bytes += (await stat(resolve(dirname(p), loc))).size;
+      } catch {
+        // A missing external file: the run names it.
+      }
+    }
+  }
+  return { bytes, externalFiles };
+}
+
+export interface ChoiceInput {
+  setting: 'auto' | 'webgpu' | 'wasm' | 'native';
+  weight: ModelWeight;
+  /** vscode.env.remoteName (undefined: a local window). */
+  remoteName?: string;
+  /** Why onnxruntime-node cannot run here (undefined: it loads). */
+  nativeUnavailable?: string;
+  /** The webview's failure on this model earlier in the session. */
+  webviewFailed?: string;
+}
+
+export type Choice =
+  | { where: 'native'; why: string }
+  | { where: 'webview'; why?: string; warning?: string };
+
+const mb = (n: number): string => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MB`;
+
+export function chooseBackend(c: ChoiceInput): Choice {
+  if (c.setting === 'native') {
+    if (c.nativeUnavailable) {
+      return { where: 'webview', warning: `The native backend is not available (${c.nativeUnavailable}); this run used the webview instead.` };
+    }
+    return { where: 'native', why: 'Setting sequenceLens.backend is "native": onnxruntime-node beside the extension host; the page only draws.' };
+  }
+  if (c.setting !== 'auto' || c.nativeUnavailable) return { where: 'webview' };
+  const w = c.weight;
+  if (w.bytes > NATIVE_AUTO_MIN_BYTES) {
+    return { where: 'native', why: `Auto: the model's weights (${mb(w.bytes)}${w.externalFiles ? ` with ${w.externalFiles} external data file${w.externalFiles > 1 ? 's' : ''}` : ''}) exceed ${mb(NATIVE_AUTO_MIN_BYTES)}, more than the webview runs well.` };
+  }
+  if (w.externalFiles && c.remoteName) {
+    return { where: 'native', why: `Auto: the model keeps its weights in external data and this window is remote (${c.remoteName}): running beside the files sends the page no weights.` };
+  }
+  if (c.webviewFailed) return { where: 'native', why: `Auto: the webview could not run this model (${c.webviewFailed}).` };
+  return { where: 'webview' };
+}

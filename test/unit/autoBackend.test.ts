@@ -1,0 +1,41 @@
+/**
+ * Where 'auto' sends a run (#10): the webview for small models, native for big ones, for external data in a
+ * remote window, and for a model the webview failed on, only when onnxruntime-node loads; 'native' falls
+ * back to the webview with a clear line when it does not. modelWeight reads graphs, never weights.
+ * Run: node --import tsx --test test/unit/autoBackend.test.ts
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { chooseBackend, modelWeight, NATIVE_AUTO_MIN_BYTES } from '../../src/node/autoBackend.js';
+
+const small = { bytes: 1e6, externalFiles: 0 };
+const big = { bytes: NATIVE_AUTO_MIN_BYTES + 1, externalFiles: 170 };
+const external = { bytes: 5e6, externalFiles: 1 };
+
+test('modelWeight counts the external data a graph names', async () => {
+  const onnx = 'test/fixtures/graphs/external_data.onnx';
+  const w = await modelWeight([onnx]);
+  assert.equal(w.externalFiles, 1);
+  assert.equal(w.bytes, statSync(onnx).size + statSync('test/fixtures/graphs/external_data.bin').size);
+  const zoo = await modelWeight(['media/models/transformer/model.onnx']);
+  assert.deepEqual(zoo, { bytes: statSync('media/models/transformer/model.onnx').size, externalFiles: 0 });
+});
+
+test('auto: webview for small models, native past the threshold, for external data when remote, after a webview failure', () => {
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: small }), { where: 'webview' });
+  const b = chooseBackend({ setting: 'auto', weight: big });
+  assert.equal(b.where, 'native');
+  assert.match(b.where === 'native' ? b.why : '', /^Auto: the model's weights \(256 MB with 170 external data files\) exceed 256 MB/);
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: external }), { where: 'webview' }, 'external data, local window: the webview reads it');
+  assert.equal(chooseBackend({ setting: 'auto', weight: external, remoteName: 'ssh-remote' }).where, 'native');
+  assert.equal(chooseBackend({ setting: 'auto', weight: small, webviewFailed: 'out of memory' }).where, 'native');
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: big, nativeUnavailable: 'not installed' }), { where: 'webview' });
+  assert.deepEqual(chooseBackend({ setting: 'wasm', weight: big }), { where: 'webview' }, 'a forced webview backend stays');
+});
+
+test('native: runs natively, or falls back to the webview saying why', () => {
+  assert.equal(chooseBackend({ setting: 'native', weight: small }).where, 'native');
+  const c = chooseBackend({ setting: 'native', weight: small, nativeUnavailable: 'onnxruntime-node for linux-x64 is not installed with Sequence Lens' });
+  assert.deepEqual(c, { where: 'webview', warning: 'The native backend is not available (onnxruntime-node for linux-x64 is not installed with Sequence Lens); this run used the webview instead.' });
+});

@@ -1,0 +1,178 @@
+/**
+ * The panel page with the native backend (#10), on the real webview bundle in headless Chromium: the host
+ * (here, this test, with the real onnxruntime-node worker through NativeHost) sends a trace made beside it
+ * (showTrace, tensors as Float32Arrays); the page draws it, answers with the tokens' summaries, says
+ * "NATIVE (onnxruntime-node, CPU)" on its badge, fetches its deferred attention layer by asking the host
+ * (fetchLayers → layersResult), shows a failed fetch as one line, sends its Cancel of a native run to the
+ * host, and never fetches the model's bytes.
+ * Run: node --import tsx --test test/webview/nativeTrace.test.ts
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { startHarness, type Harness } from './harnessServer.js';
+import { launch, PageDriver, CHROMIUM, type HostMessage } from './pageDriver.js';
+import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
+import { NativeHost, type NativeModelSpec } from '../../src/node/nativeHost.js';
+import { getBackend } from '../../src/node/backends.js';
+import { traceModel } from '../../src/core/run/traceModel.js';
+import { parseManifest } from '../../src/core/manifest.js';
+import { hostToWebviewProblem, type WireRun } from '../../src/shared/protocol.js';
+
+const TEXT = 'The lighthouse keeper counted the ships every evening.';
+const BADGE = 'NATIVE (onnxruntime-node, CPU)';
+
+let hasNative = true;
+try {
+  await import('onnxruntime-node');
+} catch {
+  hasNative = false;
+}
+
+function zooSpec(name: string): NativeModelSpec {
+  const dir = resolve('media/models', name);
+  return { id: `zoo:${name}`, label: name, manifestPath: join(dir, 'manifest.json'), files: { model: join(dir, 'model.onnx') }, tokenizerFiles: {} };
+}
+
+/** Float32Arrays as base64 for the trip through Playwright; the page turns them back before posting. */
+type Packed = unknown;
+function pack(v: unknown): Packed {
+  if (v instanceof Float32Array) return { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  if (Array.isArray(v)) return v.map(pack);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pack(x)]));
+  return v;
+}
+
+/** The page's side of pack(). */
+const UNPACK = `(function unpack(v) {
+  if (Array.isArray(v)) return v.map(unpack);
+  if (v === null || typeof v !== 'object') return v;
+  if (typeof v.__f32 === 'string') {
+    const bin = atob(v.__f32);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+  const o = {};
+  for (const [k, x] of Object.entries(v)) o[k] = unpack(x);
+  return o;
+})`;
+
+const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : !hasNative ? 'onnxruntime-node is not installed' : false;
+
+describe('the panel page on the native backend', { skip, timeout: 300_000 }, () => {
+  let h: Harness;
+  let browser: Browser;
+  let d: PageDriver;
+  const host = new NativeHost({ workerPath: resolve('src/node/nativeWorkerTsx.mjs') });
+  const requests: string[] = [];
+
+  /** Posts a host message as VS Code delivers it: typed arrays arrive as typed arrays (structured clone). */
+  const send = async (msg: unknown): Promise<void> => {
+    assert.equal(hostToWebviewProblem(msg), undefined, 'the message passes the page\'s guard');
+    // A string expression: a function handed to evaluate() would carry tsx's __name helper into the page.
+    await d.page.evaluate(`window.postMessage(${UNPACK}(${JSON.stringify(pack(msg))}), '*')`);
+  };
+
+  const waitFor = async (pred: (m: HostMessage) => boolean, timeout = 30_000): Promise<HostMessage> => {
+    const end = Date.now() + timeout;
+    for (;;) {
+      const found = (await d.hostMessages()).find(pred);
+      if (found) return found;
+      if (Date.now() > end) throw new Error('the page did not send the expected message');
+      await d.page.waitForTimeout(50);
+    }
+  };
+
+  before(async () => {
+    await buildWebviewBundle();
+    h = await startHarness(undefined, TEST_BUNDLE);
+    browser = await launch('wasm');
+    d = await PageDriver.open(browser, h, 'wasm', 1100, {
+      beforeLoad: async (page) => page.on('request', (r) => requests.push(r.url())),
+    });
+    // The host's setting: sequenceLens.backend = "native".
+    await d.post({ type: 'setBackend', backend: 'native' });
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+    await host.dispose();
+  });
+
+  let run: WireRun;
+
+  test('a native trace is drawn, answered with token summaries, and badged NATIVE', async () => {
+    const badge = d.page.locator('.backend-badge');
+    assert.equal(await badge.textContent(), 'NATIVE', 'the setting shows before any run');
+    // 4 KB of attention: layer 1 (the one asked for first) comes with the trace, layer 0 is deferred.
+    run = await host.trace({ model: zooSpec('transformer'), text: TEXT, attentionBudgetBytes: 4096, preferLayer: 1 });
+    assert.deepEqual(run.attention.map((p) => p.probe.layer), [1]);
+    assert.deepEqual(run.trace.deferred?.map((p) => p.layer), [0]);
+    await send({ type: 'showTrace', id: 7, runs: [run], labels: ['transformer'], badge: BADGE, why: 'Setting sequenceLens.backend is "native".' });
+    const reply = await d.answer(7);
+    assert.equal(reply.type, 'runResult', JSON.stringify(reply).slice(0, 300));
+    assert.equal(reply.backend, 'native');
+    assert.equal((reply.tokens as unknown[]).length, TEXT.length);
+    assert.equal(await badge.textContent(), BADGE);
+    assert.match(await badge.getAttribute('title') ?? '', /native/);
+    const values = await d.values('heatmap');
+    assert.ok(values, 'the attention heatmap draws the native run');
+  });
+
+  test('the deferred layer is fetched by asking the host, and matches the in-process trace', async () => {
+    // The heatmap shows layer 0 (the first), which the run deferred: the page asks the host for it.
+    const ask = await waitFor((m) => m.type === 'fetchLayers');
+    assert.equal(ask.runKey, run.runKey);
+    assert.deepEqual(ask.names, run.trace.deferred!.map((p) => p.name));
+    const probes = await host.fetchLayers(String(ask.runKey), ask.names as string[]);
+    await send({ type: 'layersResult', inReplyTo: ask.id, probes });
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    const shown = await d.trace();
+    const layer0 = shown.probes.find((p) => p.kind === 'attention' && p.layer === 0);
+    assert.ok(layer0, 'layer 0 is in the page\'s store now');
+    const dir = resolve('media/models/transformer');
+    const ref = await traceModel({
+      backend: await getBackend('native'), manifest: parseManifest(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))),
+      text: TEXT, files: async (rel) => new Uint8Array(readFileSync(join(dir, rel))),
+    });
+    const want = ref.probes.find((p) => p.probe.kind === 'attention' && p.probe.layer === 0)!;
+    let worst = 0;
+    for (let i = 0; i < want.tensor.data.length; i++) worst = Math.max(worst, Math.abs(layer0.data[i] - want.tensor.data[i]));
+    assert.ok(worst <= 1e-6, `layer 0 as drawn vs in-process: ${worst}`);
+    assert.ok(await d.values('heatmap'));
+  });
+
+  test('a fetch the host fails is shown as one line; the model\'s bytes were never fetched by the page', async () => {
+    const again = await host.trace({ model: zooSpec('transformer'), text: TEXT, attentionBudgetBytes: 4096, preferLayer: 1 });
+    await send({ type: 'showTrace', id: 8, runs: [again], labels: ['transformer'], badge: BADGE, why: 'test' });
+    assert.equal((await d.answer(8)).type, 'runResult');
+    const ask = await waitFor((m) => m.type === 'fetchLayers' && m.runKey === again.runKey);
+    await send({ type: 'hostError', inReplyTo: ask.id, error: { code: 'native-stopped', message: 'The native backend stopped (it was stopped); the next run starts it again.' } });
+    await d.page.evaluate(() => window.__seqlens!.settled());
+    const status = await d.page.locator('.app-status').textContent();
+    assert.match(status ?? '', /^Could not load the attention of layer 0: The native backend stopped/);
+    assert.ok(!/[\n\r]/.test(status ?? ''));
+    assert.deepEqual(requests.filter((u) => u.includes('/media/models/')), [], 'no model file was requested by the page');
+  });
+
+  test('a native run in progress shows its status; Cancel goes to the host', async () => {
+    await send({ type: 'hostRun', id: 9, state: 'running', message: 'Creating the native session for transformer' });
+    await d.page.waitForFunction(() => document.querySelector('.app-status')?.textContent === 'Creating the native session for transformer');
+    await d.page.locator('.app-cancel').click();
+    await waitFor((m) => m.type === 'cancelHostWork' && m.id === 9 && m.what === 'run');
+    await send({ type: 'hostRun', id: 9, state: 'cancelled', message: 'The run was cancelled.' });
+    await d.page.waitForFunction(() => document.querySelector('.app-status')?.textContent === 'The run was cancelled.');
+    assert.equal(await d.page.locator('.app-cancel').isHidden(), true);
+  });
+
+  test('"Try it" on a native run asks the host to run it', async () => {
+    await d.page.locator('.try-text').evaluate((el, t) => { (el as HTMLElement & { value: string }).value = t; }, 'const x = 1;');
+    await d.page.locator('.try-run').click();
+    const m = await waitFor((x) => x.type === 'tryOnHost');
+    assert.equal(m.text, 'const x = 1;');
+    assert.deepEqual(d.errors, []);
+  });
+});
