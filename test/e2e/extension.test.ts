@@ -129,6 +129,8 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     bench = makeBenchDecoder(join(scratch, 'bench-decoder'), { fileName: 'bench-decoder.onnx' });
     console.log(`# bench decoder: ${(bench.modelBytes / 1e6).toFixed(1)} MB (${bench.layers} layers, d_model ${bench.dModel}, ` +
       `${bench.heads} heads, vocabulary ${bench.vocab}), tokenizer.json ${(bench.tokenizerBytes / 1e6).toFixed(1)} MB, made in ${Math.round(bench.ms)} ms`);
+    // The native worker reads this file before each run: 'exit' makes it stop mid-run (the kill step below).
+    process.env.SEQLENS_NATIVE_FAULT_FILE = join(scratch, 'native-fault');
     const vsix = await packageVsix();
     timings.vsixBytes = statSync(vsix).size;
     server = await startCodeServer({
@@ -604,5 +606,52 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     } finally {
       if (!back) await wb.command('Sequence Lens: Move Visualizer to the Panel').catch(() => undefined);
     }
+  });
+
+  /** The user's settings file of this code-server profile, with `extra` merged in (code-server watches it). */
+  const setSettings = (extra: Record<string, unknown>): void => {
+    const file = join(scratch, 'profile', 'user-data', 'User', 'settings.json');
+    const now = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown> : {};
+    writeFileSync(file, JSON.stringify({ ...now, ...extra }, null, 2));
+  };
+
+  step('on the native backend the heatmap is drawn and the page fetches no model bytes', async () => {
+    setSettings({ 'sequenceLens.backend': 'native' });
+    const frame = await wb.webviewFrame('panel', 60_000);
+    await until('the badge says NATIVE', async () => /native/i.test(await frame.evaluate(() => document.querySelector('.backend-badge')?.textContent ?? '')) || false, 30_000, 250);
+    await frame.evaluate(() => performance.clearResourceTimings());
+    await wb.openFile('notes/story.txt');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    const t0 = await wb.contextMenu('Run Model on Selection');
+    const f = await wb.webviewFrame('panel', 60_000);
+    const shown = await until('the native heatmap', async () => (await heatmapShown(f, STORY_1).catch(() => false)) || false, 180_000, 100);
+    timings.nativeRightClickToHeatmapMs = Date.now() - t0;
+    console.log(`# timing native backend, zoo Transformer (first native run: worker start, session, run, transfer): right-click → heatmap ${Date.now() - t0} ms`);
+    assert.equal(shown, `tokens:${STORY_1.length}`);
+    const page = await f.evaluate(() => ({
+      badge: document.querySelector('.backend-badge')?.textContent ?? '',
+      backend: (window as unknown as { __seqlens: { trace(): { backend?: string } | undefined } }).__seqlens.trace()?.backend,
+      fetched: performance.getEntriesByType('resource').map((e) => e.name),
+    }));
+    assert.match(page.badge, /NATIVE/);
+    assert.match(String(page.backend), /native/);
+    const modelBytes = page.fetched.filter((u) => /\.onnx(_data)?(\?|$)|\/media\/models\//.test(u));
+    assert.deepEqual(modelBytes, [], 'the page fetched no model file on native');
+    await wb.screenshot('native-run');
+  });
+
+  step('the native worker stopping mid-run is said in the panel, and the next run works', async () => {
+    await wb.clearNotifications();
+    writeFileSync(String(process.env.SEQLENS_NATIVE_FAULT_FILE), 'exit');
+    await wb.selectInEditor(2, 1, STORY_2.length);
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const msg = await wb.waitNotification(/native backend stopped/i, 120_000);
+    assert.match(msg, /next run starts it again/);
+    await wb.screenshot('native-worker-stopped');
+    await wb.clearNotifications();
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const f = await wb.webviewFrame('panel', 60_000);
+    await until('the run after the worker stopped', async () => (await heatmapShown(f, STORY_2).catch(() => false)) || false, 180_000, 100);
+    setSettings({ 'sequenceLens.backend': 'auto' });
   });
 });
