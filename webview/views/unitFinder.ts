@@ -191,12 +191,13 @@ export class UnitFinder {
       // The hypothesis itself, scaled to the plot's height, as a faint step line behind the traces.
       const pts: number[] = [];
       for (let t = 0; t < n; t++) { const yy = y + TRACE_H - (sig[t] / sigMax) * TRACE_H * 0.9 - 2; pts.push(x + t * cw, yy, x + (t + 1) * cw, yy); }
-      s.path(pts, th.fg, 1, 0.3);
+      s.path(pts, th.fg, 2, 0.55);
     }
-    units.forEach((u, i) => {
+    // The best unit on top and in full; the runners-up faint, so hundreds of tokens stay readable.
+    units.map((u, i) => ({ u, i })).reverse().forEach(({ u, i }) => {
       const pts: number[] = [];
       for (let t = 0; t < n; t++) pts.push(xOf(t), yOf(src.m.data[t * src.m.cols + u]));
-      s.path(pts, th.headColor(i), 1.5);
+      s.path(pts, th.headColor(i), i === 0 ? 2 : 1, i === 0 ? 1 : 0.35);
     });
     s.text(x - 6, y, fmt(hi), th.muted, 10, 'right', 'top');
     s.text(x - 6, y + TRACE_H, fmt(lo), th.muted, 10, 'right', 'bottom');
