@@ -8,6 +8,7 @@
 // `node esbuild.mjs --production` minifies; `--watch` rebuilds on change.
 // `--native <platform>-<arch>` (default: this machine's) picks the onnxruntime-node binaries copied into dist/native/
 // (one platform per .vsix: `vsce package --target`); `--native none` copies none (the universal WASM-only package).
+import { writeOrtWasm } from './scripts/ortWasm.mjs';
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -69,11 +70,8 @@ const builds = [
   },
 ].filter(Boolean);
 
-// The webview uses onnxruntime-web's WebGPU+WASM build, which loads exactly this pair.
-const ortDir = 'node_modules/onnxruntime-web/dist';
-const ortFiles = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
-mkdirSync('media/ort', { recursive: true });
-for (const f of ortFiles) copyFileSync(`${ortDir}/${f}`, `media/ort/${f}`);
+// The webview uses onnxruntime-web's WebGPU+WASM build, which loads exactly this pair (its wasm gzipped).
+writeOrtWasm();
 
 // onnxruntime-node's binaries for one platform (see ortNodeBinding), and no other platform's.
 rmSync('dist/native', { recursive: true, force: true });

@@ -50,7 +50,7 @@ async function buildBundle(): Promise<void> {
   await esbuild.build({ ...common, entryPoints: ['webview/main.ts'], outfile: BUNDLE, loader: { '.css': 'text' } });
   await esbuild.build({ ...common, entryPoints: ['webview/runtime/ortEntry.ts'], outfile: join(dirname(BUNDLE), 'webview-ort.js') });
   await esbuild.build({ ...common, entryPoints: ['webview/workers/pcaWorker.ts'], outfile: join(dirname(BUNDLE), 'webview-pca.js') });
-  if (!existsSync('media/ort/ort-wasm-simd-threaded.asyncify.wasm')) throw new Error('media/ort/ has no onnxruntime-web wasm: run `npm run build` first');
+  if (!existsSync('media/ort/ort-wasm-simd-threaded.asyncify.wasm.gz')) throw new Error('media/ort/ has no onnxruntime-web wasm: run `npm run build` first');
 }
 
 async function theme(page: Page, t: 'dark' | 'light'): Promise<void> {

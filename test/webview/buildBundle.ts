@@ -6,7 +6,8 @@
 export const TEST_BUNDLE = 'test-results/webview-bundle/webview.js';
 
 import * as esbuild from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { writeOrtWasm } from '../../scripts/ortWasm.mjs';
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /** `out`: where the bundle goes (a test of its own passes its own path, so concurrent tests do not swap it). */
@@ -22,8 +23,5 @@ export async function buildWebviewBundle(out = TEST_BUNDLE): Promise<void> {
       entryPoints: [entry], outfile: join(dirname(out), file), platform: 'browser', format: 'esm',
     });
   }
-  mkdirSync('media/ort', { recursive: true });
-  for (const f of ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm']) {
-    if (!existsSync(`media/ort/${f}`)) copyFileSync(`node_modules/onnxruntime-web/dist/${f}`, `media/ort/${f}`);
-  }
+  writeOrtWasm();
 }

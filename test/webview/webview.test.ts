@@ -436,7 +436,7 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
 
 /** The backend badge's tooltip: why this backend, how many threads, where inference runs. */
 const badgeTitle = async (d: PageDriver): Promise<string> => (await d.page.locator('.backend-badge').getAttribute('title')) ?? '';
-const WASM_FILE = '/media/ort/ort-wasm-simd-threaded.asyncify.wasm';
+const WASM_FILE = '/media/ort/ort-wasm-simd-threaded.asyncify.wasm.gz';
 
 describe('backend choice and warm-up on a software WebGPU adapter (SwiftShader)', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, () => {
   let browser: Browser;

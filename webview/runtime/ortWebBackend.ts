@@ -93,6 +93,16 @@ async function importFromBlob(url: string): Promise<typeof Ort> {
 }
 
 /**
+ * The wasm as shipped is gzipped (a quarter of the bytes to move through the webview's resource path);
+ * a server that already inflated it (Content-Encoding) hands over the raw module, recognised by its magic.
+ */
+async function inflated(bytes: ArrayBuffer): Promise<ArrayBuffer> {
+  const head = new Uint8Array(bytes, 0, Math.min(2, bytes.byteLength));
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return bytes;
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
+}
+
+/**
  * onnxruntime-web, loaded on first use and configured once. The wasm binary is fetched here, on the
  * page, and handed over as bytes: webview resources are served through the page's service worker, which
  * does not serve onnxruntime-web's worker, so nothing is fetched from inside that worker.
@@ -101,13 +111,13 @@ export function ortLib(): Promise<typeof Ort> {
   ortPromise ??= (async () => {
     // dist/webview-ort.js sits beside dist/webview.js (the page's module), in the extension and in the test harness.
     const url = new URL('webview-ort.js', import.meta.url).toString();
-    const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}ort-wasm-simd-threaded.asyncify.wasm`;
+    const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}ort-wasm-simd-threaded.asyncify.wasm.gz`;
     const [ort, worker, wasm] = await Promise.all([
       importFromBlob(url),
       workersAllowed(),
       fetch(wasmUrl).then(async (r) => {
         if (!r.ok) throw new SeqLensError('runtime', `Could not read onnxruntime-web's wasm file ${wasmUrl} (HTTP ${r.status}).`);
-        return r.arrayBuffer();
+        return inflated(await r.arrayBuffer());
       }),
     ]);
     ort.env.wasm.wasmBinary = wasm;
