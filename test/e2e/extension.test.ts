@@ -586,7 +586,10 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     let back = false;
     try {
       await wb.clearNotifications();
-      // A new page beside the editor: its first run loads onnxruntime-web, so it is still running when closed.
+      // The 80 MB model in a new page beside the editor: its first run fetches it (tens of seconds), so it is
+      // still running when the page is closed.
+      await wb.command('Sequence Lens: Select Model');
+      await wb.pick('bench-decoder');
       await wb.openFile('notes/bench.txt');
       await wb.selectInEditor(1, 1, STORY_1.length);
       await wb.command('Sequence Lens: Open Visualizer Beside the Editor');
@@ -605,11 +608,13 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
       await wb.selectInEditor(1, 1, STORY_1.length);
       await wb.command('Sequence Lens: Run Model on Selection');
       const beside = await wb.webviewFrame('panel', 60_000, 'editor');
-      await until('the next run beside the editor', async () => (await heatmapShown(beside, STORY_1).catch(() => false)) || false, 180_000, 100);
+      await until('the next run beside the editor', async () => (await heatmapShown(beside, STORY_1, 'bench-decoder').catch(() => false)) || false, 240_000, 100);
       await wb.command('Sequence Lens: Move Visualizer to the Panel');
       back = true;
     } finally {
       if (!back) await wb.command('Sequence Lens: Move Visualizer to the Panel').catch(() => undefined);
+      // The steps after this one use the zoo Transformer.
+      await wb.command('Sequence Lens: Select Model').then(() => wb.pick('char-transformer')).catch(() => undefined);
     }
   });
 
@@ -631,7 +636,11 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     await wb.selectInEditor(1, 1, STORY_1.length);
     const t0 = await wb.contextMenu('Run Model on Selection');
     const f = await wb.webviewFrame('panel', 60_000);
-    const shown = await until('the native heatmap', async () => (await heatmapShown(f, STORY_1).catch(() => false)) || false, 180_000, 100);
+    // The page already shows a run on this text (on WASM): wait for the native one.
+    const shown = await until('the native heatmap', async () => {
+      const native = await f.evaluate(() => /native/.test((window as unknown as { __seqlens: { trace(): { backend?: string } | undefined } }).__seqlens.trace()?.backend ?? '')).catch(() => false);
+      return native && ((await heatmapShown(f, STORY_1).catch(() => false)) || false);
+    }, 180_000, 100);
     timings.nativeRightClickToHeatmapMs = Date.now() - t0;
     console.log(`# timing native backend, zoo Transformer (first native run: worker start, session, run, transfer): right-click → heatmap ${Date.now() - t0} ms`);
     assert.equal(shown, `tokens:${STORY_1.length}`);

@@ -101,11 +101,12 @@ describe('the walkthrough in code-server (packaged .vsix)', { skip, timeout: 20 
     if (await tab.isVisible().catch(() => false)) await tab.click();
     else await wb.command('Sequence Lens: Open Walkthrough: From RNNs to Transformers');
     const title = wb.page.locator('.getting-started-step', { hasText: s.title }).first();
-    await title.waitFor({ timeout: 30_000 });
-    // The open step's title is a disabled button: click only a closed one. (A finished step moves the
-    // walkthrough on to the next, which is then open and disabled while aria-expanded may still say false.)
-    const open = (await title.getAttribute('aria-expanded')) === 'true' || await title.isDisabled();
-    if (!open) await title.click();
+    // The tab can come back on the Welcome overview (the walkthrough's steps hidden, still in the DOM): open
+    // the walkthrough itself again then.
+    if (!(await title.isVisible().catch(() => false))) await wb.command('Sequence Lens: Open Walkthrough: From RNNs to Transformers');
+    await title.waitFor({ state: 'visible', timeout: 30_000 });
+    // The open step's title is a disabled button: click only a closed one.
+    if ((await title.getAttribute('aria-expanded')) !== 'true') await title.click();
     const button = wb.page.locator('.getting-started-step.expanded .monaco-button', { hasText: buttonLabel(s.description) }).first();
     await button.waitFor({ timeout: 15_000 });
     // In a narrow column the page's scroll shadow can lie over the button: then press it from the keyboard.
