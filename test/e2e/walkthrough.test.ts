@@ -103,8 +103,14 @@ describe('the walkthrough in code-server (packaged .vsix)', { skip, timeout: 20 
     const title = wb.page.locator('.getting-started-step', { hasText: s.title }).first();
     // The tab can come back on the Welcome overview (the walkthrough's steps hidden, still in the DOM): open
     // the walkthrough itself again then.
-    if (!(await title.isVisible().catch(() => false))) await wb.command('Sequence Lens: Open Walkthrough: From RNNs to Transformers');
-    await title.waitFor({ state: 'visible', timeout: 30_000 });
+    // A hidden slide's buttons stay in the DOM, laid out but disabled: a disabled title that is not the open
+    // step means the walkthrough is not what the tab shows.
+    const hidden = async (): Promise<boolean> => !(await title.isVisible().catch(() => false))
+      || ((await title.isDisabled()) && (await title.getAttribute('aria-expanded')) !== 'true');
+    if (await hidden()) {
+      await wb.command('Sequence Lens: Open Walkthrough: From RNNs to Transformers');
+      await until(`step ${id} shown in the walkthrough`, async () => !(await hidden()), 30_000, 250);
+    }
     // The open step's title is a disabled button: click only a closed one.
     if ((await title.getAttribute('aria-expanded')) !== 'true') await title.click();
     const button = wb.page.locator('.getting-started-step.expanded .monaco-button', { hasText: buttonLabel(s.description) }).first();
