@@ -11,6 +11,7 @@
 import { ARCHITECTURES, type Architecture } from '../core/types.js';
 import type { ProbeTensor } from '../core/trace/traceTypes.js';
 import { probeTensorProblem, wireRunProblem, type WireRun } from './traceWire.js';
+import { arrayBuffer, arrayOf, at, bool, bytes, int, isObj, lit, num, optional, recordOf, shape, str, type Check } from './guards.js';
 
 export type { WireRun } from './traceWire.js';
 
@@ -177,60 +178,6 @@ export type WebviewNotification =
 export type WebviewToHost = WebviewReply | WebviewNotification;
 
 // ---- Guards. Each check returns undefined when the value is fine, else what is wrong with it (for the log line).
-
-type Check = (v: unknown) => string | undefined;
-
-/** Where a problem is: `.model` + `.architecture is not ...` reads `.model.architecture is not ...`. */
-function at(where: string, problem: string): string {
-  return problem.startsWith('.') || problem.startsWith('[') ? `${where}${problem}` : `${where} ${problem}`;
-}
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const str: Check = (v) => (typeof v === 'string' ? undefined : 'is not a string');
-const bool: Check = (v) => (typeof v === 'boolean' ? undefined : 'is not a boolean');
-/** Any number, NaN included: a score of a degenerate matrix is still a score the host can show. */
-const num: Check = (v) => (typeof v === 'number' ? undefined : 'is not a number');
-/** Ids, offsets and indices. */
-const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'is not an integer');
-const bytes: Check = (v) => (v instanceof Uint8Array ? undefined : 'is not a Uint8Array');
-const arrayBuffer: Check = (v) => (v instanceof ArrayBuffer ? undefined : 'is not an ArrayBuffer');
-const lit = <T extends string>(...values: readonly T[]): Check => (v) =>
-  values.includes(v as T) ? undefined : `is not ${values.map((x) => `'${x}'`).join(' or ')}`;
-const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
-const arrayOf = (c: Check): Check => (v) => {
-  if (!Array.isArray(v)) return 'is not an array';
-  for (let i = 0; i < v.length; i++) {
-    const e = c(v[i]);
-    if (e) return at(`[${i}]`, e);
-  }
-  return undefined;
-};
-const recordOf = (c: Check): Check => (v) => {
-  if (!isObj(v)) return 'is not an object';
-  for (const [k, x] of Object.entries(v)) {
-    const e = c(x);
-    if (e) return at(`.${k}`, e);
-  }
-  return undefined;
-};
-/**
- * An object with these fields. The field list is typed against T (every field of T, optional ones
- * too, and no other), so a field added to a message type without a check here fails to compile.
- */
-function shape<T>(fields: { readonly [K in keyof T]-?: Check }): Check {
-  const entries = Object.entries(fields) as [string, Check][];
-  return (v) => {
-    if (!isObj(v)) return 'is not an object';
-    for (const [k, c] of entries) {
-      const e = c(v[k]);
-      if (e) return at(`.${k}`, e);
-    }
-    return undefined;
-  };
-}
 
 const backend = lit<Backend>('auto', 'webgpu', 'wasm', 'native');
 const decorationMode = lit<DecorationMode>('attention', 'hiddenNorm', 'gate');

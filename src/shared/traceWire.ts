@@ -12,6 +12,7 @@ import type { FloatTensor } from '../core/run/backend.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../core/trace/traceTypes.js';
 import type { PositionalEncoding } from '../core/trace/positionalSource.js';
 import type { ModelLens } from '../core/run/decodedModel.js';
+import { arrayOf, f32, fields, int, isObj, num, optional, str, type Check } from './guards.js';
 
 export interface WireRun {
   /** The worker's key for this run's deferred attention (fetchLayers names it). */
@@ -30,37 +31,6 @@ export interface WireRun {
   /** The model's manifest as read by the worker (parsed again by the page). */
   manifest?: unknown;
 }
-
-/** Why a value is not what it should be (undefined when it is). */
-type Check = (v: unknown) => string | undefined;
-
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-const str: Check = (v) => (typeof v === 'string' ? undefined : 'is not a string');
-const num: Check = (v) => (typeof v === 'number' ? undefined : 'is not a number');
-const int: Check = (v) => (Number.isSafeInteger(v) ? undefined : 'is not an integer');
-const optional = (c: Check): Check => (v) => (v === undefined ? undefined : c(v));
-const at = (where: string, problem: string): string =>
-  (problem.startsWith('.') || problem.startsWith('[') ? `${where}${problem}` : `${where} ${problem}`);
-const arrayOf = (c: Check): Check => (v) => {
-  if (!Array.isArray(v)) return 'is not an array';
-  for (let i = 0; i < v.length; i++) {
-    const e = c(v[i]);
-    if (e) return at(`[${i}]`, e);
-  }
-  return undefined;
-};
-const fields = (checks: Record<string, Check>): Check => (v) => {
-  if (!isObj(v)) return 'is not an object';
-  for (const [k, c] of Object.entries(checks)) {
-    const e = c(v[k]);
-    if (e) return at(`.${k}`, e);
-  }
-  return undefined;
-};
-const f32: Check = (v) => (v instanceof Float32Array ? undefined : 'is not a Float32Array');
 
 /** A float tensor whose data holds exactly the elements its dims say. */
 export const floatTensorProblem: Check = (v) => {
