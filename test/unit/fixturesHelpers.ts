@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Probe } from '../../src/core/types.js';
+import { onnx } from '../../src/core/onnx/onnxProto.js';
 
 export const GRAPHS = join(import.meta.dirname, '..', 'fixtures', 'graphs');
 export const ZOO = join(import.meta.dirname, '..', '..', 'media', 'models');
@@ -122,3 +123,18 @@ export function checkAttention(t: ort.Tensor, probe: Probe, c: AttentionCheck = 
 }
 
 export { ort };
+
+/** The largest absolute difference of two equally long arrays (their lengths asserted equal). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
+  return m;
+}
+
+/** The plain model with some of its own tensors made graph outputs (decoded and re-encoded, not instrumented). */
+export function withOutputs(bytes: Uint8Array, names: string[]): Uint8Array {
+  const m = onnx.ModelProto.decode(bytes);
+  for (const name of names) m.graph?.output?.push(onnx.ValueInfoProto.create({ name }));
+  return onnx.ModelProto.encode(m).finish();
+}

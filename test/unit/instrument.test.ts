@@ -18,7 +18,7 @@ import { inspectModel } from '../../src/core/inspect.js';
 import { isSeqLensError } from '../../src/core/errors.js';
 import type { LogitLens, Probe } from '../../src/core/types.js';
 import {
-  assertSameTensor, checkAttention, fixtureInfo, ids, ort, readFixture, run, ZOO, type Feeds, type FixtureInfo,
+  assertSameTensor, checkAttention, fixtureInfo, ids, maxAbsDiff, ort, readFixture, run, ZOO, type Feeds, type FixtureInfo,
 } from './fixturesHelpers.js';
 
 const info = fixtureInfo();
@@ -82,12 +82,6 @@ function applyLens(model: ModelProto, lens: LogitLens, h: Float32Array, width: n
   return out;
 }
 
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
 
 for (const [file, i] of Object.entries(info)) {
   if (i.exportError || !i.inputs && !i.role) continue;

@@ -10,7 +10,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeModel } from '../../src/core/onnx/decode.js';
-import { onnx } from '../../src/core/onnx/onnxProto.js';
 import { planProbes } from '../../src/core/probes/planProbes.js';
 import { detectArchitecture } from '../../src/core/architecture.js';
 import { inspectModel } from '../../src/core/inspect.js';
@@ -21,24 +20,12 @@ import { traceModel } from '../../src/core/run/traceModel.js';
 import { getBackend } from '../../src/node/backends.js';
 import type { TensorSummary } from '../../src/core/onnx/summarize.js';
 import type { Trace } from '../../src/core/trace/traceTypes.js';
-import { assertSameTensor, ort, readFixture, run, type Feeds } from './fixturesHelpers.js';
+import { assertSameTensor, ort, readFixture, run, type Feeds, maxAbsDiff, withOutputs } from './fixturesHelpers.js';
 
 const MERGED_PREFIX = 'seqlens/if/optimum::if/no_past/';
 const TEXT = 'LED A=(B+C)*2;';
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
 
-/** The plain model with some of its own tensors made graph outputs (decoded and re-encoded here, not instrumented). */
-function withOutputs(bytes: Uint8Array, names: string[]): Uint8Array {
-  const m = onnx.ModelProto.decode(bytes);
-  for (const name of names) m.graph?.output?.push(onnx.ValueInfoProto.create({ name }));
-  return onnx.ModelProto.encode(m).finish();
-}
 
 /** ids, a mask of ones over past + new, `past` cached positions of cos values (or empty), the flag. */
 function decoderFeeds(ids: number[], pastNames: string[], past = 0, flag?: boolean): Feeds {

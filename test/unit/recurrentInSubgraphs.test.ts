@@ -20,17 +20,11 @@ import { traceModel } from '../../src/core/run/traceModel.js';
 import { getBackend } from '../../src/node/backends.js';
 import type { GateName } from '../../src/core/types.js';
 import { LSTM_IN_IF, lstmInIf } from '../../tools/fixtures/lstmInIf.js';
-import { readFixture, run, ort } from './fixturesHelpers.js';
+import { readFixture, run, ort, maxAbsDiff } from './fixturesHelpers.js';
 
 const TEXT = 'LED A=(B+C)*2;';
 const H = LSTM_IN_IF.hidden;
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
 
 test('LSTM stack in an If with a known condition: the branch taken is lifted out, 2 layers with gates', () => {
   const bytes = readFixture('lstm_in_if.onnx');

@@ -16,7 +16,6 @@ import * as ort from 'onnxruntime-node';
 import { audioEncoder, AUDIO } from '../../tools/fixtures/audioEncoder.js';
 import { mulberry32 } from '../../tools/mulberry32.js';
 import { decodeModel } from '../../src/core/onnx/decode.js';
-import { onnx } from '../../src/core/onnx/onnxProto.js';
 import { planProbes } from '../../src/core/probes/planProbes.js';
 import { detectArchitecture } from '../../src/core/architecture.js';
 import { inspectModel } from '../../src/core/inspect.js';
@@ -29,7 +28,7 @@ import { tokenLabels, tokenHover } from '../../src/core/tokenize/tokenLabels.js'
 import type { TensorSummary } from '../../src/core/onnx/summarize.js';
 import type { FloatTensor } from '../../src/core/run/backend.js';
 import { getBackend } from '../../src/node/backends.js';
-import { readFixture, run } from './fixturesHelpers.js';
+import { readFixture, run, maxAbsDiff, withOutputs } from './fixturesHelpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FRAMES = 20;
@@ -39,19 +38,7 @@ function randomTensor(dims: number[], seed: number): FloatTensor {
   return { dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1) };
 }
 
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let k = 0; k < a.length; k++) m = Math.max(m, Math.abs(a[k] - b[k]));
-  return m;
-}
 
-/** The plain model with some of its own tensors made graph outputs (decoded and re-encoded, not instrumented). */
-function withOutputs(bytes: Uint8Array, names: string[]): Uint8Array {
-  const m = onnx.ModelProto.decode(bytes);
-  for (const name of names) m.graph?.output?.push(onnx.ValueInfoProto.create({ name }));
-  return onnx.ModelProto.encode(m).finish();
-}
 
 test('audio encoder: the plan finds its attention, residual stream and GRU', () => {
   const model = decodeModel(audioEncoder());
