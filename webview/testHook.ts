@@ -5,6 +5,8 @@
 import type { App } from './app.js';
 import type { Trace } from '../src/core/trace/traceTypes.js';
 import { RunData } from './data/runData.js';
+import { labelOf } from './data/tokenDisplay.js';
+import type { TokenLabel } from '../src/core/tokenize/tokenLabels.js';
 import { inferenceInWorker, liveSessionCount, warmUpResult, type WarmUpResult } from './runtime/ortWebBackend.js';
 
 export interface SeqLensHook {
@@ -29,6 +31,8 @@ export interface SeqLensHook {
   click(id: string, x: number, y: number): void;
   exportView(id: string): Promise<string[]>;
   trace(i?: number): unknown;
+  /** How the views label run `i`'s tokens (source tokens, then generated ones), as the axes and hovers do. */
+  labels(i?: number): { tokens: TokenLabel[]; generated: TokenLabel[] } | undefined;
   /** Why the latest run failed, if it did (a cancel is not a failure). */
   error(): string | undefined;
   /** Shows a Trace built outside a run (the benchmark's synthetic 12×12×2048 traces). */
@@ -71,6 +75,10 @@ export function installTestHook(app: App): void {
     },
     // The run as it stands: its attention lives in the layer store (fetched and evicted there), not in the trace.
     trace: (i = 0) => app.runs[i]?.snapshot(),
+    labels: (i = 0) => {
+      const t = app.runs[i]?.trace;
+      return t && { tokens: t.tokens.map(labelOf), generated: (t.generated ?? []).map(labelOf) };
+    },
     error: () => app.lastError,
     load: (traces) => app.showTraces(traces.map((t) => new RunData(t, t.model))),
   };

@@ -12,15 +12,16 @@
  *
  * Skips (with the reason) when code-server or Chromium is not installed: bash scripts/setup-code-server.sh.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame } from 'playwright-core';
 import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
 import { frameWithText, reportClick } from './timingReport.js';
 import { makeBenchDecoder, type BenchDecoder } from '../../bench/makeBenchDecoder.js';
+import { extensionLogFile, stepWith } from './suiteSupport.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e');
 const skip = missingPrerequisite();
@@ -48,20 +49,6 @@ async function heatmapShown(frame: Frame, text: string, model?: string): Promise
     const canvas = Array.from(document.querySelectorAll('canvas')).find((c) => c.width > 0 && c.height > 0 && c.offsetParent !== null);
     return canvas ? `tokens:${tr.tokens?.length ?? 0}` : false;
   }, [text, model] as const);
-}
-
-/** In the panel's frame: has a run on `text` finished (any architecture)? Returns the trace count. */
-/** The extension's log file in the code-server profile (the newest session's), if there is one yet. */
-function extensionLogFile(scratch: string | undefined): string | undefined {
-  const logs = join(scratch ?? '', 'profile', 'user-data', 'logs');
-  if (!scratch || !existsSync(logs)) return undefined;
-  const files = readdirSync(logs).sort().map((session) => join(logs, session, 'exthost1', 'sequence-lens.sequence-lens', 'Sequence Lens.log'));
-  return files.reverse().find((f) => existsSync(f));
-}
-
-function extensionLog(scratch: string | undefined): string[] {
-  const f = extensionLogFile(scratch);
-  return f ? readFileSync(f, 'utf8').trimEnd().split('\n') : [];
 }
 
 /**
@@ -123,21 +110,8 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     }, timeoutMs, 1000);
   };
 
-  /** A test step that leaves a screenshot of the workbench when it fails. */
-  const step = (name: string, fn: () => Promise<void>): void => {
-    it(name, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        await wb?.screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`).catch(() => undefined);
-        // CI keeps only the console: say what the panel and the host saw.
-        const panel = await wb?.panelStatus().catch(() => undefined);
-        console.log(`# FAILED step "${name}": panel status: ${panel ?? '(no panel)'}; notifications: ${JSON.stringify(await wb?.notifications().catch(() => []))}`);
-        for (const line of extensionLog(scratch).slice(-25)) console.log(`#   log: ${line}`);
-        throw e;
-      }
-    });
-  };
+  /** A test step that leaves a screenshot of the workbench, and what the panel and host saw, when it fails. */
+  const step = stepWith(() => ({ wb, scratch }));
 
   before(async () => {
     ({ scratch, folder } = prepareScratch(OUT, 'seqlens-e2e-'));

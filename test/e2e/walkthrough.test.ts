@@ -11,13 +11,14 @@
  *
  * Skips (with the reason) when code-server or Chromium is not installed: bash scripts/setup-code-server.sh.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Frame } from 'playwright-core';
 import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
+import { extensionLogFile, stepWith } from './suiteSupport.js';
 import { stepRange, WALKTHROUGH_RUN_STEPS, type WalkthroughRunStepId } from '../../src/shared/walkthroughSteps.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e-walkthrough');
@@ -54,32 +55,13 @@ async function panelState(frame: Frame): Promise<PanelState | undefined> {
   });
 }
 
-function extensionLogFile(scratch: string | undefined): string | undefined {
-  const logs = join(scratch ?? '', 'profile', 'user-data', 'logs');
-  if (!scratch || !existsSync(logs)) return undefined;
-  const files = readdirSync(logs).sort().map((session) => join(logs, session, 'exthost1', 'sequence-lens.sequence-lens', 'Sequence Lens.log'));
-  return files.reverse().find((f) => existsSync(f));
-}
-
 describe('the walkthrough in code-server (packaged .vsix)', { skip, timeout: 20 * 60_000 }, () => {
   let server: CodeServer | undefined;
   let browser: Browser | undefined;
   let wb: Workbench;
   let scratch: string;
 
-  const step = (name: string, fn: () => Promise<void>): void => {
-    it(name, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        await wb?.screenshot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`).catch(() => undefined);
-        console.log(`# FAILED step "${name}": panel status: ${await wb?.panelStatus().catch(() => undefined) ?? '(no panel)'}; notifications: ${JSON.stringify(await wb?.notifications().catch(() => []))}`);
-        const log = extensionLogFile(scratch);
-        for (const line of log ? readFileSync(log, 'utf8').trimEnd().split('\n').slice(-25) : []) console.log(`#   log: ${line}`);
-        throw e;
-      }
-    });
-  };
+  const step = stepWith(() => ({ wb, scratch }));
 
   /** Screenshots of the workbench as it is, in the dark theme and then in the light one. */
   async function bothThemes(name: string): Promise<void> {

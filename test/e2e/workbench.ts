@@ -159,6 +159,29 @@ export class Workbench {
     }, 30_000, 500);
   }
 
+  /**
+   * Selects the whole of line `line` (Go to Line, then Shift+End): text with emoji or combining marks, where
+   * arrow presses and the status bar's count go by other units than characters.
+   */
+  async selectLine(line: number): Promise<void> {
+    await until(`line ${line} selected`, async () => {
+      for (const sel of ['.context-view .monaco-menu', '.quick-input-widget input']) {
+        if (await this.page.locator(sel).first().isVisible().catch(() => false)) await this.page.keyboard.press('Escape');
+      }
+      await this.page.locator('.editor-instance .monaco-editor .view-lines').first().click({ timeout: 5000 }).catch(() => undefined);
+      await this.page.keyboard.press('Control+G');
+      const input = this.page.locator('.quick-input-widget input');
+      await input.waitFor({ timeout: 5000 });
+      await input.fill(`:${line}:1`);
+      await sleep(150);
+      await this.page.keyboard.press('Enter');
+      await input.waitFor({ state: 'hidden', timeout: 5000 });
+      await this.page.keyboard.press('Shift+End');
+      await sleep(150);
+      return new RegExp(`^Ln ${line}, Col \\d+ \\(\\d+ selected\\)`).test(await this.cursorStatus());
+    }, 30_000, 500);
+  }
+
   /** Screen point inside the current selection (right-clicking elsewhere would drop it). */
   async selectionPoint(): Promise<{ x: number; y: number }> {
     const sel = this.page.locator('.editor-instance .monaco-editor .selected-text').first();
