@@ -10,6 +10,7 @@ import { attrInt, attrString } from './onnx/attributes.js';
 import type { Architecture, ArchitectureEvidence } from './types.js';
 import { analyzeGraph, type AnalyzeOptions, type GraphAnalysis } from './probes/analyzeGraph.js';
 import { dependsOn, constantDims } from './probes/graphWalk.js';
+import { quantizedProductsReading } from './probes/weightProducts.js';
 import { countInside } from './probes/subgraphs.js';
 
 const RECURRENT = ['LSTM', 'GRU', 'RNN'] as const;
@@ -75,7 +76,7 @@ function mostCommon(values: (number | undefined)[]): number | undefined {
 /** Width of the residual stream: the input width of the Q projection (its weight's first dim). */
 function transformerWidth(a: GraphAnalysis): number | undefined {
   for (const s of a.sites) {
-    if (s.form === 'opaque' && s.node.opType === 'Attention') {
+    if ((s.form === 'opaque' || s.form === 'recomputed') && s.node.opType === 'Attention') {
       // com.microsoft Attention: packed QKV weights [hidden, 3 * hidden] as input 1.
       const dims = constantDims(a.extended, s.node.input[1]);
       if (dims?.length === 2) return dims[0];
@@ -86,6 +87,8 @@ function transformerWidth(a: GraphAnalysis): number | undefined {
       const dims = constantDims(a.extended, c.input[1]);
       if (dims?.length === 2) return c.opType === 'Gemm' && attrInt(c, 'transB', 0) === 1 ? dims[1] : dims[0];
     }
+    const quantized = quantizedProductsReading(a.extended, s.qSource).find((q) => q.dims);
+    if (quantized?.dims) return quantized.dims[0];
   }
   return undefined;
 }
@@ -122,7 +125,9 @@ export function architectureFromAnalysis(a: GraphAnalysis, role?: AnalyzeOptions
     const what = form === 'softmax' ? 'Softmax node(s) fed by a Q·Kᵀ product of two activations'
       : form === 'additive' ? 'Softmax node(s) over v·tanh(W·q + U·k) (additive attention)'
         : form === 'onnx-attention' ? 'ONNX Attention node(s)'
-          : form === 'ms-multihead' ? 'com.microsoft MultiHeadAttention node(s)' : 'fused attention node(s) without a weights output';
+          : form === 'ms-multihead' ? 'com.microsoft MultiHeadAttention node(s)'
+            : form === 'recomputed' ? 'fused com.microsoft Attention/GroupQueryAttention node(s) (weights recomputed from their inputs)'
+              : 'fused attention node(s) without a weights output';
     evidence.push(`${n} ${what}`);
   }
   if (enc) evidence.push(`${enc} encoder self-attention layer(s) (no causal mask)`);

@@ -146,10 +146,11 @@ describe('inspector picture (WASM)', { skip: !existsSync(CHROMIUM) && 'no Chromi
     assert.ok(ed[0].marks.some((m) => /not causal/.test(m)), ed[0].marks.join(' | '));
     await shot(d, 'encdec');
 
-    // A fused attention op without a weights output: marked, and the page says why in one sentence.
+    // com.microsoft Attention has no weights output: its weights are recomputed from its inputs (fusedRecompute.ts),
+    // so its attention marks are read, none unread. (A fused op that is not recomputed: graphBlocks.test.ts.)
     await inspect(d, looseRef(harness.origin, 'test/fixtures/graphs/ms_attention.onnx'), 103);
-    assert.match(await d.page.locator('.pic-why').first().innerText(), /fused kernel and has no output for the weights/);
-    assert.ok(await d.page.locator('.insp-unread li').count() >= 1);
+    assert.ok(await d.page.locator('.pic-mark-attention').count() >= 1);
+    assert.equal(await d.page.locator('.pic-mark-attention.pic-unread').count(), 0);
     await shot(d, 'ms-attention');
     assert.deepEqual(d.errors, []);
     await d.page.close();

@@ -2,7 +2,8 @@
  * Attention probes from attention sites: the Softmax output as is; heads folded into the batch
  * axis unfolded with an added Reshape; fused ops exposed by ADDING a duplicate node that also
  * produces the weights output (instrumentation is additive and cannot edit the original node);
- * fused ops without a weights output listed as unavailable with the reason.
+ * com.microsoft Attention / GroupQueryAttention weights recomputed from the op's inputs (fusedRecompute.ts);
+ * other fused ops without a weights output listed as unavailable with the reason.
  */
 import type { GraphIndex } from '../onnx/graphIndex.js';
 import type { AttributeProto, ModelProto, NodeProto } from '../onnx/decode.js';
@@ -14,6 +15,7 @@ import { onnx } from '../onnx/onnxProto.js';
 import type { Probe, Unavailable } from '../types.js';
 import type { ProbeContribution } from './contribution.js';
 import type { AttentionSite } from './attentionSites.js';
+import { recomputeFusedWeights } from './fusedRecompute.js';
 
 export const PREFIX = 'seqlens/';
 
@@ -156,6 +158,13 @@ export function attentionProbes(index: GraphIndex, model: ModelProto, sites: Att
             node: nodeLabel(n),
           });
         }
+        break;
+      }
+      case 'recomputed': {
+        const p = `${streamName(s)}/`;
+        const r = recomputeFusedWeights(index, model, s.node, p, delta);
+        if ('weights' in r) probes.push({ ...base, name: r.weights, axes: ['batch', 'head', 'query', 'key'] });
+        else unavailable.push({ what: `${s.stream} attention weights, layer ${s.layer}`, reason: r.reason, node: nodeLabel(s.node) });
         break;
       }
       case 'opaque':

@@ -14,6 +14,8 @@ import { attrInt, attrInts, attrString } from '../onnx/attributes.js';
 import type { AttentionStream } from '../types.js';
 import { constantFactor, constantTensor, constantValues, isActivation, shapeVector } from './graphWalk.js';
 import { tensorSize } from '../onnx/tensorData.js';
+import { quantizedProductBehind } from './weightProducts.js';
+import { RECOMPUTED_FUSED } from './fusedRecompute.js';
 
 export type AttentionForm =
   /** Softmax(Q·Kᵀ ...) written out with primitive ops. */
@@ -24,7 +26,9 @@ export type AttentionForm =
   | 'onnx-attention'
   /** com.microsoft MultiHeadAttention: raw Q·Kᵀ via output 3. */
   | 'ms-multihead'
-  /** Fused ops that have no weights output (com.microsoft Attention, GroupQueryAttention...). */
+  /** com.microsoft Attention / GroupQueryAttention: no weights output; recomputed from the op's inputs (fusedRecompute.ts). */
+  | 'recomputed'
+  /** Fused ops that have no weights output and are not recomputed (PackedAttention, SparseAttention...). */
   | 'opaque';
 
 export interface AttentionSite {
@@ -56,7 +60,7 @@ const MASK_PATH_OPS = new Set(['Add', 'Sub', 'Mul', 'Div', 'Where', 'Cast', 'Res
 const OPERAND_OPS = new Set(['Transpose', 'Reshape', 'Div', 'Mul', 'Add', 'Split', 'Slice', 'Gather', 'Squeeze',
   'Unsqueeze', 'Cast', 'Identity', 'Concat', 'Expand', 'Sqrt']);
 
-const OPAQUE_FUSED = new Set(['Attention', 'GroupQueryAttention', 'PackedAttention', 'PackedMultiHeadAttention',
+const OPAQUE_FUSED = new Set(['PackedAttention', 'PackedMultiHeadAttention',
   'DecoderMaskedMultiHeadAttention', 'DecoderMaskedSelfAttention', 'SparseAttention', 'LongformerAttention',
   'QAttention', 'DecoderAttention', 'QOrderedAttention', 'PagedAttention']);
 
@@ -106,6 +110,9 @@ export function projectionSource(index: GraphIndex, operand: string): string | u
     seen.add(t);
     const p = index.producer.get(t);
     if (!p) continue;
+    // int8 (MatMulInteger after DynamicQuantizeLinear) and 4-bit (MatMulNBits) projections.
+    const quantized = quantizedProductBehind(index, t);
+    if (quantized) return quantized.activation;
     if (p.opType === 'MatMul' || p.opType === 'Gemm') {
       const w = p.input.slice(0, 2).filter((i) => isWeight(index, i));
       const a = p.input.slice(0, 2).filter((i) => !isWeight(index, i));
@@ -355,10 +362,10 @@ export function findAttentionSites(index: GraphIndex, model: ModelProto, opts: F
         causal, causalEvidence: causal ? 'unidirectional=1' : undefined, heads: attrInt(n, 'num_heads'), rank: 4 });
       continue;
     }
-    if (domain === 'com.microsoft' && OPAQUE_FUSED.has(n.opType)) {
+    if (domain === 'com.microsoft' && (OPAQUE_FUSED.has(n.opType) || RECOMPUTED_FUSED.has(n.opType))) {
       const causal = n.opType === 'GroupQueryAttention' || n.opType.startsWith('DecoderMasked') || attrInt(n, 'unidirectional', 0) === 1;
       const kIn = n.opType === 'Attention' ? n.input[0] : n.input[1] || n.input[0];
-      sites.push({ form: 'opaque', node: n, qSource: sourceOf(index, n.input[0]), kSource: sourceOf(index, kIn),
+      sites.push({ form: RECOMPUTED_FUSED.has(n.opType) ? 'recomputed' : 'opaque', node: n, qSource: sourceOf(index, n.input[0]), kSource: sourceOf(index, kIn),
         causal, causalEvidence: causal ? `${n.opType} is causal` : undefined, heads: attrInt(n, 'num_heads'), rank: 4 });
     }
   }
