@@ -118,6 +118,7 @@ export class InspectorPage {
       row(tbl, 'Size', `${(sm.byteSize / 1024).toFixed(1)} KiB`);
       if (sm.externalData) row(tbl, 'Weights', sm.externalData.text);
       row(tbl, 'Parameters', sm.parameterCount.toLocaleString('en-US'));
+      if (sm.weightTypes.length) row(tbl, 'Weight types', sm.weightTypes.join(', '));
       row(tbl, 'Nodes', String(sm.nodeCount));
       row(tbl, 'Producer', `${sm.producer.name} ${sm.producer.version}`.trim() || '—');
       row(tbl, 'Opsets', sm.opsets.map((o) => `${o.domain || 'ai.onnx'} ${o.version}`).join(', '));

@@ -82,8 +82,20 @@ export interface Unavailable {
  * finalNorm is set when the last hidden probe is normalised before the projection (pre-LN models);
  * post-LN models (BERT) project their last hidden state directly.
  */
+/**
+ * How a quantized weight becomes floats. `linear`: (data - zeroPoint) · scale, the scale one value or one per
+ * index of `axis` (DequantizeLinear; MatMulInteger's weight with its scale). `nbits`: com.microsoft
+ * MatMulNBits' B [N, blocks, blob] of `bits`-bit values, a scale per (column, block) and packed zero points
+ * (default 2^(bits-1)), dequantized to [K, N].
+ */
+export type QuantizedWeight =
+  | { form: 'linear'; data: string; scale: string; zeroPoint?: string; axis: number }
+  | { form: 'nbits'; data: string; scales: string; zeroPoints?: string; bits: number; blockSize: number; K: number; N: number };
+
 export interface LogitLens {
   weight: string;
+  /** Set when `weight` holds quantized values: how to dequantize it (the lens then reads floats). */
+  quantized?: QuantizedWeight;
   bias?: string;
   transposed: boolean;
   hiddenSize?: number;

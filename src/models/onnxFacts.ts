@@ -53,6 +53,7 @@ export function inspectOnnxBytes(bytes: Uint8Array, fileName: string): ModelInsp
       ...summary.inputs.map((t) => `input ${t.name}: ${t.type} ${shapeText(t.shape)}`),
       ...summary.outputs.map((t) => `output ${t.name}: ${t.type} ${shapeText(t.shape)}`),
       `${summary.nodeCount} nodes, ${summary.parameterCount.toLocaleString('en-US')} parameters`,
+      ...(summary.weightText ? [summary.weightText] : []),
       ...plan.unavailable.map((u) => `not exposed: ${u.what} (${u.reason})`),
       ...warnings,
     ];

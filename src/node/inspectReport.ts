@@ -102,6 +102,7 @@ export function formatInspect(r: InspectJson): string {
       out.push(`  takes arrays, not text: seqlens trace ${f.path} ${f.inputs.toGive.map((n) => `--input ${n}=FILE.npy`).join(' ')}`);
     }
     if (s.externalData) out.push(`  ${s.externalData.text}`);
+    if (s.weightText) out.push(`  ${s.weightText}`);
     const a = f.architecture;
     out.push(`  architecture ${a.architecture}: ${a.layers} layer(s)${a.heads ? `, ${a.heads} heads` : ''}${a.hiddenSize ? `, hidden ${a.hiddenSize}` : ''}`);
     for (const e of a.evidence) out.push(`    - ${e}`);

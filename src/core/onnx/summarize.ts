@@ -30,6 +30,13 @@ export interface ModelSummary {
    * (epsilons, scales) are not parameters.
    */
   parameterCount: number;
+  /**
+   * How the weight matrices (initializers of rank ≥ 2) are stored, most values first: 'float32', 'float16',
+   * 'bfloat16', 'int8', 'uint8' (behind DequantizeLinear or MatMulInteger), '4-bit' (MatMulNBits' packed B).
+   */
+  weightTypes: string[];
+  /** `weightTypes` as one line ("weights: int8, float32"); absent for a graph without weight matrices. */
+  weightText?: string;
   nodeCount: number;
   /** op type (with `domain:` prefix outside the default domain) -> count, subgraphs included. */
   opHistogram: Record<string, number>;
@@ -87,14 +94,45 @@ function parameterElements(t: TensorProto): number {
   return FLOAT_TYPES.has(t.dataType) && n > 1 ? n : 0;
 }
 
+/**
+ * Integer weights that are parameters: DequantizeLinear's data, MatMulInteger's B, MatMulNBits' B (K·N
+ * values of `bits`); the scales that go with DequantizeLinear and MatMulNBits are not (values 0).
+ */
+function quantizedInputs(g: GraphProto): Map<string, { values?: number; type?: string }> {
+  const out = new Map<string, { values?: number; type?: string }>();
+  for (const n of g.node) {
+    if (n.opType === 'DequantizeLinear' && n.input[0]) {
+      out.set(n.input[0], {});
+      if (n.input[1]) out.set(n.input[1], { values: 0 });
+    }
+    if ((n.opType === 'MatMulInteger' || n.opType === 'ConvInteger') && n.input[1]) out.set(n.input[1], {});
+    if (n.opType === 'MatMulNBits' && n.input[1]) {
+      const int = (name: string): number => Number(n.attribute.find((a) => a.name === name)?.i ?? 0);
+      out.set(n.input[1], { values: int('K') * int('N'), type: `${int('bits') || 4}-bit` });
+      if (n.input[2]) out.set(n.input[2], { values: 0 });
+    }
+  }
+  return out;
+}
+
+const TYPE_NAMES: Record<number, string> = { 1: 'float32', 10: 'float16', 16: 'bfloat16', 11: 'float64', 3: 'int8', 2: 'uint8' };
+
 export function summarize(model: ModelProto, byteLength: number): ModelSummary {
   const graph = model.graph as GraphProto;
   const initNames = new Set(graph.initializer.map((t) => t.name));
   let parameterCount = 0;
   let nodeCount = 0;
   const opHistogram: Record<string, number> = {};
+  const byType = new Map<string, number>();
   visitGraphs(graph, (g) => {
-    for (const t of g.initializer) parameterCount += parameterElements(t);
+    const quantized = quantizedInputs(g);
+    for (const t of g.initializer) {
+      const q = quantized.get(t.name);
+      const values = q?.values ?? tensorSize(t);
+      parameterCount += q ? values : parameterElements(t);
+      const type = q?.type ?? TYPE_NAMES[t.dataType];
+      if (t.dims.length >= 2 && values > 0 && type && (q || FLOAT_TYPES.has(t.dataType))) byType.set(type, (byType.get(type) ?? 0) + values);
+    }
     for (const n of g.node) {
       nodeCount++;
       const domain = n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:` : '';
@@ -107,6 +145,7 @@ export function summarize(model: ModelProto, byteLength: number): ModelSummary {
     }
   });
   const external = externalDataSummary(model);
+  const weightTypes = [...byType].sort((a, b) => b[1] - a[1]).map(([t]) => t);
   return {
     irVersion: Number(model.irVersion),
     producer: { name: model.producerName, version: model.producerVersion },
@@ -115,6 +154,8 @@ export function summarize(model: ModelProto, byteLength: number): ModelSummary {
     inputs: graph.input.filter((v) => !initNames.has(v.name)).map(tensorSummary),
     outputs: graph.output.map(tensorSummary),
     parameterCount,
+    weightTypes,
+    ...(weightTypes.length ? { weightText: `weights: ${weightTypes.join(', ')}` } : {}),
     nodeCount,
     opHistogram,
     byteSize: byteLength,

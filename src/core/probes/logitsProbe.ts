@@ -13,6 +13,7 @@ import { emptyDelta } from '../onnx/graphDelta.js';
 import type { ProbeContribution } from './contribution.js';
 import { constantDims, normalizationOf, storedWeight } from './graphWalk.js';
 import type { StreamHidden } from './hiddenProbes.js';
+import { dequantizeLinearBehind, quantizedProductBehind } from './weightProducts.js';
 
 const PASS_THROUGH = new Set(['Reshape', 'Identity', 'Cast', 'Squeeze', 'Unsqueeze', 'Flatten']);
 
@@ -54,15 +55,27 @@ function projectionOf(index: GraphIndex, output: string): Projection | undefined
     p = index.producer.get(act);
     if (!p) return undefined;
   }
+  // int8 (MatMulInteger) and 4-bit (MatMulNBits) heads: the lens dequantizes the weight.
+  const q = quantizedProductBehind(index, p.output[0]);
+  if (q) {
+    if (!q.weight || !q.dims) return undefined;
+    const b = bias ?? q.bias;
+    return {
+      output, node: q.node, hidden: q.activation,
+      lens: { weight: q.weight.data, quantized: q.weight, ...(b ? { bias: b } : {}), transposed: false, hiddenSize: q.dims[0], vocabSize: q.dims[1] },
+    };
+  }
   if (p.opType === 'MatMul') {
     const [a, b] = p.input;
     if (!isWeight(index, b) || isWeight(index, a)) return undefined;
     const dims = constantDims(index, b);
     if (!dims || dims.length !== 2) return undefined;
     const w = weightBehind(index, b);
+    // QDQ: the weight is an integer initializer behind DequantizeLinear.
+    const quantized = dequantizeLinearBehind(index, b);
     return {
       output, node: p, hidden: a,
-      lens: { weight: w.weight, bias, transposed: w.transposedByNode, hiddenSize: dims[0], vocabSize: dims[1] },
+      lens: { weight: w.weight, ...(quantized ? { quantized } : {}), bias, transposed: w.transposedByNode, hiddenSize: dims[0], vocabSize: dims[1] },
     };
   }
   if (p.opType === 'Gemm') {
@@ -73,9 +86,10 @@ function projectionOf(index: GraphIndex, output: string): Projection | undefined
     const transB = attrInt(p, 'transB', 0) === 1;
     const w = weightBehind(index, b);
     const [hiddenSize, vocabSize] = transB ? [dims[1], dims[0]] : dims;
+    const quantized = dequantizeLinearBehind(index, b);
     return {
       output, node: p, hidden: a,
-      lens: { weight: w.weight, bias: c ? storedWeight(index, c) : bias, transposed: transB !== w.transposedByNode, hiddenSize, vocabSize },
+      lens: { weight: w.weight, ...(quantized ? { quantized } : {}), bias: c ? storedWeight(index, c) : bias, transposed: transB !== w.transposedByNode, hiddenSize, vocabSize },
     };
   }
   return undefined;

@@ -9,6 +9,7 @@ import type { ModelProto } from '../onnx/decode.js';
 import { tensorSummary, type TensorSummary } from '../onnx/summarize.js';
 import { SeqLensError } from '../errors.js';
 import { emptyPastDims, firstRunFlags, isPastInput } from '../cacheInputs.js';
+import { floatToHalf } from '../onnx/float16.js';
 
 /** The model's real inputs (initializers that old exporters list as inputs are left out). */
 export function graphInputs(model: ModelProto): TensorSummary[] {
@@ -38,11 +39,8 @@ export function makeTensor(type: ElementType, dims: number[], values: ArrayLike<
     case 'int32': return { type, dims, data: Int32Array.from(values) };
     case 'bool': return { type, dims, data: Uint8Array.from(values, (v) => (v ? 1 : 0)) };
     case 'float32': return { type, dims, data: Float32Array.from(values) };
-    case 'float16': {
-      // Only zeros are fed as float16 (an empty or zeroed cache); +0 is the all-zero bit pattern.
-      if (Array.from(values).some((v) => v !== 0)) throw new SeqLensError('unsupported', 'Sequence Lens feeds float16 inputs only as zeros.');
-      return { type, dims, data: new Uint16Array(values.length) };
-    }
+    // float16 travels as its bits (an fp16 model's cache, mask or features), rounded to nearest even.
+    case 'float16': return { type, dims, data: Uint16Array.from(values, floatToHalf) };
   }
 }
 

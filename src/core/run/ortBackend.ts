@@ -6,6 +6,7 @@
 import type * as Ort from 'onnxruntime-web';
 import type { ExternalFile, FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from './backend.js';
 import { SeqLensError } from '../errors.js';
+import { halfBitsToFloat32 } from '../onnx/float16.js';
 
 /** The part of an onnxruntime module this adapter uses. */
 export interface OrtModule {
@@ -21,9 +22,13 @@ export interface OrtBackendOptions {
   runOptions?: Ort.InferenceSession.RunOptions;
 }
 
-/** Any tensor data onnxruntime hands back, as float32 (int64 via Number; bool as 0/1). */
-export function toFloat32(data: unknown): Float32Array {
+/**
+ * Any tensor data onnxruntime hands back, as float32 (int64 via Number; bool as 0/1). float16 comes as its
+ * raw bits in a Uint16Array where the JavaScript runtime has no Float16Array (Node 20): `type` tells them apart.
+ */
+export function toFloat32(data: unknown, type?: string): Float32Array {
   if (data instanceof Float32Array) return data;
+  if (type === 'float16' && data instanceof Uint16Array) return halfBitsToFloat32(data);
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, (v) => Number(v));
   if (ArrayBuffer.isView(data) && !(data instanceof DataView)) {
     return Float32Array.from(data as unknown as ArrayLike<number>);
@@ -80,7 +85,7 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions): InferenceBa
               for (const [k, v] of Object.entries(out)) {
                 const t = v as Ort.Tensor;
                 // CPU outputs own their typed array (no view of WASM memory), so it outlives dispose().
-                result[k] = { dims: [...t.dims], data: toFloat32(t.data) };
+                result[k] = { dims: [...t.dims], data: toFloat32(t.data, t.type) };
                 t.dispose();
               }
               return result;

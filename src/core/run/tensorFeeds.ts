@@ -28,15 +28,16 @@ function shapeText(dims: readonly number[]): string {
 }
 
 /** The element type a given array is fed as; only what can be converted from float32 exactly enough. */
-function feedType(t: TensorSummary): 'float32' | 'int64' | 'int32' | 'bool' {
+function feedType(t: TensorSummary): 'float32' | 'float16' | 'int64' | 'int32' | 'bool' {
   switch (t.type) {
     case 'float': return 'float32';
+    case 'float16': return 'float16';
     case 'int64': case 'unknown': return 'int64';
     case 'int32': return 'int32';
     case 'bool': return 'bool';
     default:
       throw new SeqLensError('unsupported',
-        `Input "${t.name}" is ${t.type}; Sequence Lens feeds .npy data to float, int64, int32 and bool inputs only.`);
+        `Input "${t.name}" is ${t.type}; Sequence Lens feeds .npy data to float, float16, int64, int32 and bool inputs only.`);
   }
 }
 

@@ -7,6 +7,7 @@ import { SeqLensError } from '../errors.js';
 import type { GraphProto, ModelProto, TensorProto } from '../onnx/decode.js';
 import { tensorToFloat32 } from '../onnx/tensorData.js';
 import type { LogitLens } from '../types.js';
+import { dequantizeWeight, type ConstantValues } from '../onnx/dequantize.js';
 import type { OutputProjection } from './predictions.js';
 
 function findTensor(graph: GraphProto, name: string): TensorProto | undefined {
@@ -24,12 +25,15 @@ function findTensor(graph: GraphProto, name: string): TensorProto | undefined {
 export function resolveOutputProjection(model: ModelProto, lens: LogitLens): OutputProjection {
   const graph = model.graph;
   if (!graph) throw new SeqLensError('unsupported', 'The model has no graph.');
-  const read = (name: string, what: string): { dims: number[]; data: Float32Array } => {
+  const read = (name: string, what: string): ConstantValues => {
     const t = findTensor(graph, name);
     if (!t) throw new SeqLensError('unsupported', `Logit lens: the ${what} "${name}" is not a constant of this graph.`);
-    return { dims: t.dims.map(Number), data: tensorToFloat32(t) };
+    return { dims: t.dims.map(Number), data: tensorToFloat32(t), dataType: t.dataType };
   };
-  const weight = read(lens.weight, 'output projection');
+  // int8/4-bit heads: the integer weight dequantized the way the model's own op does it.
+  const weight = lens.quantized
+    ? dequantizeWeight(lens.quantized, (name) => read(name, 'quantized output projection part'))
+    : read(lens.weight, 'output projection');
   if (weight.dims.length !== 2) throw new SeqLensError('unsupported', `Logit lens: the output projection "${lens.weight}" is ${weight.dims.length}-D, not a matrix.`);
   const norm = lens.finalNorm;
   return {
