@@ -8,6 +8,7 @@ import type { Log } from '../host/log.js';
 import { readSettings } from '../host/settings.js';
 import { modelFromManifest, fileSize } from './manifestModel.js';
 import { modelFromOnnx, resolvePath } from './looseModel.js';
+import { modelFromSeq2SeqFolder, seq2seqFolderFiles, seq2seqLayoutOf } from './seq2seqFolderModel.js';
 import { ModelInspector } from './modelInspection.js';
 import type { RegisteredModel } from './registeredModel.js';
 
@@ -34,7 +35,7 @@ export class ModelRegistry implements vscode.Disposable {
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher('**/*.{onnx,json}');
     const onFs = (uri: vscode.Uri): void => {
-      if (/\.onnx$|\.seqlens\.json$|\/manifest\.json$|\/tokenizer\.json$/i.test(uri.path)) this.scheduleWorkspaceScan();
+      if (/\.onnx$|\.seqlens\.json$|\/(manifest|tokenizer|config|generation_config)\.json$/i.test(uri.path)) this.scheduleWorkspaceScan();
     };
     this.disposables.push(
       watcher,
@@ -166,8 +167,27 @@ export class ModelRegistry implements vscode.Disposable {
     const files = await vscode.workspace.findFiles('**/*.onnx', EXCLUDE, 1000);
     const models: RegisteredModel[] = [];
     const seen = new Set<string>();
-    for (const file of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+    // An encoder-decoder export (encoder_model.onnx + decoder_model.onnx ...) is one model, not one per file.
+    const grouped = new Set<string>();
+    const folders = new Map<string, { dir: vscode.Uri; onnx: number }>();
+    for (const file of files) {
       if (this.isZooFile(file)) continue;
+      const dir = vscode.Uri.joinPath(file, '..');
+      const f = folders.get(dir.toString()) ?? { dir, onnx: 0 };
+      f.onnx += 1;
+      folders.set(dir.toString(), f);
+    }
+    for (const { dir, onnx } of folders.values()) {
+      const found = onnx > 1 ? await seq2seqLayoutOf(dir) : undefined;
+      if (!found) continue;
+      const m = await modelFromSeq2SeqFolder(dir, found.layout, found.names, 'workspace');
+      for (const f of seq2seqFolderFiles(dir, found.layout)) grouped.add(f.fsPath);
+      if (m.problem) this.log.warn(m.problem);
+      seen.add(m.id);
+      models.push(m);
+    }
+    for (const file of files.sort((a, b) => a.fsPath.localeCompare(b.fsPath))) {
+      if (this.isZooFile(file) || grouped.has(file.fsPath)) continue;
       const m = await modelFromOnnx(file, 'workspace');
       if (seen.has(m.id)) continue;
       seen.add(m.id);
@@ -182,9 +202,12 @@ export class ModelRegistry implements vscode.Disposable {
     const models: RegisteredModel[] = [];
     for (const entry of readSettings().models) {
       const uri = resolvePath(entry.path, undefined);
-      const m = /\.json$/i.test(uri.path)
-        ? await modelFromManifest(uri, 'settings', `settings:${uri.fsPath}`)
-        : await modelFromOnnx(uri, 'settings', entry);
+      // A folder holding an encoder-decoder export (encoder_model.onnx, decoder_model.onnx, tokenizer.json, config.json).
+      const folder = /\.(json|onnx)$/i.test(uri.path) ? undefined : await seq2seqLayoutOf(uri);
+      const m = folder ? await modelFromSeq2SeqFolder(uri, folder.layout, folder.names, 'settings')
+        : /\.json$/i.test(uri.path)
+          ? await modelFromManifest(uri, 'settings', `settings:${uri.fsPath}`)
+          : await modelFromOnnx(uri, 'settings', entry);
       await this.fillArchitecture(m);
       if (m.problem) this.log.warn(m.problem);
       models.push(m);

@@ -9,6 +9,8 @@ import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseManifest, type ModelManifest } from '../core/manifest.js';
 import { SeqLensError } from '../core/errors.js';
+import { decodeModel } from '../core/onnx/decode.js';
+import { graphIO, pairSeq2SeqFolder, runDecoderFile, seq2seqFolderLayout, type GraphIO } from '../core/seq2seqFolder.js';
 
 export interface ModelOnDisk {
   /** Name for messages: the manifest's, else the file name. */
@@ -95,6 +97,34 @@ async function fromManifest(manifestPath: string): Promise<ModelOnDisk> {
   };
 }
 
+/**
+ * A folder as Hugging Face optimum exports an encoder-decoder (encoder_model.onnx, decoder_model.onnx, ...,
+ * tokenizer.json, config.json): paired into a Seq2Seq manifest by core/seq2seqFolder.ts. Undefined when the
+ * folder is not such an export; a SeqLensError with the one sentence when it is one that cannot be paired.
+ */
+async function fromSeq2SeqFolder(dir: string): Promise<ModelOnDisk | undefined> {
+  const names = readdirSync(dir);
+  const layout = seq2seqFolderLayout(names);
+  if (!layout) return undefined;
+  const decoder = runDecoderFile(layout);
+  const graphs: Record<string, GraphIO> = {};
+  for (const f of [layout.encoder, decoder]) graphs[f] = graphIO(decodeModel(new Uint8Array(await readFile(join(dir, f))), f));
+  const json = async (name: string): Promise<unknown> => {
+    if (!names.includes(name)) return undefined;
+    try {
+      return JSON.parse(await readFile(join(dir, name), 'utf8')) as unknown;
+    } catch {
+      return undefined;
+    }
+  };
+  const pairing = pairSeq2SeqFolder({ folderName: basename(dir), fileNames: names, graphs, config: await json('config.json'), generationConfig: await json('generation_config.json') });
+  if (!pairing.ok) throw new SeqLensError('bad-manifest', pairing.reason);
+  const onnxFiles = { encoder: join(dir, layout.encoder), decoder: join(dir, decoder) };
+  let totalBytes = 0;
+  for (const p of Object.values(onnxFiles)) totalBytes += (await stat(p)).size;
+  return { name: pairing.manifest.name, dir, manifest: pairing.manifest, onnxFiles, files: fileReader(dir), totalBytes };
+}
+
 /** A manifest.json beside an .onnx counts only if it lists that file. */
 async function siblingManifest(onnxPath: string): Promise<string | undefined> {
   const own = `${onnxPath}.seqlens.json`;
@@ -132,6 +162,8 @@ export async function loadModel(arg: string): Promise<ModelOnDisk> {
   if (st.isDirectory()) {
     const m = join(path, 'manifest.json');
     if (existsSync(m)) return fromManifest(m);
+    const pair = await fromSeq2SeqFolder(path);
+    if (pair) return pair;
     const onnx = readdirSync(path).filter((f) => f.toLowerCase().endsWith('.onnx'));
     if (onnx.length === 1) return loadModel(join(path, onnx[0]));
     throw new SeqLensError('bad-manifest', `${arg} is a folder without manifest.json${onnx.length ? ` and with ${onnx.length} .onnx files; name one` : ' or .onnx file'}.`);

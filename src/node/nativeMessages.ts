@@ -5,6 +5,7 @@
  */
 import type { ProbeTensor } from '../core/trace/traceTypes.js';
 import type { WireRun } from '../shared/traceWire.js';
+import type { ModelManifest } from '../core/manifest.js';
 
 /** A model as files on disk: what the worker reads (never through the page). */
 export interface NativeModelSpec {
@@ -13,6 +14,8 @@ export interface NativeModelSpec {
   label: string;
   /** Absolute path of the manifest JSON, when the model has one. */
   manifestPath?: string;
+  /** The manifest itself when it is no file (derived from an encoder-decoder export's folder, core/seq2seqFolder.ts). */
+  manifest?: ModelManifest;
   /** Absolute paths of the .onnx files, keyed like manifest `files` ('model' for a bare .onnx). */
   files: Record<string, string>;
   /** Absolute paths of tokenizer files, keyed by the path the manifest (or the model's folder) names them by. */

@@ -95,6 +95,8 @@ async function loadModel(spec: NativeModelSpec): Promise<LoadedModel> {
       throw new SeqLensError('bad-manifest', `Cannot read the model manifest ${spec.manifestPath}: ${e instanceof Error ? e.message : String(e)}`);
     }
     manifest = parseManifest(json);
+  } else if (spec.manifest) {
+    manifest = parseManifest(spec.manifest);
   }
   const byRel = new Map<string, string>(Object.entries(spec.tokenizerFiles));
   for (const [k, rel] of Object.entries(manifest?.files ?? {})) if (spec.files[k]) byRel.set(rel, spec.files[k]);

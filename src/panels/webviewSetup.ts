@@ -70,6 +70,8 @@ export function modelRefFor(webview: vscode.Webview, m: RegisteredModel, version
     source: m.source,
     fileUris: map(m.files),
     manifestUri: m.manifestUri ? webview.asWebviewUri(m.manifestUri).toString() : undefined,
+    // A manifest derived from the folder (encoder-decoder exports) travels inline: there is no file to fetch.
+    ...(m.manifest && !m.manifestUri ? { manifest: m.manifest } : {}),
     tokenizerUris: map(m.tokenizerFiles),
     sizeBytes: m.sizeBytes,
     ...(version ? { version } : {}),

@@ -122,7 +122,8 @@ export class Runner {
 
   manifest(model: ModelRef): Promise<ModelManifest | undefined> {
     const uri = model.manifestUri;
-    if (!uri) return Promise.resolve(undefined);
+    // A manifest the host derived from the folder (no file to fetch): checked like a fetched one.
+    if (!uri) return model.manifest ? Promise.resolve().then(() => parseManifest(model.manifest)) : Promise.resolve(undefined);
     return memoized(this.manifests, uri, () => fetch(uri).then(async (r) => {
       if (!r.ok) throw new SeqLensError('bad-manifest', `Could not read the manifest ${uri} (HTTP ${r.status}).`);
       return parseManifest(await r.json());
@@ -169,12 +170,13 @@ export class Runner {
     }
   }
 
-  async run(model: ModelRef, text: RunInput, signal: AbortSignal, progress: (m: string, f?: number) => void): Promise<RunOutcome> {
+  /** `continueTokens`: generate up to that many tokens after the text first (decoder-only models; see core run/continueText.ts). */
+  async run(model: ModelRef, text: RunInput, signal: AbortSignal, progress: (m: string, f?: number) => void, continueTokens?: number): Promise<RunOutcome> {
     const startedAt = now();
     const backend = await this.ensureBackend();
-    if (backend.name === 'webgpu' && this.needsWasm.has(model.id)) return this.runOnWasm(model, text, signal, progress, this.needsWasm.get(model.id)!, startedAt);
+    if (backend.name === 'webgpu' && this.needsWasm.has(model.id)) return this.runOnWasm(model, text, signal, progress, this.needsWasm.get(model.id)!, startedAt, continueTokens);
     try {
-      return await this.runOn(backend, model, text, signal, progress, startedAt);
+      return await this.runOn(backend, model, text, signal, progress, startedAt, undefined, continueTokens);
     } catch (e) {
       // onnxruntime-web's WebGPU EP lacks some kernels (e.g. LSTM with an Affine activation) and only says so at
       // run time: run this model on WASM instead, say why, and remember it for the next runs.
@@ -182,22 +184,22 @@ export class Runner {
       const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
       this.needsWasm.set(model.id, why);
       progress(`WebGPU could not run ${model.label}; using WASM`);
-      return this.runOnWasm(model, text, signal, progress, why, startedAt);
+      return this.runOnWasm(model, text, signal, progress, why, startedAt, continueTokens);
     }
   }
 
   private async runOnWasm(model: ModelRef, text: RunInput, signal: AbortSignal, progress: (m: string, f?: number) => void,
-    why: string, startedAt: number): Promise<RunOutcome> {
+    why: string, startedAt: number, continueTokens?: number): Promise<RunOutcome> {
     configureOrt(this.wasmBase);
     this.wasmFallback ??= new OrtWebBackend('wasm');
     const out = await this.runOn(this.wasmFallback, model, text, signal, progress, startedAt,
-      `WebGPU could not run this model (${why}); it ran on WASM.`);
+      `WebGPU could not run this model (${why}); it ran on WASM.`, continueTokens);
     out.fallbackReason = why;
     return out;
   }
 
   private async runOn(backend: OrtWebBackend, ref: ModelRef, text: RunInput, signal: AbortSignal,
-    progress: (m: string, f?: number) => void, startedAt: number, note?: string): Promise<RunOutcome> {
+    progress: (m: string, f?: number) => void, startedAt: number, note?: string, continueTokens?: number): Promise<RunOutcome> {
     // onnxruntime-web loads (or has loaded, at page start) while the model is fetched and decoded.
     const ortStart = now();
     const ortLoad = ortLib().then(() => now() - ortStart, () => 0);
@@ -208,6 +210,7 @@ export class Runner {
       attentionBudgetBytes: this.attentionBudget, preferProbe: (p) => p.layer === prefer, startedAt,
       ...(this.probeTensors.length ? { probeTensors: this.probeTensors } : {}),
       ...(note ? { warnings: [note] } : {}),
+      ...(continueTokens !== undefined ? { continueTokens } : {}),
     });
     const bt = backend.timings;
     const timings = { ...r.trace.timings, ortLoad: await ortLoad, ortRun: bt.run, ortExtract: bt.extract };

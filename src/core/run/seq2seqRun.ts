@@ -8,7 +8,8 @@ import type { Seq2SeqIO } from '../manifest.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../trace/traceTypes.js';
 import type { TextTokenizer } from '../tokenize/textTokenizer.js';
 import { SeqLensError } from '../errors.js';
-import { feedFor, zerosFor } from './feeds.js';
+import { emptyPast, feedFor, makeTensor, zerosFor } from './feeds.js';
+import { firstRunFlags, isPastInput } from '../cacheInputs.js';
 import { applyPostprocess, lastPosition, stackSteps } from './probeTensors.js';
 import { checkAbort, now, runStep, withFile, type PreparedFile, type Progress } from './runSteps.js';
 
@@ -85,7 +86,16 @@ export async function runSeq2Seq(r: Seq2SeqRun): Promise<Trace> {
   const decProbes = withFile(dec.plan.probes, 'decoder', 'decoder');
   const known = new Set<string>([io.decoder.tokens, io.decoder.encoderOut, io.decoder.stateIn, io.decoder.srcMask]
     .filter((v): v is string => typeof v === 'string'));
-  const unknownInput = dec.inputs.find((i) => !known.has(i.name));
+  // A merged decoder (If on use_cache_branch): every step takes the branch without the cache, over the whole
+  // prefix, so its cache inputs are fed empty and the flag false, as a first run of a one-file decoder is.
+  const flags = firstRunFlags(dec.inputs);
+  const cacheFeeds: Record<string, HostTensor> = {};
+  for (const t of flags.size && io.decoder.tokensMode === 'prefix' ? dec.inputs : []) {
+    const flag = flags.get(t.name);
+    if (flag) cacheFeeds[t.name] = makeTensor('bool', t.shape?.length ? t.shape.map(() => 1) : [], flag);
+    else if (!known.has(t.name) && isPastInput(t)) cacheFeeds[t.name] = emptyPast(t);
+  }
+  const unknownInput = dec.inputs.find((i) => !known.has(i.name) && !(i.name in cacheFeeds));
   if (unknownInput) {
     throw new SeqLensError('bad-manifest',
       `The decoder step has an input "${unknownInput.name}" that the manifest's io.decoder does not name.`);
@@ -107,7 +117,7 @@ export async function runSeq2Seq(r: Seq2SeqRun): Promise<Trace> {
   const maxSteps = io.maxTargetLength;
   for (let step = 0; step < maxSteps; step++) {
     checkAbort(r.signal);
-    const feeds: Record<string, HostTensor> = {};
+    const feeds: Record<string, HostTensor> = { ...cacheFeeds };
     const toks = prefixMode ? prefix : [prefix[prefix.length - 1]];
     feeds[io.decoder.tokens] = feedFor(dec.inputs, io.decoder.tokens, [1, toks.length], toks);
     if (io.decoder.encoderOut) feeds[io.decoder.encoderOut] = hostFloat(encoderOut);
