@@ -26,10 +26,12 @@ Usage:
   seqlens inspect MODEL [--json]
       Summary, detected architecture and the probe plan (attention per layer/head, hidden states, gates).
   seqlens trace MODEL (--text TEXT | --text-file FILE) [--backend native|wasm] [--dump DIR] [--json]
-                [--max-tokens N] [--tokenizer FILE] [--probe TENSOR ...]
+                [--max-tokens N] [--tokenizer FILE] [--probe TENSOR ...] [--continue N]
       Tokenizes TEXT, runs the instrumented model and prints a summary. Encoder-decoder models decode
       greedily. --dump writes DIR/trace.json and one .npy file per probe tensor. --probe TENSOR (repeatable)
       also reads any tensor a node computes, by name (names as \`seqlens inspect --json\` lists them).
+      --continue N (decoder-only models) generates up to N tokens greedily after TEXT (with the model's
+      key/value cache when it has one), prints them, and traces the text and the continuation together.
   seqlens trace MODEL --input NAME=FILE.npy [--input NAME=FILE.npy ...] [--backend ...] [--dump DIR] [--json]
       A model whose inputs are not text (image, audio frames, features): one .npy file per input it
       needs (seqlens inspect lists them); the probes read positions t0, t1, ... instead of tokens.
@@ -65,6 +67,8 @@ interface TraceArgs {
   /** `--input NAME=FILE.npy` specs: a run on arrays instead of text. */
   inputs: string[];
   probe?: string[];
+  /** `--continue N`: generate up to N tokens after the text first. */
+  continueTokens?: number;
 }
 
 async function cmdTrace(modelArg: string, a: TraceArgs): Promise<void> {
@@ -84,11 +88,18 @@ async function cmdTrace(modelArg: string, a: TraceArgs): Promise<void> {
   });
   try {
     const inputs = a.inputs.length ? { inputs: await readNpyInputs(a.inputs), inputFlag: (n: string) => `--input ${n}=FILE.npy` } : {};
-    const trace = await model.trace({ backend, text: a.text, maxTokens: a.maxTokens, startedAt, ...inputs, ...(a.probe?.length ? { probeTensors: a.probe } : {}) });
+    const trace = await model.trace({ backend, text: a.text, maxTokens: a.maxTokens, startedAt, ...inputs, ...(a.probe?.length ? { probeTensors: a.probe } : {}),
+      ...(a.continueTokens !== undefined ? { continueTokens: a.continueTokens } : {}) });
     const json = a.dump ? await dumpTrace(trace, a.dump) : traceJson(trace);
+    const c = trace.continuation;
+    const generatedIds = c ? trace.tokens.slice(c.from).map((t) => t.id) : [];
     if (a.json) {
-      process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+      process.stdout.write(JSON.stringify(c ? { ...json, continuation: { ...c, ids: generatedIds } } : json, null, 2) + '\n');
     } else {
+      if (c) {
+        process.stdout.write(`continued ${c.steps} tokens (${c.cachedSteps} with the KV cache, stopped at ${c.stop === 'eos' ? 'the end token' : 'the limit'}):\n`);
+        process.stdout.write(`  text: ${JSON.stringify(c.text)}\n  ids:  ${generatedIds.join(' ')}\n`);
+      }
       const vocab = await model.outputTokenizer().catch(() => undefined);
       process.stdout.write(formatTrace(trace, vocab) + '\n');
       if (a.dump) process.stdout.write(`wrote ${a.dump}/trace.json and ${json.probes.length + (json.logits ? 1 : 0)} .npy files\n`);
@@ -161,6 +172,7 @@ async function main(argv: string[]): Promise<number> {
         tokenizer: { type: 'string' },
         input: { type: 'string', multiple: true },
         probe: { type: 'string', multiple: true },
+        continue: { type: 'string' },
         out: { type: 'string', short: 'o' },
         max: { type: 'string' },
         repeats: { type: 'string' },
@@ -207,6 +219,7 @@ async function main(argv: string[]): Promise<number> {
     }
     await cmdTrace(model, {
       text: text ?? '', inputs, backend: values.backend ?? 'native', dump: values.dump, json: values.json === true, maxTokens, tokenizer: values.tokenizer, probe: values.probe,
+      continueTokens: positiveInt(values.continue, '--continue'),
     });
     return 0;
   }

@@ -337,8 +337,12 @@ export class ViewHost {
     const key = JSON.stringify([controls, exports]);
     if (key === this.barKey) return;
     this.barKey = key;
+    // A control used from the keyboard (a step slider, ◀ ▶) keeps the focus across the rebuild its change causes.
+    const active = document.activeElement;
+    const focused = active instanceof HTMLElement && this.bar.contains(active) ? active.closest<HTMLElement>('[data-control]')?.dataset.control : undefined;
     this.bar.replaceChildren();
     controls.forEach((c, i) => this.bar.append(control(c, () => this.barControls[i])));
+    if (focused) focusControl(this.bar, focused);
     if (!exports) return;
     const spacer = el('span', 'spacer');
     this.bar.append(spacer);
@@ -383,7 +387,14 @@ function liveOf<K extends Control['kind']>(kind: K, live: () => Control | undefi
   return c?.kind === kind ? (c as Extract<Control, { kind: K }>) : undefined;
 }
 
-function control(c: Control, live: () => Control | undefined): HTMLElement {
+/** Focuses the input of control `id` in `bar` (after the bar was built again). */
+export function focusControl(bar: HTMLElement, id: string): void {
+  const wrap = [...bar.querySelectorAll<HTMLElement>('[data-control]')].find((w) => w.dataset.control === id);
+  wrap?.querySelector<HTMLElement>('input, vscode-button, vscode-textfield, vscode-single-select, vscode-checkbox')?.focus();
+}
+
+/** The element of one control; `live` gives the control of the same place in the latest render (its callbacks). */
+export function control(c: Control, live: () => Control | undefined): HTMLElement {
   const wrap = el('label', 'ctl');
   wrap.dataset.control = c.id;
   if (c.kind !== 'button' && c.kind !== 'checkbox') wrap.append(document.createTextNode(`${c.label} `));
@@ -431,6 +442,25 @@ function control(c: Control, live: () => Control | undefined): HTMLElement {
         t.addEventListener('change', () => liveOf('text', live)?.set(t.value));
       }
       wrap.append(t);
+      break;
+    }
+    case 'range': {
+      const r = document.createElement('input');
+      r.type = 'range';
+      r.className = 'ctl-range';
+      r.min = String(c.min);
+      r.max = String(c.max);
+      r.step = '1';
+      r.value = String(c.value);
+      r.setAttribute('aria-label', c.label);
+      const shown = el('span', 'ctl-range-value');
+      if (c.valueText) {
+        r.setAttribute('aria-valuetext', c.valueText);
+        shown.textContent = c.valueText;
+      }
+      // On 'change' (a release, or each arrow key): a drag is not cut short by the bar being built again under it.
+      r.addEventListener('change', () => liveOf('range', live)?.set(Number(r.value)));
+      wrap.append(r, shown);
       break;
     }
     case 'button': {

@@ -17,7 +17,7 @@ export function tokenAxis(s: Scene, th: Theme, tokens: TokenSpan[], i0: number, 
   for (let i = i0; i < i1; i++) {
     if ((i - i0) % every !== 0 && i !== pinned) continue;
     const c = (i - i0 + 0.5) * cell;
-    const fill = i === pinned ? th.pin : th.fg;
+    const fill = i === pinned ? th.pin : tokens[i]?.generated ? th.accent : th.fg;
     const label = every > 1 ? `${i}` : tokenLabel(tokens[i], 10);
     if (dir === 'down') s.text(x - 4, y + c, label, fill, Math.min(11, Math.max(8, cell)), 'right', 'middle', { mono: true, bold: i === pinned });
     else s.text(x + c, y - 4, label, fill, Math.min(11, Math.max(8, cell)), 'left', 'middle', { mono: true, bold: i === pinned, rotate: -Math.PI / 2 });
@@ -62,7 +62,8 @@ export function axisLabels(s: Scene, th: Theme, tokens: TokenSpan[], n: number, 
     const c = at + (i + 0.5) * cell;
     if (c < lo || c >= hi) return;
     const label = full ? tokenLabel(tokens[i], 10) : `${i}`;
-    const fill = bold ? th.pin : th.fg;
+    // Tokens the model generated (a continued text) are drawn in the accent colour.
+    const fill = bold ? th.pin : tokens[i]?.generated ? th.accent : th.fg;
     if (dir === 'down') s.text(pos - 4, c, label, fill, full ? 11 : 10, 'right', 'middle', { mono: true, bold });
     else s.text(c, pos - 4, label, fill, full ? 11 : 10, 'left', 'middle', { mono: true, bold, rotate: -Math.PI / 2 });
   };

@@ -9,6 +9,7 @@ import type { Matrix } from '../data/tensorSlice.js';
 import { Scene } from '../render/scene.js';
 import { lutColor } from '../render/theme.js';
 import { cellMark, drawMatrix, fmt, hitMatrix, legend, range, title, tokenAxis, type MatrixLayout } from './drawing.js';
+import { stepControls, stepKey } from './stepControls.js';
 import type { Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const LEFT = 70;
@@ -66,13 +67,8 @@ export class EncoderDecoder implements View {
 
   controls(env: ViewEnv): Control[] {
     const n = this.steps(env);
-    const set = (v: number): void => env.setSel({ step: Math.max(0, Math.min(n - 1, v)) });
-    const out: Control[] = [
-      { kind: 'button', id: 'prev', label: '◀ Step', run: () => set(env.sel.step - 1) },
-      { kind: 'number', id: 'step', label: 'Step', value: Math.min(env.sel.step, Math.max(0, n - 1)), min: 0, max: Math.max(0, n - 1), set },
-      { kind: 'button', id: 'next', label: 'Step ▶', run: () => set(env.sel.step + 1) },
-      { kind: 'button', id: 'all', label: 'All steps', run: () => set(n - 1) },
-    ];
+    const gen = this.runs(env)[0]?.trace.generated ?? [];
+    const out = stepControls(n, env.sel.step, (step) => env.setSel({ step }), { all: true, stepText: (i) => (gen[i] ? `"${tokenLabel(gen[i], 8)}"` : '') });
     const layers = crossLayers(this.runs(env)[0] ?? env.runs[0]);
     if (layers.length > 1) out.unshift({ kind: 'select', id: 'xlayer', label: 'Cross layer', value: String(env.sel.layer), options: layers.map((l) => ({ value: String(l), label: `Layer ${l}` })), set: (v) => env.setSel({ layer: Number(v), stream: 'cross' }) });
     return out;
@@ -191,10 +187,7 @@ export class EncoderDecoder implements View {
   }
 
   key(env: ViewEnv, e: KeyboardEvent): boolean {
-    const n = this.steps(env);
-    if (e.key === 'ArrowRight' || e.key === 'ArrowDown') { env.setSel({ step: Math.min(n - 1, env.sel.step + 1) }); return true; }
-    if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') { env.setSel({ step: Math.max(0, env.sel.step - 1) }); return true; }
-    return false;
+    return stepKey(e, this.steps(env), env.sel.step, (step) => env.setSel({ step }));
   }
 
   numbers(env: ViewEnv): ExportNumbers {

@@ -57,6 +57,8 @@ export type Control =
   | { kind: 'checkbox'; id: string; label: string; checked: boolean; set(v: boolean): void }
   | { kind: 'number'; id: string; label: string; value: number; min?: number; max?: number; step?: number; set(v: number): void }
   | { kind: 'text'; id: string; label: string; value: string; set(v: string): void }
+  /** A slider over whole numbers min..max (arrow keys move it); `valueText` is shown beside it and read out. */
+  | { kind: 'range'; id: string; label: string; value: number; min: number; max: number; valueText?: string; set(v: number): void }
   | { kind: 'button'; id: string; label: string; run(): void; title?: string };
 
 export interface HoverInfo {

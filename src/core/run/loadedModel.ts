@@ -26,7 +26,8 @@ import { memoized } from './memoized.js';
 import { readModelFiles, type FileKey, type ModelBytes, type ModelSource } from './modelFiles.js';
 import { DecodedModel, tensorsKey, variantFor, type FileInspection, type ModelFile, type ModelLens, type ModelStats, type Variant } from './decodedModel.js';
 import { LayerStore, withoutAttention, type LayerFetch } from './layerStore.js';
-import { runSingle } from './singleRun.js';
+import { logitsName, runSingle } from './singleRun.js';
+import { cachePairs, continuedTokens, greedyContinue } from './continueText.js';
 import { runSeq2Seq } from './seq2seqRun.js';
 import { checkAbort, encodeText, newTimings, now, OneTimeCosts, type PreparedFile, type TraceProgress } from './runSteps.js';
 
@@ -67,6 +68,11 @@ export interface TraceRunOptions {
    * the inspector's "Probe this tensor"). Each set of names gets its own instrumented session.
    */
   probeTensors?: readonly string[];
+  /**
+   * One-file models with logits (decoder-only LMs): generate up to this many tokens greedily after the
+   * text (run/continueText.ts), then trace prompt + generated tokens in one run (`trace.continuation`).
+   */
+  continueTokens?: number;
 }
 
 /** A run for a view: the frozen trace (its attention is in `layers`), and what the model adds to it. */
@@ -310,6 +316,9 @@ export class LoadedModel {
     if (opts.inputs && !this.decoded.has('model')) {
       throw new SeqLensError('unsupported', `${this.name} is an encoder-decoder model: it runs on text, not on input arrays.`);
     }
+    if (opts.continueTokens !== undefined && (opts.inputs || !this.decoded.has('model'))) {
+      throw new SeqLensError('unsupported', `Continuing a text works on one-file decoder-only models run on text; ${this.name} is ${opts.inputs ? 'run on arrays' : 'an encoder and a decoder file'}.`);
+    }
     if (opts.probeTensors?.length && !this.decoded.has('model')) {
       throw new SeqLensError('unsupported', `Probing a tensor by name works on one-file models; ${this.name} is an encoder and a decoder file.`);
     }
@@ -353,15 +362,19 @@ export class LoadedModel {
     timings.tokenize = now() - tt;
     const sinusoid = forView ? this.decoded.sinusoidTensor() : undefined;
     const manifestIo = this.manifest?.io as SingleModelIO | undefined;
+    // A continued text: the greedy steps first, then the one traced run covers prompt + generated tokens.
+    const shown = opts.continueTokens === undefined ? { text: opts.text, tokens }
+      : await this.continued(opts, file, prepared, io, tok, tokens, manifestIo?.logits, warnings, timings, progress);
     const common = {
       name: this.name, architecture: this.manifest?.architecture ?? prepared.plan.architecture, backendName: backend.name,
-      text: opts.text, tokens, prepared, io, logits: manifestIo?.logits,
+      text: shown.text, tokens: shown.tokens, prepared, io, logits: manifestIo?.logits,
     };
     const { trace, extra } = await runSingle({
       ...common, warnings, timings, signal: opts.signal, progress,
       attentionBudgetBytes: opts.attentionBudgetBytes, preferProbe: opts.preferProbe, only: opts.only,
       ...(sinusoid ? { extra: [sinusoid] } : {}),
     });
+    if ('continuation' in shown) trace.continuation = shown.continuation;
     const generation = this.generations.get(backend) ?? 0;
     // Deferred attention: another run of the same session over the same tokens, fetching only it.
     const fetch: LayerFetch = async (probes, signal) => {
@@ -375,6 +388,60 @@ export class LoadedModel {
       return more.trace.probes;
     };
     return { trace, extra, fetch };
+  }
+
+  /**
+   * Greedy continuation of `tokens` (at most `opts.continueTokens` new ones, within the model's maximum
+   * length): the steps run on the model's own graph with its key/value cache when it has one (a plain
+   * session: the instrumented one reads the branch without the cache), else on the instrumented session
+   * over the whole prefix. Returns the prompt and generated tokens, marked, and the decoded text.
+   */
+  private async continued(opts: TraceRunOptions, file: ModelFile, prepared: PreparedFile, io: SingleInputs, tok: TextTokenizer,
+    tokens: TokenSpan[], namedLogits: string | undefined, warnings: string[], timings: Record<string, number>,
+    progress: (m: string, f?: number) => void): Promise<{ text: string; tokens: TokenSpan[]; continuation: NonNullable<Trace['continuation']> }> {
+    const asked = Math.floor(opts.continueTokens ?? 0);
+    if (!(asked >= 1)) throw new SeqLensError('unsupported', 'Continuing needs a number of tokens of at least 1.');
+    if (io.fixedLength !== undefined) throw new SeqLensError('unsupported', `${this.name} takes a fixed number of tokens: it cannot continue a text.`);
+    const logits = logitsName(prepared, namedLogits);
+    if (!logits) throw new SeqLensError('unsupported', `${this.name} has no logits output to pick the next token from: it cannot continue a text.`);
+    const limits = [this.manifest?.maxLength, opts.maxTokens].filter((v): v is number => typeof v === 'number' && v > 0);
+    const room = limits.length ? Math.min(...limits) - tokens.length : asked;
+    if (room < 1) throw new SeqLensError('unsupported', `The text already fills ${this.name}'s ${Math.min(...limits)} tokens: nothing to continue.`);
+    const maxNew = Math.min(asked, room);
+    if (maxNew < asked) warnings.push(`Continued ${maxNew} tokens, not ${asked}: ${this.name} reads at most ${Math.min(...limits)} tokens.`);
+    const cached = cachePairs(file.inputs, file.outputs);
+    progress(cached ? `Continuing with the key/value cache` : `Continuing`);
+    const session = cached ? (await this.plainPrepared(opts.backend, file)).session : prepared.session;
+    const t0 = now();
+    const r = await greedyContinue({
+      name: this.name, session, inputs: file.inputs, outputs: file.outputs, io, logits, promptIds: tokens.map((t) => t.id), maxNew,
+      ...(tok.eos !== undefined ? { eos: [tok.eos] } : {}), signal: opts.signal, progress, timings: newTimings(),
+    });
+    timings.continue = now() - t0;
+    const more = continuedTokens(tok, opts.text, r.ids);
+    return {
+      text: more.text, tokens: [...tokens, ...more.tokens],
+      continuation: { from: tokens.length, steps: r.ids.length, cachedSteps: r.cachedSteps, stop: r.stop, text: more.text.slice(opts.text.length) },
+    };
+  }
+
+  /** The file's own graph, not instrumented, in a session of this backend (a cached continuation's steps), once per backend. */
+  private plainPrepared(backend: InferenceBackend, file: ModelFile): Promise<PreparedFile> {
+    let per = this.sessions.get(backend);
+    if (!per) {
+      per = new Map();
+      this.sessions.set(backend, per);
+    }
+    return memoized(per, `${file.key}|plain`, async () => {
+      const externalData = await this.externalData(file);
+      const t0 = now();
+      // A copy: onnxruntime-web's worker takes over the buffer it is handed (see DecodedModel.instrumented).
+      const session = await backend.createSession(file.bytes.slice(), externalData.length ? { externalData } : undefined);
+      this.stats.sessions++;
+      this.costs.add('sessionCreate', now() - t0);
+      const { plan } = this.decoded.plan(file, variantFor(backend));
+      return { plan, inputs: file.inputs, outputs: file.outputs, session };
+    });
   }
 
   /** A one-file run on arrays (tensorFeeds.ts): the same probes, over positions instead of tokens. */

@@ -44,11 +44,11 @@ function squeezeBatch(t: FloatTensor): FloatTensor {
   return t.dims.length === 3 && t.dims[0] === 1 ? { dims: t.dims.slice(1), data: t.data } : t;
 }
 
-function logitsName(prepared: PreparedFile, named: string | undefined): string | undefined {
+export function logitsName(prepared: PreparedFile, named: string | undefined): string | undefined {
   if (named) return named;
   const probe = prepared.plan.probes.find((p) => p.kind === 'logits');
   if (probe) return probe.name;
-  const rank3 = prepared.outputs.find((o) => o.shape?.length === 3 && o.type === 'float');
+  const rank3 = prepared.outputs.find((o) => o.shape?.length === 3 && (o.type === 'float' || o.type === 'float16'));
   return rank3?.name ?? (prepared.outputs.length === 1 ? prepared.outputs[0].name : undefined);
 }
 

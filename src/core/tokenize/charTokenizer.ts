@@ -15,6 +15,7 @@ const UNK_ENTRIES = ['<unk>', '\uFFFD', '<UNK>', '[UNK]', '\u0000'];
 export class CharTokenizer implements TextTokenizer {
   readonly kind = 'char';
   readonly vocabSize: number;
+  readonly eos?: number;
   private readonly ids = new Map<string, number>();
   private readonly unk: number | undefined;
   /** Ids decode() leaves out: they are markers, not text. */
@@ -36,6 +37,7 @@ export class CharTokenizer implements TextTokenizer {
       }
     }
     this.unk = unk;
+    this.eos = spec.eos;
     for (const id of [spec.bos, spec.eos, spec.pad]) if (id !== undefined) this.markers.add(id);
   }
 

@@ -108,6 +108,7 @@ function checkIds(json: Json): void {
 export class HfTokenizer implements TextTokenizer {
   readonly kind: string;
   readonly vocabSize: number;
+  readonly eos?: number;
   private readonly tok: Tokenizer;
   private readonly byteLevel: boolean;
   private readonly byteFallback: boolean;
@@ -174,6 +175,12 @@ export class HfTokenizer implements TextTokenizer {
     let maxId = -1;
     for (const id of library('be loaded', () => this.tok.get_vocab(true)).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
+    // The end token: tokenizer_config.json names it, else a special added token spelled like one.
+    const named = isRecord(config) ? config.eos_token : undefined;
+    const eosToken = typeof named === 'string' ? named : isRecord(named) && typeof named.content === 'string' ? named.content
+      : ['<|endoftext|>', '</s>', '<eos>'].find((t) => this.added.get(t)?.special);
+    const eosId = eosToken === undefined ? undefined : library('look up a token', () => this.tok.token_to_id(eosToken));
+    if (eosId !== undefined && eosId !== null) this.eos = eosId;
   }
 
   /** Parses tokenizer.json (and optionally tokenizer_config.json) from bytes or text. */

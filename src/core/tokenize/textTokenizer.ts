@@ -24,6 +24,8 @@ export interface TextTokenizer {
   /** 'char' or 'hf:<model type>' (e.g. 'hf:BPE', 'hf:WordPiece'). */
   readonly kind: string;
   readonly vocabSize: number;
+  /** The id that ends a text, when the tokenizer's files say (tokenizer_config.json's eos_token, a char manifest's eos). */
+  readonly eos?: number;
   encode(text: string, options?: EncodeOptions): TokenSpan[];
   encodeDetailed(text: string, options?: EncodeOptions): EncodeResult;
   decode(ids: number[]): string;

@@ -14,6 +14,8 @@ export interface TokenSpan {
    * index along the sequence axis. Such tokens cover no text (start = end = 0); their label is `text` (t0, t1...).
    */
   position?: number;
+  /** A token the model generated after the text (a continued run, see run/continueText.ts), not one read from it. */
+  generated?: boolean;
 }
 
 export interface ProbeTensor {
@@ -37,6 +39,12 @@ export interface Trace {
   tokens: TokenSpan[];
   /** A run on tensors (`input` is then ''): the arrays given, by input name, as fed (tokens are positions). */
   tensorInputs?: { name: string; dims: number[] }[];
+  /**
+   * A continued text (decoder-only models, run/continueText.ts): `tokens` are the prompt's then the
+   * generated ones (marked `generated`), from index `from`; `input` is the prompt text plus the decoded
+   * continuation. `cachedSteps` of the `steps` decoding runs were fed the key/value cache.
+   */
+  continuation?: { from: number; steps: number; cachedSteps: number; stop: 'eos' | 'limit'; text: string };
   /** Encoder-decoder models: the greedily generated target tokens, in order. */
   generated?: TokenSpan[];
   probes: ProbeTensor[];
