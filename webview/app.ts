@@ -34,6 +34,7 @@ import type { FloatTensor } from '../src/core/run/backend.js';
 import { HostChannel } from './hostChannel.js';
 import { HostLayers, runDataFromWire } from './runtime/hostRuns.js';
 import { measureStoryOnPage } from './runtime/storyBench.js';
+import { ContinueBar } from './continueBar.js';
 
 export interface AppConfig {
   wasmBase: string;
@@ -67,9 +68,13 @@ export class App {
   private readonly header: HTMLElement;
   private readonly status: HTMLElement;
   private readonly badge: HTMLElement;
+  /** The backend menu: shows `sequenceLens.backend`; a pick writes it (through the host). */
+  private readonly backendSel: HTMLElement & { value: string };
   private readonly progress: HTMLElement;
   private readonly cancelBtn: HTMLElement;
   private readonly warnings: HTMLElement;
+  /** "Continue" in the header (decoder-only models) and the step bar over a continued text's generated tokens. */
+  private readonly continueBar: ContinueBar;
   private readonly tabs: HTMLElement & { selectedIndex: number };
   private readonly inspector: InspectorPage;
   /** The inspector's .npy files, asked of the host (pickNpy → npyPicked). */
@@ -106,15 +111,26 @@ export class App {
     this.cancelBtn.hidden = true;
     this.cancelBtn.addEventListener('click', () => this.cancel());
     const backendSel = el('vscode-single-select', 'backend-select') as HTMLElement & { value: string };
-    backendSel.setAttribute('aria-label', 'Backend');
-    for (const b of ['auto', 'webgpu', 'wasm']) {
+    this.backendSel = backendSel;
+    backendSel.setAttribute('aria-label', 'Backend (the sequenceLens.backend setting)');
+    const names: Record<Backend, string> = {
+      auto: 'Auto', webgpu: 'WebGPU', wasm: 'WASM', native: 'Native (onnxruntime-node)',
+    };
+    for (const b of ['auto', 'webgpu', 'wasm', 'native'] as const) {
       const o = el('vscode-option');
       o.setAttribute('value', b);
-      o.textContent = b === 'auto' ? 'Auto (WebGPU, else WASM)' : b === 'webgpu' ? 'WebGPU' : 'WASM';
+      o.textContent = names[b];
       backendSel.append(o);
     }
-    backendSel.addEventListener('change', () => void this.setBackend(backendSel.value as Backend));
+    backendSel.addEventListener('change', () => {
+      const b = backendSel.value as Backend;
+      void this.setBackend(b);
+      // The setting is the one truth: the host writes it, and its runs (native or not) follow.
+      this.toHost.notify({ type: 'chooseBackend', backend: b });
+    });
     this.header.append(this.badge, this.status, this.progress, this.cancelBtn, el('span', 'spacer'), backendSel);
+    this.continueBar = new ContinueBar((n) => void this.continueText(n));
+    this.header.insertBefore(this.continueBar.group, backendSel);
 
     // "Try it": run the current model on typed text (and compare two texts through one model).
     const tryRow = el('div', 'try-row');
@@ -159,6 +175,7 @@ export class App {
     const empty = el('div', 'app-empty');
     empty.textContent = 'Select text in an editor and choose "Run Sequence Model", or type text above.';
     this.root.append(this.header, this.warnings, tryRow, this.inspector.root, this.tabs, empty);
+    this.root.insertBefore(this.continueBar.steps, this.tabs);
     this.tabs.hidden = true;
     this.updateBadge();
     window.addEventListener('resize', () => this.renderActive());
@@ -198,6 +215,7 @@ export class App {
   }
 
   renderActive(): void {
+    this.continueBar.update(this.runs, !this.shownNative && !this.hostNative && !!this.model && !this.tabs.hidden, this.sel, (p) => this.setSel(p));
     if (!this.runs.length) return;
     this.hosts[this.active]?.render();
     this.loadNeeds();
@@ -286,6 +304,7 @@ export class App {
 
   async setBackend(b: Backend): Promise<void> {
     this.hostNative = b === 'native';
+    if (this.backendSel.value !== b) this.backendSel.value = b;
     // The page's own runs (none while the host runs natively) pick WebGPU or WASM as on 'auto'.
     await this.runner.setPreference(b === 'native' ? 'auto' : b);
     this.updateBadge();
@@ -302,6 +321,7 @@ export class App {
       case 'init':
         this.mode = msg.mode;
         if (msg.decorationMode) this.decorationMode = msg.decorationMode;
+        if (msg.continueTokens) this.continueBar.setDefault(msg.continueTokens);
         if (msg.wasmBase) this.runner.setWasmBase(msg.wasmBase);
         void this.setBackend(msg.backend);
         if (msg.backend === 'auto') void detectBackend(); // ask for the GPU adapter now (0.4-0.6 s on SwiftShader), not at the first run
@@ -437,7 +457,17 @@ export class App {
     await this.run(this.localId--, this.model, t, this.compareModel, second || undefined);
   }
 
-  async run(id: number, model: ModelRef, text: RunInput, compareWith?: ModelRef, compareText?: string): Promise<void> {
+  /**
+   * "Continue": the shown text (a continued one included) through the shown model again, with up to `tokens`
+   * tokens generated after it; the views then show prompt and generated tokens, the step bar the latter.
+   */
+  async continueText(tokens: number): Promise<void> {
+    const run = this.runs.length === 1 ? this.runs[0] : undefined;
+    if (!run || !this.model || this.shownNative || this.hostNative || !run.trace.input) return;
+    await this.run(this.localId--, this.model, run.trace.input, undefined, undefined, tokens);
+  }
+
+  async run(id: number, model: ModelRef, text: RunInput, compareWith?: ModelRef, compareText?: string, continueTokens?: number): Promise<void> {
     this.inflight?.abort.abort();
     const abort = new AbortController();
     this.inflight = { id, abort };
@@ -457,8 +487,8 @@ export class App {
         if (id >= 0) this.toHost.progress(id, message, fraction);
       };
       // A cancel is answered at once: work inside onnxruntime that cannot stop ends in the background.
-      const runOne = (m: ModelRef, t: RunInput): Promise<RunOutcome> => untilAborted(this.runner.run(m, t, abort.signal, progress), abort.signal);
-      const outcome = await runOne(model, text);
+      const runOne = (m: ModelRef, t: RunInput, more?: number): Promise<RunOutcome> => untilAborted(this.runner.run(m, t, abort.signal, progress, more), abort.signal);
+      const outcome = await runOne(model, text, continueTokens);
       const runs = [outcome.run];
       if (compareWith) runs.push((await runOne(compareWith, text)).run);
       else if (compareText) runs.push((await runOne(model, compareText)).run);
@@ -588,6 +618,12 @@ export class App {
     this.sel.units = [];
     // Encoder-decoder view opens on the whole alignment; the step buttons walk back through it.
     this.sel.step = Math.max(0, ...this.runs.map((r) => (r.trace.generated?.length ?? 1) - 1));
+    // A continued text opens on its last generated token, pinned: its attention row is the one highlighted.
+    const c = run.trace.continuation;
+    if (c?.steps) {
+      this.sel.step = c.steps - 1;
+      this.sel.pinned = c.from + c.steps - 1;
+    }
     this.sel.hiddenHeads = [];
   }
 
@@ -630,5 +666,7 @@ type ShownOutcome = Pick<RunOutcome, 'run' | 'timings'> & { backend: string };
 function timingText(o: Pick<RunOutcome, 'run' | 'timings'>): string {
   const t = o.timings;
   const part = (k: string, label: string): string => (t[k] !== undefined ? `${label} ${t[k].toFixed(t[k] < 10 ? 1 : 0)} ms` : '');
-  return [`${o.run.label}: ${o.run.tokens.length} ${o.run.trace.tensorInputs ? 'positions' : 'tokens'}`, part('sessionCreate', 'session'), part('run', 'run'), part('extract', 'extract'), part('total', 'total')].filter(Boolean).join(' · ');
+  const c = o.run.trace.continuation;
+  const continued = c ? `continued ${c.steps} token${c.steps === 1 ? '' : 's'} (${c.cachedSteps} with the KV cache${c.stop === 'eos' ? ', stopped at the end token' : ''})` : '';
+  return [`${o.run.label}: ${o.run.tokens.length} ${o.run.trace.tensorInputs ? 'positions' : 'tokens'}`, continued, part('sessionCreate', 'session'), part('continue', 'generate'), part('run', 'run'), part('extract', 'extract'), part('total', 'total')].filter(Boolean).join(' · ');
 }

@@ -18,6 +18,8 @@ export interface ModelSetting {
 export interface Settings {
   backend: Backend;
   maxTokens: number;
+  /** How many tokens the panel's "Continue" generates (decoder-only models). */
+  continueTokens: number;
   defaultModel: string;
   decorationMode: DecorationMode;
   models: ModelSetting[];
@@ -39,14 +41,28 @@ export function readSettings(): Settings {
   const c = vscode.workspace.getConfiguration('sequenceLens');
   const backend = c.get<unknown>('backend');
   const maxTokens = c.get<unknown>('maxTokens');
+  const continueTokens = c.get<unknown>('continueTokens');
   const defaultModel = c.get<unknown>('defaultModel');
   const mode = c.get<unknown>('decorationMode');
   const models = c.get<unknown>('models');
   return {
     backend: backend === 'webgpu' || backend === 'wasm' || backend === 'native' ? backend : 'auto',
     maxTokens: typeof maxTokens === 'number' && Number.isFinite(maxTokens) && maxTokens >= 1 ? Math.floor(maxTokens) : 512,
+    continueTokens: typeof continueTokens === 'number' && Number.isFinite(continueTokens) && continueTokens >= 1 ? Math.min(1024, Math.floor(continueTokens)) : 20,
     defaultModel: typeof defaultModel === 'string' ? defaultModel : '',
     decorationMode: DECORATION_MODES.includes(mode as DecorationMode) ? (mode as DecorationMode) : 'attention',
     models: Array.isArray(models) ? models.map(parseModelSetting).filter((m): m is ModelSetting => m !== undefined) : [],
   };
+}
+
+/**
+ * The backend the user picked in a page's menu, written where `sequenceLens.backend` is set now (folder,
+ * workspace, else the user's settings), so the menu and settings.json never disagree.
+ */
+export async function writeBackend(backend: Backend): Promise<void> {
+  const c = vscode.workspace.getConfiguration('sequenceLens');
+  const at = c.inspect<string>('backend');
+  const target = at?.workspaceFolderValue !== undefined ? vscode.ConfigurationTarget.WorkspaceFolder
+    : at?.workspaceValue !== undefined ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  await c.update('backend', backend === 'auto' && target === vscode.ConfigurationTarget.Global ? undefined : backend, target);
 }

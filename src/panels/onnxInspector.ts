@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import { describeError, type Log } from '../host/log.js';
-import { readSettings } from '../host/settings.js';
+import { readSettings, writeBackend } from '../host/settings.js';
 import type { ModelRegistry } from '../models/modelRegistry.js';
 import { modelFromOnnx } from '../models/looseModel.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
@@ -88,6 +88,9 @@ export class OnnxInspectorProvider implements vscode.CustomReadonlyEditorProvide
     // A run on arrays (a model whose inputs are not text): the page asks for one .npy file per input.
     disposables.push(channel.onPageAsk((m) => {
       if (m.type === 'pickNpy' && trusted) void answerPickNpy(channel, m, vscode.Uri.joinPath(uri, '..'), this.log);
+      if (m.type === 'chooseBackend') {
+        void writeBackend(m.backend).catch((e: unknown) => this.log.warn(`could not write sequenceLens.backend: ${describeError(e)}`));
+      }
     }));
     disposables.push(channel.onReady(async () => {
       const s = readSettings();

@@ -7,7 +7,7 @@
  */
 import * as vscode from 'vscode';
 import type { Log } from '../host/log.js';
-import { readSettings } from '../host/settings.js';
+import { readSettings, writeBackend } from '../host/settings.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
 import type { ExportedFile, WireRun } from '../shared/protocol.js';
 import { newRequestId, PanelError, WebviewChannel, type ExportFile, type PageAsk, type RunResult, type TokensRescored } from './webviewChannel.js';
@@ -47,7 +47,7 @@ function nativeSpec(m: RegisteredModel, version: string | undefined): NativeMode
   const paths = (r: Record<string, vscode.Uri>): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, u]) => [k, u.fsPath]));
   return {
     id: m.id, label: m.label, files: paths(m.files), tokenizerFiles: paths(m.tokenizerFiles),
-    ...(m.manifestUri ? { manifestPath: m.manifestUri.fsPath } : {}), ...(version ? { version } : {}),
+    ...(m.manifestUri ? { manifestPath: m.manifestUri.fsPath } : m.manifest ? { manifest: m.manifest } : {}), ...(version ? { version } : {}),
   };
 }
 
@@ -180,7 +180,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     const s = readSettings();
     await a.channel.post({
       type: 'init', mode: 'panel', backend: s.backend, maxTokens: s.maxTokens, trusted: vscode.workspace.isTrusted,
-      decorationMode: s.decorationMode, wasmBase: wasmBaseFor(a.surface.webview, this.extensionUri),
+      decorationMode: s.decorationMode, continueTokens: s.continueTokens, wasmBase: wasmBaseFor(a.surface.webview, this.extensionUri),
     });
   }
 
@@ -429,6 +429,11 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       case 'cancelHostWork':
         if (m.what === 'fetch') a.fetches.get(m.id)?.abort();
         else if (this.nativeRun?.id === m.id) this.nativeRun.abort.abort(new PanelError('cancelled', 'Cancelled.'));
+        return;
+      case 'chooseBackend':
+        void writeBackend(m.backend).then(
+          () => this.log.info(`backend chosen in the ${nameOf(a.surface.location)}: ${m.backend}`),
+          (e: unknown) => this.log.warn(`could not write sequenceLens.backend: ${describeError(e)}`));
         return;
       case 'tryOnHost': {
         const last = this.lastRun;

@@ -40,7 +40,7 @@ export type TokensRescored = Extract<WebviewNotification, { type: 'tokensRescore
 /** A file the view exported on its own (its export button). */
 export type ExportFile = Extract<WebviewNotification, { type: 'exportFile' }>;
 /** What the page asks of the host for native runs: deferred layers, a cancel, a "Try it" run. */
-export type PageAsk = Extract<WebviewNotification, { type: 'fetchLayers' | 'cancelHostWork' | 'tryOnHost' | 'pickNpy' }>;
+export type PageAsk = Extract<WebviewNotification, { type: 'fetchLayers' | 'cancelHostWork' | 'tryOnHost' | 'pickNpy' | 'chooseBackend' }>;
 
 export interface RequestOptions {
   timeoutMs: number;
@@ -246,6 +246,7 @@ export class WebviewChannel implements Disposable {
       case 'cancelHostWork':
       case 'tryOnHost':
       case 'pickNpy':
+      case 'chooseBackend':
         this.askEmitter.fire(m);
         return;
     }

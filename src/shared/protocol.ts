@@ -10,6 +10,7 @@
  */
 import { ARCHITECTURES, type Architecture } from '../core/types.js';
 import type { ProbeTensor } from '../core/trace/traceTypes.js';
+import type { ModelManifest } from '../core/manifest.js';
 import { probeTensorProblem, wireRunProblem, type WireRun } from './traceWire.js';
 import { arrayBuffer, arrayOf, at, bool, bytes, int, isObj, lit, num, optional, recordOf, shape, str, type Check } from './guards.js';
 
@@ -27,6 +28,11 @@ export interface ModelRef {
   fileUris: Record<string, string>;
   /** Webview URI of the manifest JSON, when the model has one. */
   manifestUri?: string;
+  /**
+   * The manifest itself when it is no file: derived by the host from the folder (an encoder-decoder export
+   * without a manifest, core/seq2seqFolder.ts). The page checks it with parseManifest like a fetched one.
+   */
+  manifest?: ModelManifest;
   /** Webview URIs of tokenizer files referenced by the manifest, keyed by their manifest path. */
   tokenizerUris: Record<string, string>;
   sizeBytes: number;
@@ -79,6 +85,8 @@ export type HostNotification =
       wasmBase?: string;
       /** Added by the host: the `sequenceLens.decorationMode` setting, the score the run replies' tokens should carry. */
       decorationMode?: DecorationMode;
+      /** Added by the host: the `sequenceLens.continueTokens` setting, how many tokens "Continue" generates at first. */
+      continueTokens?: number;
     }
   /** Stop request `id` (the page answers it with an error reply, code 'cancelled', which the host no longer waits for). */
   | { type: 'cancel'; id: number }
@@ -170,6 +178,11 @@ export type WebviewNotification =
   /** "Try it" while models run natively: the host runs the shown model on this text (and a second text to compare). */
   | { type: 'tryOnHost'; text: string; compareText?: string }
   /**
+   * The user picked a backend in the panel's menu: the host writes `sequenceLens.backend` (where it is set), so
+   * the host's runs and every page follow one setting; the change comes back to the pages as setBackend.
+   */
+  | { type: 'chooseBackend'; backend: Backend }
+  /**
    * Ask the user (the host's open dialog: a webview cannot open files) for one .npy file for model input
    * `input`, for a run on arrays (image, audio frames, features); answered by npyPicked with `inReplyTo: id`.
    */
@@ -185,7 +198,8 @@ const architecture = lit<Architecture>(...ARCHITECTURES);
 
 const modelRef = shape<ModelRef>({
   id: str, label: str, architecture, source: lit<ModelRef['source']>('zoo', 'workspace', 'settings'),
-  fileUris: recordOf(str), manifestUri: optional(str), tokenizerUris: recordOf(str), sizeBytes: num, version: optional(str),
+  fileUris: recordOf(str), manifestUri: optional(str), manifest: optional(recordOf(() => undefined)), tokenizerUris: recordOf(str),
+  sizeBytes: num, version: optional(str),
 });
 
 const tokenSummary = shape<TokenSummary>({
@@ -210,6 +224,7 @@ const hostChecks: { readonly [T in HostToWebview['type']]: Check } = {
   hostError: shape<Of<HostNotification, 'hostError'>>({ type: str, inReplyTo: int, error: shape<ErrorInfo>({ code: str, message: str }) }),
   init: shape<Of<HostNotification, 'init'>>({
     type: str, mode: lit('panel', 'inspector'), backend, maxTokens: int, trusted: bool, wasmBase: optional(str), decorationMode: optional(decorationMode),
+    continueTokens: optional(int),
   }),
   cancel: shape<Of<HostNotification, 'cancel'>>({ type: str, id: int }),
   setBackend: shape<Of<HostNotification, 'setBackend'>>({ type: str, backend }),
@@ -233,6 +248,7 @@ const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
   fetchLayers: shape<Of<WebviewNotification, 'fetchLayers'>>({ type: str, id: int, runKey: str, names: arrayOf(str) }),
   cancelHostWork: shape<Of<WebviewNotification, 'cancelHostWork'>>({ type: str, id: int, what: lit('run', 'fetch') }),
   tryOnHost: shape<Of<WebviewNotification, 'tryOnHost'>>({ type: str, text: str, compareText: optional(str) }),
+  chooseBackend: shape<Of<WebviewNotification, 'chooseBackend'>>({ type: str, backend }),
   pickNpy: shape<Of<WebviewNotification, 'pickNpy'>>({ type: str, id: int, input: str }),
 };
 

@@ -176,3 +176,41 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     assert.deepEqual(d.errors, []);
   });
 });
+
+describe('the panel\'s backend menu', { skip: !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false, timeout: 120_000 }, () => {
+  let h: Harness;
+  let browser: Browser;
+  let d: PageDriver;
+  before(async () => {
+    await buildWebviewBundle();
+    h = await startHarness(undefined, TEST_BUNDLE);
+    browser = await launch('wasm');
+    d = await PageDriver.open(browser, h, 'wasm', 1100);
+  });
+  after(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  test('shows the setting, offers Native, and a pick is sent to the host to write the setting', async () => {
+    const menu = d.page.locator('.backend-select');
+    await d.post({ type: 'setBackend', backend: 'wasm' });
+    await d.page.waitForFunction(() => (document.querySelector('.backend-select') as HTMLElement & { value: string }).value === 'wasm');
+    // As a user does it from the keyboard: open the menu, go down one (WASM → Native), take it.
+    await menu.focus();
+    await d.page.keyboard.press('Space');
+    await d.page.keyboard.press('ArrowDown');
+    await d.page.keyboard.press('Enter');
+    const end = Date.now() + 10_000;
+    let asked: HostMessage | undefined;
+    while (!asked && Date.now() < end) {
+      asked = (await d.hostMessages()).find((m) => m.type === 'chooseBackend');
+      if (!asked) await d.page.waitForTimeout(50);
+    }
+    assert.ok(asked, 'the pick reached the host');
+    assert.equal(asked.backend, 'native');
+    assert.equal(await d.page.locator('.backend-badge').textContent(), 'NATIVE');
+    const options = await menu.locator('vscode-option').allTextContents();
+    assert.deepEqual(options.map((o) => o.trim()), ['Auto', 'WebGPU', 'WASM', 'Native (onnxruntime-node)']);
+  });
+});
