@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-for pkg in libkrb5-dev pkg-config libsecret-1-dev libx11-dev libxkbfile-dev build-essential python3 python3-numpy; do
+# Fonts for CJK and emoji: screenshots of token labels in those scripts show the characters, not boxes.
+for pkg in libkrb5-dev pkg-config libsecret-1-dev libx11-dev libxkbfile-dev build-essential python3 python3-numpy fonts-noto-cjk fonts-noto-color-emoji; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
