@@ -16,12 +16,12 @@ import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame } from 'playwright-core';
-import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
+import type { Frame } from 'playwright-core';
+import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
 import { frameWithText, reportClick } from './timingReport.js';
 import { makeBenchDecoder, type BenchDecoder } from '../../bench/makeBenchDecoder.js';
-import { extensionLogFile, stepWith } from './suiteSupport.js';
+import { closeWorkbench, extensionLogFile, openWorkbench, stepWith, type OpenedWorkbench } from './suiteSupport.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e');
 const skip = missingPrerequisite();
@@ -86,8 +86,7 @@ async function waitRun(frame: Frame, what: string, text: string, runs = 1, timeo
 }
 
 describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 60_000 }, () => {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let opened: OpenedWorkbench | undefined;
   let wb: Workbench;
   let scratch: string;
   let folder: string;
@@ -121,39 +120,15 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
       `${bench.heads} heads, vocabulary ${bench.vocab}), tokenizer.json ${(bench.tokenizerBytes / 1e6).toFixed(1)} MB, made in ${Math.round(bench.ms)} ms`);
     // The native worker reads this file before each run: 'exit' makes it stop mid-run (the kill step below).
     process.env.SEQLENS_NATIVE_FAULT_FILE = join(scratch, 'native-fault');
-    const vsix = await packageVsix();
-    timings.vsixBytes = statSync(vsix).size;
-    server = await startCodeServer({
-      vsix, folder, profile: join(scratch, 'profile'),
-      // A quiet, roomy workbench: no welcome page, no chat side bar, no AI prompts.
-      settings: {
-        'workbench.startupEditor': 'none',
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-        'chat.disableAIFeatures': true,
-        'workbench.tips.enabled': false,
-        'editor.hover.delay': 200,
-      },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    wb = new Workbench(page, OUT);
-    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
-    await wb.waitLoaded();
+    opened = await openWorkbench({ folder, scratch, outDir: OUT, settings: { 'editor.hover.delay': 200 } });
+    wb = opened.wb;
+    timings.vsixBytes = statSync(opened.vsix).size;
   });
 
   after(async () => {
     writeFileSync(join(OUT, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
     console.log(`# e2e timings: ${JSON.stringify(timings)}`);
-    // Keep the extension's log next to the screenshots: it says what the host saw.
-    const log = extensionLogFile(scratch);
-    if (log) copyFileSync(log, join(OUT, 'sequence-lens.log'));
-    await browser?.close();
-    await server?.stop();
-    if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
+    await closeWorkbench(opened, scratch, OUT);
   });
 
   step('activates: the status bar names the default model', async () => {
@@ -426,7 +401,8 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
 
   step('a trivial webview (Markdown preview) as the first webview of a fresh window', async () => {
     writeFileSync(join(folder, 'notes', 'trivial.md'), `# ${TRIVIAL}\n\nOne line of text.\n`);
-    assert.ok(browser && server);
+    assert.ok(opened);
+    const { browser, server } = opened;
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
       const fresh = new Workbench(await context.newPage(), join(OUT, 'fresh-window'));

@@ -7,47 +7,31 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
-import { Workbench } from './workbench.js';
+import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
+import type { Workbench } from './workbench.js';
+import { closeWorkbench, openWorkbench, type OpenedWorkbench } from './suiteSupport.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e-restricted');
 const skip = missingPrerequisite();
 
 describe('Sequence Lens in Restricted Mode', { skip, timeout: 10 * 60_000 }, () => {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let opened: OpenedWorkbench | undefined;
   let wb: Workbench;
   let scratch = '';
 
   before(async () => {
     let folder: string;
     ({ scratch, folder } = prepareScratch(OUT, 'seqlens-e2e-restricted-'));
-    // The main suite packages first when both run; SEQLENS_VSIX or a fresh package otherwise.
-    const vsix = await packageVsix();
-    server = await startCodeServer({
-      vsix, folder, profile: join(scratch, 'profile'), trust: false,
-      // Trust stays on but is never prompted for: a new folder then opens in Restricted Mode.
-      settings: {
-        'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'chat.disableAIFeatures': true,
-        'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always',
-      },
+    // Trust stays on but is never prompted for: a new folder then opens in Restricted Mode.
+    opened = await openWorkbench({
+      folder, scratch, outDir: OUT, trust: false,
+      settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'always' },
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    wb = new Workbench(page, OUT);
-    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
-    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
-    await wb.waitLoaded();
+    wb = opened.wb;
   });
 
-  after(async () => {
-    await browser?.close();
-    await server?.stop();
-    if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
-  });
+  after(() => closeWorkbench(opened, scratch, OUT));
 
   it('opens in Restricted Mode', async () => {
     await wb.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 60_000 });

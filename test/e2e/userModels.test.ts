@@ -16,12 +16,12 @@
  */
 import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame } from 'playwright-core';
-import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
-import { Workbench, until } from './workbench.js';
-import { extensionLogFile, stepWith } from './suiteSupport.js';
+import type { Frame } from 'playwright-core';
+import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
+import { until, type Workbench } from './workbench.js';
+import { closeWorkbench, openWorkbench, stepWith, type OpenedWorkbench } from './suiteSupport.js';
 import { decoderWithPast } from '../../tools/fixtures/kvCacheDecoder.js';
 import { lstmInIf } from '../../tools/fixtures/lstmInIf.js';
 import { writeT5Folder } from '../../tools/fixtures/t5Seq2seq.js';
@@ -81,8 +81,7 @@ function assertLabelsReadAsText(what: string, labels: TokenLabel[], text: string
 }
 
 describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout: 20 * 60_000 }, () => {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let opened: OpenedWorkbench | undefined;
   let wb: Workbench | undefined;
   let scratch: string | undefined;
   const step = stepWith(() => ({ wb, scratch }));
@@ -100,31 +99,11 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
     put('lstm-in-if', 'lstm-in-if.onnx', lstmInIf({ vocab: LLAMA2_VOCAB }));
     writeT5Folder(join(models, 't5-tiny'));
     writeFileSync(join(folder, 'notes', 'multilingual.txt'), `${LINE}\r\nA second line.\r\n`);
-    const vsix = await packageVsix();
-    server = await startCodeServer({
-      vsix, folder, profile: join(scratch, 'profile'),
-      settings: {
-        'workbench.startupEditor': 'none', 'workbench.secondarySideBar.defaultVisibility': 'hidden',
-        'chat.disableAIFeatures': true, 'workbench.tips.enabled': false,
-      },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    wb = new Workbench(page, OUT);
-    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
-    await wb.waitLoaded();
+    opened = await openWorkbench({ folder, scratch, outDir: OUT });
+    wb = opened.wb;
   });
 
-  after(async () => {
-    const log = extensionLogFile(scratch);
-    if (log) copyFileSync(log, join(OUT, 'sequence-lens.log'));
-    await browser?.close();
-    await server?.stop();
-    if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
-  });
+  after(() => closeWorkbench(opened, scratch, OUT));
 
   /** Picks `model`, right-clicks the selected line and waits for the panel to show that model's run on it. */
   async function runOnLine(model: string): Promise<{ frame: Frame; shown: Shown }> {

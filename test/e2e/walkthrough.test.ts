@@ -13,12 +13,12 @@
  */
 import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Frame } from 'playwright-core';
-import { CHROMIUM, ROOT, missingPrerequisite, packageVsix, prepareScratch, startCodeServer, type CodeServer } from './codeServer.js';
-import { Workbench, sleep, until } from './workbench.js';
-import { extensionLogFile, stepWith } from './suiteSupport.js';
+import type { Frame } from 'playwright-core';
+import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
+import { sleep, until, type Workbench } from './workbench.js';
+import { closeWorkbench, openWorkbench, stepWith, type OpenedWorkbench } from './suiteSupport.js';
 import { stepRange, WALKTHROUGH_RUN_STEPS, type WalkthroughRunStepId } from '../../src/shared/walkthroughSteps.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e-walkthrough');
@@ -56,8 +56,7 @@ async function panelState(frame: Frame): Promise<PanelState | undefined> {
 }
 
 describe('the walkthrough in code-server (packaged .vsix)', { skip, timeout: 20 * 60_000 }, () => {
-  let server: CodeServer | undefined;
-  let browser: Browser | undefined;
+  let opened: OpenedWorkbench | undefined;
   let wb: Workbench;
   let scratch: string;
 
@@ -123,35 +122,12 @@ describe('the walkthrough in code-server (packaged .vsix)', { skip, timeout: 20 
   before(async () => {
     ({ scratch } = prepareScratch(OUT, 'seqlens-walkthrough-'));
     const folder = join(scratch, 'sample-workspace');
-    const vsix = await packageVsix();
-    server = await startCodeServer({
-      vsix, folder, profile: join(scratch, 'profile'),
-      settings: {
-        // The Welcome page at startup: it lists the walkthroughs.
-        'workbench.startupEditor': 'welcomePage',
-        'workbench.colorTheme': 'Default Dark Modern',
-        'workbench.secondarySideBar.defaultVisibility': 'hidden',
-        'chat.disableAIFeatures': true,
-        'workbench.tips.enabled': false,
-      },
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    wb = new Workbench(page, OUT);
-    await page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
-    await wb.waitLoaded();
+    // The Welcome page at startup: it lists the walkthroughs.
+    opened = await openWorkbench({ folder, scratch, outDir: OUT, settings: { 'workbench.startupEditor': 'welcomePage', 'workbench.colorTheme': 'Default Dark Modern' } });
+    wb = opened.wb;
   });
 
-  after(async () => {
-    const log = extensionLogFile(scratch);
-    if (log) copyFileSync(log, join(OUT, 'sequence-lens.log'));
-    await browser?.close();
-    await server?.stop();
-    if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
-  });
+  after(() => closeWorkbench(opened, scratch, OUT));
 
   step('the Welcome page lists the walkthrough, and it opens', async () => {
     await wb.page.locator('.statusbar-item', { hasText: 'char-transformer' }).first().waitFor({ timeout: 60_000 });
