@@ -4,8 +4,8 @@
  *
  * The rule (auto): native when onnxruntime-node loads AND one of
  *  - the model's weights (its .onnx files plus the external data they name) exceed NATIVE_AUTO_MIN_BYTES;
- *  - the model keeps weights in external data files and the window is remote (VS Code Remote, code-server):
- *    the page would pull every byte across the network first;
+ *  - the window is remote (VS Code Remote, code-server) and the model keeps weights in external data files,
+ *    or weighs more than NATIVE_AUTO_REMOTE_MIN_BYTES: the page would pull every byte across the connection first;
  *  - the webview already failed to run this model (not a cancel).
  * Otherwise the webview, as before (WebGPU on a hardware adapter, else WASM).
  */
@@ -24,6 +24,16 @@ import { decodeModel, externalDataFiles } from '../core/onnx/decode.js';
  * native is faster end to end (its transfer to the panel included) or the page fails.
  */
 export const NATIVE_AUTO_MIN_BYTES = 256 * 2 ** 20;
+
+/**
+ * Weights above which 'auto' runs natively in a remote window (code-server, SSH, containers, WSL), where the page
+ * fetches every byte of the model across the connection before its first run. Measured in the E2E (code-server
+ * on loopback, this 2-core machine): the page fetched the 81.4 MB bench decoder in 21.1 s (3.9 MB/s) and its
+ * 11.4 MB tokenizer.json in 6.2 s, a cold click → heatmap of 36.8 s; the same model runs cold natively in 3.9 s
+ * (`seqlens trace`: session 1.5 s beside a 3.3 s tokenizer parse). At that rate 16 MB takes about 4 s to
+ * fetch, as long as a whole native run of the 80 MB model; below it (the zoo: 0.7 MB) the page stays.
+ */
+export const NATIVE_AUTO_REMOTE_MIN_BYTES = 16 * 2 ** 20;
 
 /** .onnx files up to this size are read to find the external data they name (larger ones keep weights inline). */
 const GRAPH_READ_MAX_BYTES = 64 * 2 ** 20;
@@ -105,6 +115,9 @@ export function chooseBackend(c: ChoiceInput): Choice {
   }
   if (w.externalFiles && c.remoteName) {
     return { where: 'native', why: `Auto: the model keeps its weights in external data and this window is remote (${c.remoteName}): running beside the files sends the page no weights.` };
+  }
+  if (w.bytes > NATIVE_AUTO_REMOTE_MIN_BYTES && c.remoteName) {
+    return { where: 'native', why: `Auto: this window is remote (${c.remoteName}) and the model weighs ${mb(w.bytes)}: running beside the files sends the page no weights (over ${mb(NATIVE_AUTO_REMOTE_MIN_BYTES)}, fetching them costs more than the native run).` };
   }
   if (c.webviewFailed) return { where: 'native', why: `Auto: the webview could not run this model (${c.webviewFailed}).` };
   return { where: 'webview' };

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { chooseBackend, modelWeight, NATIVE_AUTO_MIN_BYTES } from '../../src/node/autoBackend.js';
+import { chooseBackend, modelWeight, NATIVE_AUTO_MIN_BYTES, NATIVE_AUTO_REMOTE_MIN_BYTES } from '../../src/node/autoBackend.js';
 
 const small = { bytes: 1e6, externalFiles: 0 };
 const big = { bytes: NATIVE_AUTO_MIN_BYTES + 1, externalFiles: 170 };
@@ -29,6 +29,13 @@ test('auto: webview for small models, native past the threshold, for external da
   assert.match(b.where === 'native' ? b.why : '', /^Auto: the model's weights \(256 MB with 170 external data files\) exceed 256 MB/);
   assert.deepEqual(chooseBackend({ setting: 'auto', weight: external }), { where: 'webview' }, 'external data, local window: the webview reads it');
   assert.equal(chooseBackend({ setting: 'auto', weight: external, remoteName: 'ssh-remote' }).where, 'native');
+  // Remote: past NATIVE_AUTO_REMOTE_MIN_BYTES the page's fetch costs more than the native run; the zoo stays in the page.
+  const userSize = { bytes: 81.4e6, externalFiles: 0 };
+  assert.ok(userSize.bytes > NATIVE_AUTO_REMOTE_MIN_BYTES && userSize.bytes < NATIVE_AUTO_MIN_BYTES);
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: userSize }), { where: 'webview' }, 'local window: the page reads the file from disk');
+  const remote = chooseBackend({ setting: 'auto', weight: userSize, remoteName: '127.0.0.1:33251' });
+  assert.match(remote.where === 'native' ? remote.why : '', /^Auto: this window is remote \(127\.0\.0\.1:33251\) and the model weighs 78 MB/);
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: small, remoteName: '127.0.0.1:33251' }), { where: 'webview' });
   assert.equal(chooseBackend({ setting: 'auto', weight: small, webviewFailed: 'out of memory' }).where, 'native');
   assert.deepEqual(chooseBackend({ setting: 'auto', weight: big, nativeUnavailable: 'not installed' }), { where: 'webview' });
   assert.deepEqual(chooseBackend({ setting: 'wasm', weight: big }), { where: 'webview' }, 'a forced webview backend stays');
