@@ -66,7 +66,8 @@ export async function panelParts(frame: Frame): Promise<PanelParts> {
     const resources = (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
       .map((e) => ({ file: fileOf(e.name), start: e.startTime, end: e.responseEnd || e.startTime + e.duration, bytes: e.decodedBodySize }))
       .filter((r) => /\.(onnx|json|txt|wasm|mjs|js)$/i.test(r.file));
-    const backend = call('backend');
+    // Where the shown run ran (a native run's trace says 'native'; the page's own runner is idle then).
+    const backend = typeof trace?.backend === 'string' ? trace.backend : call('backend');
     return {
       timeOrigin: performance.timeOrigin,
       domContentLoaded: nav?.domContentLoadedEventEnd || undefined,
