@@ -7,8 +7,10 @@
 //   webview: webview/main.ts  -> dist/webview.js    (browser, esm), and onnxruntime-web -> dist/webview-ort.js
 // `node esbuild.mjs --production` minifies; `--watch` rebuilds on change.
 // `--native <platform>-<arch>` (default: this machine's) picks the onnxruntime-node binaries copied into dist/native/
-// (one platform per .vsix: `vsce package --target`); `--native none` copies none (the universal WASM-only package).
+// (one platform per .vsix: `vsce package --target`, `npm run package:all` builds them all); `--native none` copies
+// none (the universal WASM-only package).
 import { writeOrtWasm } from './scripts/ortWasm.mjs';
+import { NATIVE_FILES, ortNodeBinDir } from './scripts/nativeFiles.mjs';
 import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -77,18 +79,24 @@ writeOrtWasm();
 rmSync('dist/native', { recursive: true, force: true });
 if (nativeTarget !== 'none') {
   const [platform, arch] = nativeTarget.split('-');
-  const from = `node_modules/onnxruntime-node/bin/napi-v6/${platform}/${arch}`;
-  if (existsSync(from)) {
+  const from = ortNodeBinDir(platform, arch);
+  // Only what this platform's binding loads (scripts/nativeFiles.mjs): never CUDA's provider libraries a
+  // developer put in node_modules, nor a second copy of the library.
+  const files = NATIVE_FILES[platform];
+  if (from && files) {
     const to = `dist/native/${platform}-${arch}`;
     mkdirSync(to, { recursive: true });
     let bytes = 0;
-    for (const f of readdirSync(from)) {
+    for (const f of files) {
+      if (!existsSync(join(from, f))) throw new Error(`native backend: onnxruntime-node's ${platform}-${arch} folder (${from}) has no ${f}`);
       copyFileSync(join(from, f), join(to, f));
       bytes += statSync(join(from, f)).size;
     }
-    console.log(`native backend: onnxruntime-node ${platform}-${arch} binaries -> ${to} (${(bytes / 2 ** 20).toFixed(1)} MB)`);
+    const left = readdirSync(from).filter((f) => !files.includes(f));
+    console.log(`native backend: onnxruntime-node ${platform}-${arch} binaries -> ${to} (${files.join(', ')}; ${(bytes / 2 ** 20).toFixed(1)} MB)` +
+      (left.length ? `; not copied: ${left.join(', ')}` : ''));
   } else {
-    console.warn(`native backend: no onnxruntime-node binaries for ${nativeTarget} (${from}); the native backend will report itself unavailable.`);
+    console.warn(`native backend: no onnxruntime-node binaries for ${nativeTarget} (node_modules/onnxruntime-node/bin/napi-v*/${platform}/${arch}); the native backend will report itself unavailable.`);
   }
 }
 

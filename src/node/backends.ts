@@ -6,6 +6,7 @@
 import type { InferenceBackend } from '../core/run/backend.js';
 import { ortBackend, type OrtModule } from '../core/run/ortBackend.js';
 import { SeqLensError } from '../core/errors.js';
+import { probeProvider, withCpuFallback, type ProviderChoice } from './cudaProvider.js';
 
 export type BackendName = 'native' | 'wasm';
 
@@ -49,16 +50,39 @@ const quietRuns = { logSeverityLevel: 4 } as const;
 export interface BackendOptions {
   /** onnxruntime-node intra-op threads (default: onnxruntime's choice, one per core). Benchmarks pin it to 1. */
   threads?: number;
+  /**
+   * 'native' only: run on onnxruntime's CUDA execution provider where its libraries lie beside the binding
+   * and a GPU shows, else the CPU (cudaProvider.ts). The extension's native worker asks for it; the CLI does
+   * not (its timings are the CPU's).
+   */
+  cuda?: boolean;
+}
+
+let nativeChoice: ProviderChoice | undefined;
+
+/** The provider the CUDA-enabled native backend's sessions run on now, and why; undefined before it loads. */
+export function nativeProvider(): ProviderChoice | undefined {
+  return nativeChoice ? { ...nativeChoice } : undefined;
 }
 
 /** The backend by name; the module is imported once per process. */
 export function getBackend(name: BackendName, opts: BackendOptions = {}): Promise<InferenceBackend> {
-  const key = `${name}:${opts.threads ?? ''}`;
+  const key = `${name}:${opts.threads ?? ''}:${opts.cuda ? 'cuda' : ''}`;
   let b = cache.get(key);
   if (!b) {
     const threads = opts.threads ? { intraOpNumThreads: opts.threads, interOpNumThreads: 1 } : {};
     b = name === 'native'
-      ? loadNative().then((ort) => ortBackend(ort, { name: 'native', sessionOptions: { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...threads }, runOptions: quietRuns }))
+      ? loadNative().then(async (ort) => {
+        const sessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...threads } as const;
+        const cpu = ortBackend(ort, { name: 'native', sessionOptions, runOptions: quietRuns });
+        if (!opts.cuda) return cpu;
+        const choice = await probeProvider();
+        nativeChoice = choice;
+        if (choice.provider !== 'cuda') return cpu;
+        // Nodes CUDA has no kernel for run on the CPU; a session CUDA cannot create falls back to `cpu` (and `choice` says why).
+        const cuda = ortBackend(ort, { name: 'native', sessionOptions: { ...sessionOptions, executionProviders: ['cuda', 'cpu'] }, runOptions: quietRuns });
+        return withCpuFallback(cuda, cpu, choice);
+      })
       : loadWasm().then((ort) => ortBackend(ort, { name: 'wasm', sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 }, runOptions: quietRuns }));
     cache.set(key, b);
   }

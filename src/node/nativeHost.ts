@@ -84,6 +84,8 @@ export class NativeHost {
   async trace(req: Omit<NativeTraceRequest, 'type' | 'id'>, opts: NativeRequestOptions = {}): Promise<WireRun> {
     const r = await this.request({ type: 'trace', id: this.nextId++, ...req }, opts);
     if (r.kind !== 'trace') throw new NativeBackendError('protocol', `The native backend answered 'trace' with '${r.kind}'.`);
+    // The run may have moved sessions from CUDA to the CPU (cudaProvider.ts): the next hello() asks again.
+    this.helloReply = undefined;
     return r.run;
   }
 
@@ -184,8 +186,13 @@ export class NativeHost {
     this.pending.delete(m.id);
     p.cleanup();
     this.refCount();
-    if (m.type === 'error') p.reject(new NativeBackendError(m.code, m.message));
-    else p.resolve(m.result);
+    if (m.type === 'error') {
+      p.reject(new NativeBackendError(m.code, m.message));
+      return;
+    }
+    // The worker → host hand-over of the result (structured clone; tensors' buffers are moved) joins its timings.
+    if (m.result.kind === 'trace' && m.sentAt !== undefined) m.result.run.trace.timings.transfer = performance.timeOrigin + performance.now() - m.sentAt;
+    p.resolve(m.result);
   }
 
   /** Stops the worker; waiting requests reject. */

@@ -46,8 +46,10 @@ export type ToWorker =
 export interface NativeInfo {
   /** onnxruntime-node's version. */
   version: string;
-  /** The execution provider sessions run on ('cpu'; 'cuda' where its libraries are present). */
+  /** The execution provider sessions run on ('cpu'; 'cuda' where its libraries are present: src/node/cudaProvider.ts). */
   provider: string;
+  /** Why that provider, one line for the badge's tooltip (e.g. 'CUDA provider library not found beside the binding (…)'). */
+  providerWhy?: string;
 }
 
 export type WorkerResult =
@@ -56,6 +58,7 @@ export type WorkerResult =
   | { kind: 'hello'; info: NativeInfo };
 
 export type FromWorker =
-  | { type: 'result'; id: number; result: WorkerResult }
+  /** `sentAt`: when the worker posted it (performance.timeOrigin + performance.now(), ms); the host times the transfer. */
+  | { type: 'result'; id: number; result: WorkerResult; sentAt?: number }
   | { type: 'error'; id: number; code: string; message: string }
   | { type: 'progress'; id: number; message: string; fraction?: number };

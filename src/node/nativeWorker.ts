@@ -16,7 +16,7 @@ import { parseManifest, type ModelManifest } from '../core/manifest.js';
 import { SeqLensError, isSeqLensError, oneLine } from '../core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
 import { plainProbe, plainTokens, Transferables, type WireRun } from '../shared/traceWire.js';
-import { getBackend } from './backends.js';
+import { getBackend, nativeProvider } from './backends.js';
 import type { FromWorker, NativeInfo, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
 
 /** What the host hands the worker at start. */
@@ -53,7 +53,7 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 let backendPromise: Promise<InferenceBackend> | undefined;
 function backend(): Promise<InferenceBackend> {
-  backendPromise ??= getBackend('native').catch((e: unknown) => {
+  backendPromise ??= getBackend('native', { cuda: true }).catch((e: unknown) => {
     backendPromise = undefined;
     const msg = e instanceof Error ? e.message : String(e);
     const where = `${process.platform}-${process.arch}`;
@@ -74,8 +74,14 @@ class NativeError extends Error {
 async function info(): Promise<NativeInfo> {
   await backend();
   const ort = (await import('onnxruntime-node')) as unknown as { env: { versions?: Record<string, string> } };
-  // CUDA's provider libraries are not in the npm package (its installer fetches them): sessions run on the CPU.
-  return { version: ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown', provider: 'cpu' };
+  // CUDA where its provider libraries lie beside the binding (not in the npm package) and a GPU shows, else the
+  // CPU; a session CUDA could not create has moved it to the CPU since (cudaProvider.ts).
+  const p = nativeProvider();
+  return {
+    version: ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown',
+    provider: p?.provider ?? 'cpu',
+    ...(p?.why ? { providerWhy: p.why } : {}),
+  };
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -111,12 +117,17 @@ async function loadModel(spec: NativeModelSpec): Promise<LoadedModel> {
       throw new SeqLensError('runtime', `Could not read ${path}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  if (manifest) return LoadedModel.load({ files, manifest, name: spec.label });
+  // onnxruntime-node reads external data from the model's folder itself (LoadedModel): it needs the paths, not the bytes.
+  const localPath = async (rel: string): Promise<string | undefined> => {
+    const path = byRel.get(rel) ?? resolve(base, rel);
+    return existsSync(path) ? path : undefined;
+  };
+  if (manifest) return LoadedModel.load({ files, localPath, manifest, name: spec.label });
   const modelPath = spec.files.model ?? Object.values(spec.files)[0];
   if (!modelPath) throw new SeqLensError('bad-manifest', `${spec.label} lists no .onnx file.`);
   const modelFile = relative(base, modelPath).split('\\').join('/') || 'model.onnx';
   byRel.set(modelFile, modelPath);
-  return LoadedModel.load({ files, modelFile, name: spec.label });
+  return LoadedModel.load({ files, localPath, modelFile, name: spec.label });
 }
 
 const models = new Map<string, Promise<LoadedModel>>();
@@ -275,7 +286,7 @@ async function handle(msg: ToWorker): Promise<void> {
           : msg.type === 'trace' ? await trace(msg, abort.signal)
             : await fetchLayers(msg.runKey, msg.names, abort.signal);
         if (abort.signal.aborted) send({ type: 'error', id: msg.id, code: 'cancelled', message: 'The run was cancelled.' });
-        else send({ type: 'result', id: msg.id, result }, transfer);
+        else send({ type: 'result', id: msg.id, result, sentAt: performance.timeOrigin + performance.now() }, transfer);
       } catch (e) {
         send({ type: 'error', id: msg.id, ...errorOf(e, abort.signal) });
       } finally {

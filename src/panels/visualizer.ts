@@ -383,7 +383,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         {
           type: 'showTrace', id, runs, labels: jobs.map((j) => j.model.label),
           badge: `NATIVE (onnxruntime-node, ${info.provider.toUpperCase()})`,
-          why: `${why}\nonnxruntime-node ${info.version} on the ${info.provider.toUpperCase()} execution provider, in a worker thread beside the extension host.`,
+          why: `${why}\nonnxruntime-node ${info.version} on the ${info.provider.toUpperCase()} execution provider, in a worker thread beside the extension host.${info.providerWhy ? `\n${info.providerWhy}` : ''}`,
         },
         { timeoutMs: RUN_TIMEOUT_MS, onProgress: req.onProgress, token: req.token },
       );
