@@ -73,7 +73,7 @@ const prng = mulberry32;
 
 const DT = onnx.TensorProto.DataType;
 
-function valueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
+export function valueInfo(name: string, elemType: number, dims: (number | string)[]): onnx.IValueInfoProto {
   return {
     name,
     type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },

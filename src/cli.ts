@@ -7,7 +7,7 @@
  * Every failure is one line on stderr and a non-zero exit.
  */
 import { parseArgs } from 'node:util';
-import { readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isSeqLensError, oneLine } from './core/errors.js';
 import { LoadedModel } from './core/run/loadedModel.js';
@@ -80,6 +80,11 @@ async function cmdTrace(modelArg: string, a: TraceArgs): Promise<void> {
   // One LoadedModel: the trace and the report's vocabulary share its tokenizer (parsed once).
   const model = await LoadedModel.load({
     files: loaded.files,
+    // onnxruntime-node reads external data files itself, from the model's folder (LoadedModel).
+    localPath: async (rel) => {
+      const p = resolve(loaded.dir, rel);
+      return access(p).then(() => p, () => undefined);
+    },
     manifest,
     modelFile: manifest ? undefined : loaded.modelRel,
     name: loaded.name,

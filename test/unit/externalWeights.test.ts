@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -37,13 +37,20 @@ function totalBytes(layout: ExternalLayout): number {
   return n;
 }
 
-async function traceWith(layout: ExternalLayout, drop?: string): Promise<Float32Array> {
+/** `disk`: the layout written to this folder, which onnxruntime-node reads the weight files from itself (the source's `localPath`). */
+async function traceWith(layout: ExternalLayout, drop?: string, disk?: string): Promise<Float32Array> {
   const files = async (rel: string): Promise<Uint8Array> => {
+    if (disk) throw new Error(`read ${rel}: onnxruntime-node reads the weight files itself`);
     const f = rel === drop ? undefined : layout.files.get(rel);
     if (!f) throw new Error(`ENOENT: ${rel}`);
     return f;
   };
-  const model = await LoadedModel.load({ files, modelBytes: layout.model, name: 'audio_encoder.onnx' });
+  if (disk) {
+    writeFileSync(join(disk, 'audio_encoder.onnx'), layout.model);
+    for (const [rel, data] of layout.files) if (rel !== drop) writeFileSync(join(disk, rel), data);
+  }
+  const localPath = disk ? async (rel: string): Promise<string | undefined> => (existsSync(join(disk, rel)) ? join(disk, rel) : undefined) : undefined;
+  const model = await LoadedModel.load({ files, modelBytes: layout.model, modelFile: 'audio_encoder.onnx', name: 'audio_encoder.onnx', ...(localPath ? { localPath } : {}) });
   try {
     const trace = await model.trace({ backend: await getBackend('native'), text: '', inputs: inputs() });
     return trace.logits?.data ?? new Float32Array();
@@ -93,6 +100,28 @@ test('a run reads every weight file and gives the plain model\'s numbers; a miss
   });
   const one = oneFile(audioEncoder(), 'audio_encoder.onnx_data');
   await assert.rejects(traceWith(one, 'audio_encoder.onnx_data'), /its external data file, "audio_encoder\.onnx_data", is missing beside it/);
+});
+
+test('from disk, onnxruntime-node reads the weight files itself: the same numbers; a missing file is the same sentence', async () => {
+  const plain = await traceWith({ model: audioEncoder(), files: new Map() });
+  for (const layout of [perTensor(audioEncoder()), oneFile(audioEncoder(), 'audio_encoder.onnx_data')]) {
+    const dir = mkdtempSync(join(tmpdir(), 'seqlens-ext-'));
+    try {
+      assert.deepEqual(await traceWith(layout, undefined, dir), plain);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'seqlens-ext-'));
+  try {
+    await assert.rejects(traceWith(perTensor(audioEncoder()), 'gru_r', dir), (e: unknown) => {
+      assert.ok(isSeqLensError(e) && e.code === 'external-data');
+      assert.match((e as Error).message, /one of its \d+ external data files, "gru_r", is missing beside it: put "gru_r" back in the folder of audio_encoder\.onnx/);
+      return true;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('CLI: inspect names the weight files in one line; trace without one of them is one line on stderr', () => {

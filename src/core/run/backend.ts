@@ -38,6 +38,12 @@ export interface ExternalFile {
 /** Optional extras for session creation; backends that cannot honour one fail with a clear error. */
 export interface SessionOptionsExtra {
   externalData?: ExternalFile[];
+  /**
+   * Instead of `externalData`: the folder the model's external data files lie in on a local disk, read by
+   * the runtime itself (onnxruntime-node only; see LoadedModel's externalData). The weights then never pass
+   * through JavaScript.
+   */
+  externalDataFolder?: string;
 }
 
 export interface InferenceBackend {

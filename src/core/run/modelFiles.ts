@@ -20,6 +20,11 @@ export interface ModelSource {
   name?: string;
   /** Tokenizer of a model without a manifest; default: tokenizer.json beside the model. */
   tokenizer?: TokenizerSpec;
+  /**
+   * Where files lie on a local disk (the native worker, the CLI): the absolute path of the file at `relPath`,
+   * or undefined when it is not there. onnxruntime-node then reads a model's external data itself.
+   */
+  localPath?: (relPath: string) => Promise<string | undefined>;
 }
 
 export type FileKey = 'model' | 'encoder' | 'decoder';

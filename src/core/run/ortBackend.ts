@@ -61,6 +61,11 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions): InferenceBa
         if (extra?.externalData?.length) {
           sessionOptions.externalData = extra.externalData.map((f: ExternalFile) => ({ path: f.path, data: f.data }));
         }
+        if (extra?.externalDataFolder) {
+          // onnxruntime-node resolves the model's external data locations against this folder and reads (maps) the files itself.
+          const session = { ...(sessionOptions.extra?.session as Record<string, unknown> | undefined), model_external_initializers_file_folder_path: extra.externalDataFolder };
+          sessionOptions.extra = { ...sessionOptions.extra, session };
+        }
         let session: Ort.InferenceSession;
         try {
           session = await ort.InferenceSession.create(modelBytes, sessionOptions);
