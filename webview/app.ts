@@ -554,8 +554,9 @@ export class App {
       if (!runs.length) throw new Error('The host sent no run to show.');
       const t0 = performance.now();
       this.lastError = undefined;
-      this.showTraces(runs);
+      // Before drawing: what the views offer (Continue runs in the page) depends on where the run was made.
       this.shownNative = true;
+      this.showTraces(runs);
       const timings = { ...runs[0].trace.timings, render: performance.now() - t0 };
       this.lastRun = { id: msg.id, outcome: { run: runs[0], backend: runs[0].trace.backend, timings } };
       this.badge.textContent = msg.badge;

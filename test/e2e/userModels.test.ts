@@ -25,6 +25,7 @@ import { closeWorkbench, openWorkbench, stepWith, type OpenedWorkbench } from '.
 import { decoderWithPast } from '../../tools/fixtures/kvCacheDecoder.js';
 import { lstmInIf } from '../../tools/fixtures/lstmInIf.js';
 import { writeT5Folder } from '../../tools/fixtures/t5Seq2seq.js';
+import { makeBigDecoder, type BigDecoder } from '../../bench/makeBigDecoder.js';
 import { visibleWhitespace } from '../../src/core/tokenize/visibleText.js';
 import type { TokenLabel } from '../../src/core/tokenize/tokenLabels.js';
 
@@ -34,6 +35,8 @@ if (skip) console.log(`# SKIP e2e: ${skip}`);
 
 const LLAMA2_TOKENIZER = join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama2', 'models', 'tokenizer.json');
 const LLAMA2_VOCAB = 32_000;
+/** The 0.5B-shaped decoder's folder and file stem (its label in Select Model). */
+const BIG = 'decoder-0.5b';
 /** Line 1 of notes/multilingual.txt (the file has CRLF line ends). */
 const LINE = 'Ein Café\tin 東京 🦩 — naïve façade';
 
@@ -84,6 +87,7 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
   let opened: OpenedWorkbench | undefined;
   let wb: Workbench | undefined;
   let scratch: string | undefined;
+  let big: BigDecoder | undefined;
   const step = stepWith(() => ({ wb, scratch }));
 
   before(async () => {
@@ -98,6 +102,10 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
     put('kv-decoder', 'kv-decoder.onnx', decoderWithPast(808, { vocab: LLAMA2_VOCAB, maxPositions: 64 }));
     put('lstm-in-if', 'lstm-in-if.onnx', lstmInIf({ vocab: LLAMA2_VOCAB }));
     writeT5Folder(join(models, 't5-tiny'));
+    // A decoder shaped like a current 0.5B model: 2.5 GB of fp32 weights in one file per tensor, as torch writes them.
+    big = await makeBigDecoder(join(models, BIG), { fileName: `${BIG}.onnx` });
+    console.log(`# ${BIG}: ${(big.totalBytes / 2 ** 30).toFixed(2)} GiB in ${big.externalFiles} weight files, ${big.layers} layers, ` +
+      `d_model ${big.dModel}, ${big.heads}/${big.kvHeads} heads, vocabulary ${big.vocab}; written in ${(big.ms / 1000).toFixed(1)} s`);
     writeFileSync(join(folder, 'notes', 'multilingual.txt'), `${LINE}\r\nA second line.\r\n`);
     opened = await openWorkbench({ folder, scratch, outDir: OUT });
     wb = opened.wb;
@@ -106,7 +114,7 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
   after(() => closeWorkbench(opened, scratch, OUT));
 
   /** Picks `model`, right-clicks the selected line and waits for the panel to show that model's run on it. */
-  async function runOnLine(model: string): Promise<{ frame: Frame; shown: Shown }> {
+  async function runOnLine(model: string, timeoutMs = 180_000): Promise<{ frame: Frame; shown: Shown; t0: number }> {
     const w = wb as Workbench;
     await until(`${model} picked in Select Model`, async () => {
       await w.command('Sequence Lens: Select Model');
@@ -117,7 +125,7 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
     }, 90_000, 1000);
     await w.openFile('notes/multilingual.txt');
     await w.selectLine(1);
-    await w.contextMenu('Run Model on Selection');
+    const t0 = await w.contextMenu('Run Model on Selection');
     // The page reloads when the model's folder is first allowed (localResourceRoots): look its frame up each time.
     let last: string | undefined;
     const found = await until(`the run of ${model}`, async () => {
@@ -126,8 +134,8 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
       if (!frame || !s) return undefined;
       if ('error' in s) return new Error(s.error);
       last = `${s.model} on ${JSON.stringify(s.input)}`;
-      return s.model === model && s.input === LINE ? { frame, shown: s } : undefined;
-    }, 180_000, 200).catch((e: unknown) => {
+      return s.model === model && s.input === LINE ? { frame, shown: s, t0 } : undefined;
+    }, timeoutMs, 200).catch((e: unknown) => {
       throw new Error(`${e instanceof Error ? e.message : String(e)}; the panel showed ${last ?? 'no run'}`);
     });
     if (found instanceof Error) throw new Error(`${model} failed in the panel: ${found.message}`);
@@ -167,5 +175,45 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
     const layers = new Set(shown.probes.filter((p) => /hidden|gate|cell/.test(p)).map((p) => p.split(':')[1]));
     assert.deepEqual([...layers].sort(), ['0', '1'], `recurrent probes of two layers: ${shown.probes.join(', ')}`);
     await (wb as Workbench).screenshot('lstm-in-if');
+  });
+
+  step('a 0.5B-shaped decoder (2.5 GB, one file per tensor) runs natively on Auto from a right-click; the page fetches no model bytes', async () => {
+    assert.ok(big, 'the big decoder was written');
+    const w = wb as Workbench;
+    // Only fetches that start from here on belong to this run (times since the epoch: the page may reload).
+    const page = await w.webviewFrame('panel', 30_000);
+    const since = await page.evaluate(() => {
+      performance.clearResourceTimings();
+      return performance.timeOrigin + performance.now();
+    });
+    const { frame, shown, t0 } = await runOnLine(BIG, 600_000);
+    console.log(`# timing ${BIG} on Auto, cold (worker start, load, instrument, session, run, transfer): right-click → run shown ${Date.now() - t0} ms`);
+    const state = await frame.evaluate(() => {
+      type Hook = { trace(): { backend?: string; timings?: Record<string, number> } | undefined };
+      const t = (window as unknown as { __seqlens: Hook }).__seqlens.trace();
+      const badge = document.querySelector('.backend-badge');
+      return {
+        backend: t?.backend, timings: t?.timings, badge: badge?.textContent ?? '', why: badge?.getAttribute('title') ?? '',
+        fetched: performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: performance.timeOrigin + e.startTime })),
+      };
+    });
+    console.log(`# timing   ${BIG} parts (ms): ${JSON.stringify(state.timings)}`);
+    assert.equal(state.backend, 'native', 'Auto chose the native backend');
+    assert.match(state.badge, /^NATIVE/);
+    assert.match(state.why, /^Auto: the model's weights \(2\.\d GB|^Auto: the model's weights \(\d+ MB/, `the badge says why: ${state.why}`);
+    const isModel = (u: string): boolean => /\.onnx(_data)?(\?|$)|\/models\/decoder-0\.5b\//.test(u);
+    assert.deepEqual(state.fetched.filter((e) => isModel(e.name) && e.start >= since).map((e) => e.name), [], 'the page fetched no model bytes');
+    const attention = new Set(shown.probes.filter((p) => p.includes('attention')).map((p) => Number(p.split(':')[1])));
+    assert.equal(attention.size, big.layers, `attention of all ${big.layers} layers read or deferred`);
+    assertLabelsReadAsText(BIG, shown.tokens, LINE);
+    // The attention heatmap of the native run (the tab the earlier steps left may be another).
+    const heatmap = await frame.evaluate(() => {
+      const h = (window as unknown as { __seqlens: { show(id: string): number; unavailable(id: string): string | undefined } }).__seqlens;
+      h.show('heatmap');
+      return h.unavailable('heatmap') ?? 'shown';
+    });
+    assert.equal(heatmap, 'shown');
+    assert.equal(await frame.locator('.continue-group').isHidden(), true, 'no Continue on a native run (it would run in the page)');
+    await w.screenshot('decoder-0.5b-native');
   });
 });

@@ -15,6 +15,7 @@ import type { Browser } from 'playwright-core';
 import { startHarness, type Harness } from './harnessServer.js';
 import { launch, PageDriver, CHROMIUM, type HostMessage } from './pageDriver.js';
 import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
+import { zooRef } from './zooRefs.js';
 import { NativeHost, type NativeModelSpec } from '../../src/node/nativeHost.js';
 import { getBackend } from '../../src/node/backends.js';
 import { traceModel } from '../../src/core/run/traceModel.js';
@@ -120,6 +121,8 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     assert.match(await badge.getAttribute('title') ?? '', /native/);
     const values = await d.values('heatmap');
     assert.ok(values, 'the attention heatmap draws the native run');
+    // Continue generates in the page: a run made natively (the page may not hold the model) does not offer it.
+    assert.equal(await d.page.locator('.continue-group').isHidden(), true, 'no Continue on a native run');
   });
 
   test('the deferred layer is fetched by asking the host, and matches the in-process trace', async () => {
@@ -174,6 +177,17 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     const m = await waitFor((x) => x.type === 'tryOnHost');
     assert.equal(m.text, 'const x = 1;');
     assert.deepEqual(d.errors, []);
+  });
+
+  test('on Auto, a run the host sent to native after a page run offers no Continue (it would run in the page)', async () => {
+    await d.post({ type: 'setBackend', backend: 'auto' });
+    assert.equal((await d.run(zooRef(h.origin, 'transformer'), TEXT)).type, 'runResult');
+    const group = d.page.locator('.continue-group');
+    assert.equal(await group.isVisible(), true, 'a page run of the zoo Transformer offers Continue');
+    const hostRun = await host.trace({ model: zooSpec('transformer'), text: TEXT });
+    await send({ type: 'showTrace', id: 11, runs: [hostRun], labels: ['transformer'], badge: BADGE, why: 'Auto: the model is big.' });
+    assert.equal((await d.answer(11)).type, 'runResult');
+    assert.equal(await group.isHidden(), true, 'no Continue on the native run');
   });
 });
 
