@@ -81,6 +81,29 @@ export function valueInfo(name: string, elemType: number, dims: (number | string
 }
 
 /** Builds the decoder into `outDir` with the tokenizer copied beside it. */
+/**
+ * A bench decoder's ModelProto bytes (opset 17): `input_ids [batch, sequence]` in, `logits [batch, sequence,
+ * vocab]` out; `producer` names the generator script, `doc` describes the model.
+ */
+export function decoderModelBytes(m: {
+  producer: string; doc: string; graphName: string; nodes: onnx.INodeProto[]; inits: onnx.ITensorProto[]; vocab: number;
+}): Uint8Array {
+  return onnx.ModelProto.encode({
+    irVersion: 8,
+    producerName: `sequence-lens ${m.producer}`,
+    producerVersion: '1',
+    opsetImport: [{ domain: '', version: 17 }],
+    docString: m.doc,
+    graph: {
+      name: m.graphName,
+      node: m.nodes,
+      initializer: m.inits,
+      input: [valueInfo('input_ids', DT.INT64, ['batch', 'sequence'])],
+      output: [valueInfo('logits', DT.FLOAT, ['batch', 'sequence', m.vocab])],
+    },
+  }).finish();
+}
+
 export function makeBenchDecoder(outDir: string, opts: BenchDecoderOptions = {}): BenchDecoder {
   const t0 = performance.now();
   const L = opts.layers ?? 4;
@@ -187,21 +210,11 @@ export function makeBenchDecoder(outDir: string, opts: BenchDecoderOptions = {})
     makeNode('MatMul', ['ln_f_out', 'wte_t'], ['logits'], '/lm_head/MatMul'),
   );
 
-  const bytes = onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'sequence-lens bench/makeBenchDecoder.ts',
-    producerVersion: '1',
-    opsetImport: [{ domain: '', version: 17 }],
-    docString: `GPT-2-style pre-LN decoder with random weights for benchmarks: ${L} layers, d_model ${D}, ${H} heads, ` +
+  const bytes = decoderModelBytes({
+    producer: 'bench/makeBenchDecoder.ts', graphName: 'bench_decoder', nodes, inits, vocab: V,
+    doc: `GPT-2-style pre-LN decoder with random weights for benchmarks: ${L} layers, d_model ${D}, ${H} heads, ` +
       `vocabulary ${V} (${TOKENIZER_PACKAGE}'s tokenizer.json).`,
-    graph: {
-      name: 'bench_decoder',
-      node: nodes,
-      initializer: inits,
-      input: [valueInfo('input_ids', DT.INT64, ['batch', 'sequence'])],
-      output: [valueInfo('logits', DT.FLOAT, ['batch', 'sequence', V])],
-    },
-  }).finish();
+  });
   mkdirSync(outDir, { recursive: true });
   const model = join(outDir, opts.fileName ?? 'model.onnx');
   const tokenizer = join(outDir, 'tokenizer.json');

@@ -34,7 +34,7 @@ import { pathToFileURL } from 'node:url';
 import { onnx } from '../src/core/onnx/onnxProto.js';
 import { floatTensor, int64Tensor, makeNode } from '../src/core/onnx/graphDelta.js';
 import { mulberry32 } from '../tools/mulberry32.js';
-import { TOKENIZER_PACKAGE, tokenizerJsonPath, tokenizerVocabSize, valueInfo } from './makeBenchDecoder.js';
+import { decoderModelBytes, TOKENIZER_PACKAGE, tokenizerJsonPath, tokenizerVocabSize } from './makeBenchDecoder.js';
 
 export interface BigDecoderOptions {
   /** Decoder blocks (default 24). Fewer make a smaller model of the same width (the embedding and head stay 1.1 GB). */
@@ -279,21 +279,11 @@ export async function makeBigDecoder(outDir: string, opts: BigDecoderOptions = {
   weight('lm_head.weight', [D, V]);
   nodes.push(makeNode('MatMul', ['norm_out', 'lm_head.weight'], ['logits'], '/lm_head/MatMul'));
 
-  const bytes = onnx.ModelProto.encode({
-    irVersion: 8,
-    producerName: 'sequence-lens bench/makeBigDecoder.ts',
-    producerVersion: '1',
-    opsetImport: [{ domain: '', version: 17 }],
-    docString: `Qwen2-style decoder with random weights for benchmarks: ${L} layers, d_model ${D}, ${H} query heads, ${KV} key/value heads, ` +
+  const bytes = decoderModelBytes({
+    producer: 'bench/makeBigDecoder.ts', graphName: 'big_decoder', nodes, inits, vocab: V,
+    doc: `Qwen2-style decoder with random weights for benchmarks: ${L} layers, d_model ${D}, ${H} query heads, ${KV} key/value heads, ` +
       `FFN ${F}, rotary positions, vocabulary ${V} (${TOKENIZER_PACKAGE}'s tokenizer.json); weights in one file per tensor.`,
-    graph: {
-      name: 'big_decoder',
-      node: nodes,
-      initializer: inits,
-      input: [valueInfo('input_ids', DT.INT64, ['batch', 'sequence'])],
-      output: [valueInfo('logits', DT.FLOAT, ['batch', 'sequence', V])],
-    },
-  }).finish();
+  });
 
   mkdirSync(outDir, { recursive: true });
   const model = join(outDir, opts.fileName ?? 'model.onnx');
