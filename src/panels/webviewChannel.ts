@@ -94,6 +94,8 @@ export class WebviewChannel implements Disposable {
   private readonly disposables: Disposable[];
   private ready = false;
   private disposed = false;
+  /** Who waits in waitReady(): failed at once when the page is closed. */
+  private readonly readyWaiters = new Set<(e: PanelError) => void>();
 
   constructor(private readonly webview: WebviewPort, private readonly log: ChannelLog, private readonly name: string) {
     const onError = (e: unknown): void => this.log.error(`${name}: an event listener failed: ${describeError(e)}`);
@@ -124,19 +126,37 @@ export class WebviewChannel implements Disposable {
     this.failAll('panel-reloaded', reason);
   }
 
+  /**
+   * Resolves when the page says 'ready'. A page closed meanwhile (e.g. while it reloads for a new model
+   * folder) fails the wait at once with the closed-while-working sentence, not after the timeout.
+   */
   waitReady(timeoutMs: number): Promise<void> {
     if (this.ready) return Promise.resolve();
+    if (this.disposed) return Promise.reject(this.closedError());
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const done = (): void => {
+        clearTimeout(timer);
         sub.dispose();
+        this.readyWaiters.delete(onClosed);
+      };
+      const onClosed = (e: PanelError): void => {
+        done();
+        reject(e);
+      };
+      const timer = setTimeout(() => {
+        done();
         reject(new PanelError('timeout', `The Sequence Lens ${this.name} did not start within ${Math.round(timeoutMs / 1000)} s. See the "Sequence Lens" output for details.`));
       }, timeoutMs);
       const sub = this.onReady(() => {
-        clearTimeout(timer);
-        sub.dispose();
+        done();
         resolve();
       });
+      this.readyWaiters.add(onClosed);
     });
+  }
+
+  private closedError(): PanelError {
+    return new PanelError('panel-closed', `The Sequence Lens ${this.name} was closed while it worked; run again to reopen it.`);
   }
 
   /** Posts a message that wants no reply (init, setBackend, ...). Resolves whether it was delivered. */
@@ -268,7 +288,9 @@ export class WebviewChannel implements Disposable {
 
   dispose(): void {
     if (this.disposed) return;
-    this.failAll('panel-closed', `The Sequence Lens ${this.name} was closed while it worked; run again to reopen it.`);
+    const closed = this.closedError();
+    this.failAll(closed.code, closed.message);
+    for (const fail of [...this.readyWaiters]) fail(closed);
     this.disposed = true;
     for (const d of this.disposables) d.dispose();
   }

@@ -320,6 +320,17 @@ describe('WebviewChannel: notifications', () => {
     await rejectsWith(new WebviewChannel(new FakeWebview(), new FakeLog(), 'slow').waitReady(10), 'timeout');
   });
 
+  it('a page closed while it loads (a reload for a new model folder) fails waitReady at once, not at its timeout', async () => {
+    const { ch } = setup();
+    ch.reset('reloading');
+    // An hour's timeout: only the close can end this wait (before the fix it waited out its timeout).
+    const waiting = ch.waitReady(3_600_000);
+    setTimeout(() => ch.dispose(), 20);
+    const e = await rejectsWith(waiting, 'panel-closed');
+    assert.match(e.message, /^The Sequence Lens panel was closed while it worked; run again to reopen it\.$/);
+    await rejectsWith(ch.waitReady(3_600_000), 'panel-closed');
+  });
+
   it('a listener that throws is logged; the others still hear the event', () => {
     const { port, log, ch } = setup();
     let heard = 0;
