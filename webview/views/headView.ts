@@ -1,7 +1,8 @@
 /**
  * 2. Head view (BertViz style): tokens in two columns, a line from each query token (left) to each key
- * token (right) with opacity by weight, one colour per head; heads toggle on and off. Long inputs show
- * a window of tokens (the pinned token's neighbourhood); a pinned token shows only its own lines.
+ * token (right) with opacity by weight, one colour per head; each query draws its 8 strongest keys per head,
+ * a pinned query all of its keys over 0.02. Heads toggle on and off. Long inputs show a window of tokens
+ * (the pinned token's neighbourhood); a pinned token shows only its own lines.
  */
 import { attentionReader, headMatrices, layerNeeds } from '../data/derived.js';
 import { tokenHoverText, tokenLabel, tokenRecords, type RunData } from '../data/runData.js';
@@ -12,6 +13,8 @@ import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } 
 
 /** Row height at most and at least (px): rows shrink to fit a short box, down to what a label needs. */
 const MAX_ROW = 18, MIN_ROW = 13, TOP = 44, COLW = 120, WINDOW = 48;
+/** Lines below this weight are not drawn; unpinned, a query draws at most LINES_PER_QUERY keys per head (its strongest). */
+const MIN_LINE_WEIGHT = 0.02, LINES_PER_QUERY = 8;
 
 export class HeadView implements View {
   readonly id = 'headview';
@@ -85,9 +88,15 @@ export class HeadView implements View {
         if (pinned !== undefined && q !== pinned) continue;
         const y1 = TOP + (q - t0 + 0.5) * row;
         const base = rd.rowOffset(h, q);
+        const drawn: { k: number; w: number }[] = [];
         for (let k = k0; k < k1 && k < rd.cols; k++) {
           const w = rd.data[base + k * rd.colStride];
-          if (w < 0.02) continue;
+          if (w >= MIN_LINE_WEIGHT) drawn.push({ k, w });
+        }
+        // Unpinned, each query draws its strongest keys only: a diffuse row (every weight near 1/keys) would
+        // otherwise be dozens of near-invisible lines per head, and thousands of lines cost the canvas 300 ms.
+        if (pinned === undefined && drawn.length > LINES_PER_QUERY) drawn.sort((a, b) => b.w - a.w).length = LINES_PER_QUERY;
+        for (const { k, w } of drawn) {
           const y2 = TOP + (k - k0 + 0.5) * row;
           s.line(lx + 4, y1, rx - 4, y2, color, 1 + 2 * w, Math.min(1, w * (pinned !== undefined ? 1.2 : 0.9)));
         }
