@@ -16,6 +16,11 @@ const MAX_THUMB = 84, MIN_THUMB = 24, GAP = 8, LEFT = 64;
 const TITLE_H = 28, BLOCK_H = 31;
 /** Offsets in a stream's block: its caption, the head labels, the first row of thumbnails. */
 const CAPTION_Y = 6, HEADS_Y = 18, THUMBS_Y = 25;
+/**
+ * Milliseconds one render may spend computing thumbnail rows; the rest come in the next renders. 24 layers × 14
+ * heads at 512 tokens took 290 ms in one task (bench/bigViews.ts), over the 200 ms a page may freeze.
+ */
+const ROW_BUDGET_MS = 40;
 
 interface Cell { stream: AttentionStream; layer: number; head: number; x: number; y: number }
 
@@ -53,16 +58,25 @@ export class ModelView implements View {
     this.thumb = thumb;
     let y = TITLE_H;
     const blocks: { stream: AttentionStream; y: number; layers: number[]; heads: number; maxHeads: number; atlas: ReturnType<ModelView['atlas']> }[] = [];
+    const deadline = performance.now() + ROW_BUDGET_MS;
     for (const st of run.streams()) {
       const layers = run.layers(st);
       const heads = Math.max(...layers.map((l) => run.heads(st, l)));
       // All thumbnails of a stream go into one raster (one image to paint, not 144).
       const maxHeads = this.maxHeads(env, heads);
-      blocks.push({ stream: st, y, layers, heads, maxHeads, atlas: this.atlas(env, st, layers, maxHeads, thumb) });
+      blocks.push({ stream: st, y, layers, heads, maxHeads, atlas: this.atlas(env, st, layers, maxHeads, thumb, deadline) });
       y += BLOCK_H + layers.length * (thumb + GAP);
     }
     const s = new Scene(env.width, y, th.bg, th.fonts);
     const missing = blocks.reduce((n, b) => n + b.atlas.missing, 0);
+    // Rows left for later (over this frame's budget) are drawn by the next renders, one budget each.
+    if (blocks.some((b) => b.atlas.later > 0) && !this.redrawQueued) {
+      this.redrawQueued = true;
+      setTimeout(() => {
+        this.redrawQueued = false;
+        env.redraw();
+      }, 0);
+    }
     const total = blocks.reduce((n, b) => n + b.layers.length, 0);
     title(s, th, `${run.label} · ${missing ? run.loadingNote(`${missing} of ${total} layers`) : 'all layers × heads · click a thumbnail to open it in the heatmap'}`);
     for (const b of blocks) {
@@ -85,6 +99,8 @@ export class ModelView implements View {
     this.cells = cells;
     return s;
   }
+
+  private redrawQueued = false;
 
   /** Thumbnail rows (one layer, every head) per run and theme: kept after a long input's layer is evicted. */
   private rowCache = new WeakMap<object, Map<string, Uint8ClampedArray>>();
@@ -150,14 +166,19 @@ export class ModelView implements View {
     return pixels;
   }
 
-  /** Every layer × head of a stream in one raster (one image to paint, not 144); `missing` counts layers not loaded yet. */
-  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number, thumb: number): Raster & { missing: number } {
+  /**
+   * Every layer × head of a stream in one raster (one image to paint, not 144); `missing` counts layers not
+   * loaded yet or not drawn yet: rows not in the cache are computed only until `deadline` (performance.now()).
+   */
+  private atlas(env: ViewEnv, stream: AttentionStream, layers: number[], heads: number, thumb: number, deadline: number): Raster & { missing: number; later: number } {
     const width = heads * (thumb + GAP) - GAP, height = layers.length * (thumb + GAP) - GAP;
     const pixels = new Uint8ClampedArray(width * height * 4);
     const blank = env.theme.seq.subarray(0, 4);
-    let missing = 0;
+    let missing = 0, later = 0;
     layers.forEach((l, li) => {
-      const row = this.row(env, stream, l, heads, width, thumb);
+      const cached = this.rows(env).has(this.rowKey(env, stream, l, heads, thumb));
+      const row = cached || performance.now() < deadline ? this.row(env, stream, l, heads, width, thumb) : undefined;
+      if (!row && !cached && (env.runs[0].attention(stream, l) ?? env.runs[0].overview(stream, l))) later += 1;
       const y0 = li * (thumb + GAP);
       if (row) pixels.set(row, y0 * width * 4);
       else {
@@ -165,7 +186,7 @@ export class ModelView implements View {
         for (let i = 0; i < width * thumb; i++) pixels.set(blank, (y0 * width + i) * 4);
       }
     });
-    return { width, height, pixels, missing };
+    return { width, height, pixels, missing, later };
   }
 
   private at(x: number, y: number): Cell | undefined {
