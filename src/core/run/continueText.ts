@@ -10,8 +10,8 @@ import type { TensorSummary } from '../onnx/summarize.js';
 import type { TokenSpan } from '../trace/traceTypes.js';
 import type { TextTokenizer } from '../tokenize/textTokenizer.js';
 import { SeqLensError } from '../errors.js';
-import { isPastInput, isUseCacheFlag } from '../cacheInputs.js';
-import { feedFor, makeTensor, MASK_NAME, POSITION_NAME, singleFeeds, type SingleInputs } from './feeds.js';
+import { isPastInput } from '../cacheInputs.js';
+import { singleFeeds, type SingleInputs } from './feeds.js';
 import { checkAbort, newTimings, runStep, type Progress } from './runSteps.js';
 
 /** A cache input and the output that holds its next value. */
@@ -34,28 +34,6 @@ export function cachePairs(inputs: readonly TensorSummary[], outputs: readonly T
     pairs.push({ past: p.name, present });
   }
   return pairs;
-}
-
-/**
- * Feeds of a step with a cache of `pastLength` positions: the new ids, the cache tensors, a mask over
- * past + new, positions counted on from the past, and the use-cache flag true.
- */
-export function cachedStepFeeds(inputs: readonly TensorSummary[], io: SingleInputs, ids: readonly number[], pastLength: number,
-  past: Readonly<Record<string, HostTensor>>): Record<string, HostTensor> {
-  const n = ids.length;
-  const feeds: Record<string, HostTensor> = { [io.ids]: feedFor(inputs, io.ids, [1, n], ids) };
-  for (const t of inputs) {
-    if (t.name === io.ids) continue;
-    const cached = past[t.name];
-    if (cached) feeds[t.name] = cached;
-    else if (isUseCacheFlag(t)) feeds[t.name] = makeTensor('bool', t.shape?.length ? t.shape.map(() => 1) : [], [1]);
-    else if (t.name === io.mask || MASK_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, pastLength + n], new Array<number>(pastLength + n).fill(1));
-    else if (POSITION_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], Array.from({ length: n }, (_, i) => pastLength + i));
-  }
-  // Anything else (token types and the like) is filled as a first run fills it.
-  const plain = singleFeeds(inputs, io, ids);
-  for (const [k, v] of Object.entries(plain)) if (!(k in feeds)) feeds[k] = v;
-  return feeds;
 }
 
 export interface GreedyRequest {
@@ -110,7 +88,7 @@ export async function greedyContinue(r: GreedyRequest): Promise<GreedyResult> {
     checkAbort(r.signal);
     const prefix = [...r.promptIds, ...ids];
     const feeds = past
-      ? cachedStepFeeds(r.inputs, r.io, prefix.slice(-1), prefix.length - 1, past)
+      ? singleFeeds(r.inputs, r.io, prefix.slice(-1), { length: prefix.length - 1, tensors: past })
       : singleFeeds(r.inputs, r.io, prefix);
     const out = await runStep(r.session, feeds, fetches, r.signal, timings);
     if (past) cachedSteps++;

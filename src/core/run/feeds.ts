@@ -80,24 +80,33 @@ export function findSequenceInputs(inputs: readonly TensorSummary[], fileName: s
   return { ids: ids.name, mask: mask?.name, fixedLength: typeof seqDim === 'number' ? seqDim : undefined };
 }
 
+/** A key/value cache to run with: `length` positions already seen, and the tensors for the cache inputs. */
+export interface CacheFeed {
+  length: number;
+  tensors: Readonly<Record<string, HostTensor>>;
+}
+
 /**
  * Feeds for a one-file model run over `ids`: the ids, a mask of ones, and zeros / 0..n-1 for token type
- * and position inputs. Any other required input is reported by name.
+ * and position inputs. Any other required input is reported by name. Without `cache` a model's cache
+ * inputs are fed empty (a first run); with it they get its tensors, the mask covers past + new, positions
+ * count on from the past and a use-cache flag is true (a continuation's later steps).
  */
-export function singleFeeds(inputs: readonly TensorSummary[], io: SingleInputs, ids: readonly number[]): Record<string, HostTensor> {
+export function singleFeeds(inputs: readonly TensorSummary[], io: SingleInputs, ids: readonly number[], cache?: CacheFeed): Record<string, HostTensor> {
   const n = ids.length;
+  const past = cache?.length ?? 0;
+  const ones = (): number[] => new Array<number>(past + n).fill(1);
   const feeds: Record<string, HostTensor> = { [io.ids]: feedFor(inputs, io.ids, [1, n], ids) };
-  // With an empty cache the mask covers past + new = the new tokens only.
-  if (io.mask) feeds[io.mask] = feedFor(inputs, io.mask, [1, n], new Array<number>(n).fill(1));
+  if (io.mask) feeds[io.mask] = feedFor(inputs, io.mask, [1, past + n], ones());
   const flags = firstRunFlags(inputs);
   for (const t of inputs) {
     if (t.name in feeds) continue;
     const flag = flags.get(t.name);
-    if (flag) feeds[t.name] = makeTensor('bool', t.shape?.length ? t.shape.map(() => 1) : [], flag);
-    else if (isPastInput(t)) feeds[t.name] = emptyPast(t);
+    if (flag) feeds[t.name] = makeTensor('bool', t.shape?.length ? t.shape.map(() => 1) : [], cache ? [1] : flag);
+    else if (isPastInput(t)) feeds[t.name] = cache?.tensors[t.name] ?? emptyPast(t);
     else if (TYPE_IDS_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(0));
-    else if (POSITION_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], Array.from({ length: n }, (_, i) => i));
-    else if (MASK_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], new Array<number>(n).fill(1));
+    else if (POSITION_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, n], Array.from({ length: n }, (_, i) => past + i));
+    else if (MASK_NAME.test(t.name)) feeds[t.name] = feedFor(inputs, t.name, [1, past + n], ones());
     else {
       throw new SeqLensError('unsupported',
         `Input "${t.name}" (${t.type}[${(t.shape ?? []).join(',')}]) is neither token ids, mask, token types nor positions; ` +
