@@ -226,7 +226,10 @@ export class ViewHost {
     this.scene = scene;
     this.placeScroller();
     this.timings.render = performance.now() - t0;
-    this.showHover(undefined);
+    // A redraw (a new box after a tab switch, a layer that arrived) keeps the keyboard pointer's tip: it
+    // would otherwise vanish under a keyboard user between two presses. The mouse's tip comes back on its next move.
+    if (this.pointer && document.activeElement === this.canvas) this.showPointer(false);
+    else this.showHover(undefined);
   }
 
   /** Lays native scrollbars over the view's ScrollArea when what it shows is bigger than its box. */
@@ -264,11 +267,8 @@ export class ViewHost {
     const moves: Record<string, [number, number]> = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] };
     if (moves[e.key]) {
       const [dx, dy] = this.pointer ? moves[e.key] : [0, 0];
-      this.pointer = { x: Math.max(0, Math.min(scene.width - 1, p.x + dx)), y: Math.max(0, Math.min(scene.height - 1, p.y + dy)) };
-      const info = this.view.hover?.(this.env(), this.pointer.x, this.pointer.y);
-      const dot = { x: this.pointer.x - 3, y: this.pointer.y - 3, w: 6, h: 6 };
-      this.reveal(dot);
-      this.showHover({ text: info?.text ?? `(${Math.round(this.pointer.x)}, ${Math.round(this.pointer.y)}): nothing here`, marks: [...(info?.marks ?? []), dot] }, this.pointer.x, this.pointer.y);
+      this.pointer = { x: p.x + dx, y: p.y + dy };
+      this.showPointer(true);
       return true;
     }
     if ((e.key === 'Enter' || e.key === ' ') && this.pointer && this.view.click) {
@@ -277,6 +277,18 @@ export class ViewHost {
     }
     if (e.key === 'Escape') { this.showHover(undefined); this.pointer = undefined; return true; }
     return false;
+  }
+
+  /** Shows what lies under the keyboard pointer (kept inside the scene), scrolling it into sight if asked. */
+  private showPointer(reveal: boolean): void {
+    const scene = this.scene;
+    if (!scene || !this.pointer) return;
+    const pt = { x: Math.max(0, Math.min(scene.width - 1, this.pointer.x)), y: Math.max(0, Math.min(scene.height - 1, this.pointer.y)) };
+    this.pointer = pt;
+    const info = this.view.hover?.(this.env(), pt.x, pt.y);
+    const dot = { x: pt.x - 3, y: pt.y - 3, w: 6, h: 6 };
+    if (reveal) this.reveal(dot);
+    this.showHover({ text: info?.text ?? `(${Math.round(pt.x)}, ${Math.round(pt.y)}): nothing here`, marks: [...(info?.marks ?? []), dot] }, pt.x, pt.y);
   }
 
   /** Scrolls the box (a view taller than it) so that the keyboard's cursor or pointer is in sight. */

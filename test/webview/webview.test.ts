@@ -398,6 +398,10 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
       await canvas.focus();
       const seen = new Set<string>();
       await d.page.keyboard.press('ArrowRight');
+      // A redraw between two presses (a layer that arrives, a new box after the tab switch) keeps the tip.
+      const before = await tip.innerText();
+      await d.page.evaluate((v) => { const a = window.__seqlens!.app; a.hosts[a.views.findIndex((x) => x.id === v)].render(); }, view);
+      assert.equal(await tip.innerText(), before, `${view}: a redraw keeps the keyboard pointer's tip`);
       for (let i = 0; i < 12; i++) {
         assert.ok(await tip.isVisible(), `${view}: the tip follows the keyboard pointer`);
         seen.add(await tip.innerText());
