@@ -36,6 +36,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const statusBar = new ModelStatusBar();
   const tree = new ModelTree(registry);
   sub(registry, panel, decorations, lastEditor, statusBar, tree);
+  let selectionTimer: ReturnType<typeof setTimeout> | undefined;
   const ctx: HostContext = { extensionUri: context.extensionUri, registry, panel, decorations, lastEditor, statusBar, log };
 
   sub(
@@ -54,6 +55,17 @@ export function activate(context: vscode.ExtensionContext): void {
     }),
     panel.onUnsolicitedExport((f) => void guarded(log, 'export', () => saveExport(ctx, f))()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => statusBar.update(registry.active())),
+    // Text selected in an editor: the run it may lead to starts loading now (panel.prepareFor decides whether),
+    // once the selection has settled (a drag selects for a while).
+    vscode.window.onDidChangeTextEditorSelection((e) => {
+      clearTimeout(selectionTimer);
+      if (e.textEditor.document.uri.scheme === 'output' || e.selections.every((s) => s.isEmpty)) return;
+      selectionTimer = setTimeout(() => {
+        const model = registry.active();
+        if (model && (vscode.workspace.isTrusted || model.source === 'zoo')) void panel.prepareFor(model);
+      }, 250);
+    }),
+    { dispose: () => clearTimeout(selectionTimer) },
   );
 
   const commands: [string, (...args: unknown[]) => unknown][] = [

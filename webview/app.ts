@@ -23,7 +23,7 @@ import type { Selection, View, ViewEnv } from './views/viewTypes.js';
 import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
 import { Runner, type RunInput, type RunOutcome } from './runtime/runner.js';
-import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, threadChoice } from './runtime/ortWebBackend.js';
+import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, threadChoice, warmUpResult } from './runtime/ortWebBackend.js';
 import { pendingWork } from './data/derived.js';
 import { tokenSummaries } from './data/tokenSummary.js';
 import { attachAccuracy } from './data/heldoutAccuracy.js';
@@ -42,6 +42,9 @@ export interface AppConfig {
   mediaBase?: string;
 }
 
+/** How much of a native run's text the page runs, hidden, to load its model (`prime`): enough to touch every kernel. */
+const PRIME_CHARS = 32;
+
 export class App {
   readonly runner: Runner;
   theme: Theme;
@@ -57,6 +60,10 @@ export class App {
   hostNative = false;
   /** The runs shown came from the host (native): "Try it" asks the host too. */
   shownNative = false;
+  /** The native run shown is of a model this page can load itself (`pageModel`): Continue runs here. */
+  private shownLoadable = false;
+  /** The background load of a native run's model (`prime`), for tests and the benchmark. */
+  priming?: Promise<void>;
   /** The native run the host is making now (its request id): Cancel stops it. */
   private hostRunId?: number;
   /** Deferred attention of native runs, fetched through the host. */
@@ -215,10 +222,15 @@ export class App {
   }
 
   renderActive(): void {
-    this.continueBar.update(this.runs, !this.shownNative && !this.hostNative && !!this.model && !this.tabs.hidden, this.sel, (p) => this.setSel(p));
+    this.continueBar.update(this.runs, this.pageRunsShown() && !!this.model && !this.tabs.hidden, this.sel, (p) => this.setSel(p));
     if (!this.runs.length) return;
     this.hosts[this.active]?.render();
     this.loadNeeds();
+  }
+
+  /** Whether what is shown can be run again in this page (Continue): its own runs, or a native one of a model it can load. */
+  private pageRunsShown(): boolean {
+    return (!this.shownNative || this.shownLoadable) && !this.hostNative;
   }
 
   /** Resolves once no run or attention load is in flight (a load may start another: wait for that too). */
@@ -463,7 +475,7 @@ export class App {
    */
   async continueText(tokens: number): Promise<void> {
     const run = this.runs.length === 1 ? this.runs[0] : undefined;
-    if (!run || !this.model || this.shownNative || this.hostNative || !run.trace.input) return;
+    if (!run || !this.model || !this.pageRunsShown() || !run.trace.input) return;
     await this.run(this.localId--, this.model, run.trace.input, undefined, undefined, tokens);
   }
 
@@ -556,6 +568,11 @@ export class App {
       this.lastError = undefined;
       // Before drawing: what the views offer (Continue runs in the page) depends on where the run was made.
       this.shownNative = true;
+      this.shownLoadable = !!msg.pageModel;
+      if (msg.pageModel) {
+        this.model = msg.pageModel;
+        this.compareModel = undefined;
+      }
       this.showTraces(runs);
       const timings = { ...runs[0].trace.timings, render: performance.now() - t0 };
       this.lastRun = { id: msg.id, outcome: { run: runs[0], backend: runs[0].trace.backend, timings } };
@@ -567,6 +584,7 @@ export class App {
       this.warnings.hidden = !this.warnings.textContent;
       const { tokens, mode } = tokenSummaries(runs[0], this.decorationMode, this.sel);
       this.toHost.reply('showTrace', msg.id, { backend: runs[0].trace.backend, timings, tokens, decorationMode: mode });
+      if (msg.pageModel) this.prime(msg.pageModel, runs[0].trace.input);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       this.setStatus(message, false);
@@ -576,6 +594,24 @@ export class App {
       done();
       this.loadNeeds();
     }
+  }
+
+  /**
+   * Loads the model of a native run shown (Auto sent it native because this page's onnxruntime-web was still
+   * loading): its bytes, tokenizer and session, and one run on the text's first characters, so the next run
+   * here (the user's next click, or Continue) starts warm. Nothing is shown; a failure is only logged (the
+   * next run says it again, in full).
+   */
+  private prime(model: ModelRef, text: string): void {
+    if (!text) return;
+    this.priming = (async () => {
+      await warmUpResult();
+      const t0 = performance.now();
+      await this.runner.run(model, text.slice(0, PRIME_CHARS), new AbortController().signal, () => undefined);
+      this.toHost.notify({ type: 'log', level: 'info', message: `${model.label}: loaded in the page behind the native run (${Math.round(performance.now() - t0)} ms)` });
+    })().catch((e: unknown) => {
+      this.toHost.notify({ type: 'log', level: 'info', message: `${model.label}: the page could not load it behind the native run: ${e instanceof Error ? e.message : String(e)}` });
+    });
   }
 
   /** Shows runs without running a model (benchmark, tests). */

@@ -32,6 +32,7 @@ api.postMessage({ type: 'ready' });
 // `data-warm-up="off"` (the benchmark's cold first run) leaves it to the first run, as before.
 if (body.dataset.warmUp !== 'off') {
   void warmUp(wasmBase).then((w) => {
+    if (!w.error) api.postMessage({ type: 'runtimeReady', ms: w.ms });
     if (w.error) api.postMessage({ type: 'log', level: 'warn', message: `onnxruntime-web warm-up failed after ${w.ms.toFixed(0)} ms (the first run loads it instead): ${w.error}` });
   });
 }

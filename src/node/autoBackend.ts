@@ -6,7 +6,10 @@
  *  - the model's weights (its .onnx files plus the external data they name) exceed NATIVE_AUTO_MIN_BYTES;
  *  - the window is remote (VS Code Remote, code-server) and the model keeps weights in external data files,
  *    or weighs more than NATIVE_AUTO_REMOTE_MIN_BYTES: the page would pull every byte across the connection first;
- *  - the webview already failed to run this model (not a cancel).
+ *  - the webview already failed to run this model (not a cancel);
+ *  - the page's onnxruntime-web is not loaded yet (a new window's first run, or a page VS Code dropped while
+ *    hidden): loading it takes 2-8 s, a native run of a small model well under one. The page loads the model
+ *    behind that run and takes the next ones.
  * Otherwise the webview, as before (WebGPU on a hardware adapter, else WASM).
  */
 import { open, stat } from 'node:fs/promises';
@@ -93,10 +96,13 @@ export interface ChoiceInput {
   nativeUnavailable?: string;
   /** The webview's failure on this model earlier in the session. */
   webviewFailed?: string;
+  /** The page's onnxruntime-web has not finished loading (or there is no page yet). */
+  pageCold?: boolean;
 }
 
 export type Choice =
-  | { where: 'native'; why: string }
+  /** `forCold`: native only because the page was not ready; the page could run this model itself. */
+  | { where: 'native'; why: string; forCold?: boolean }
   | { where: 'webview'; why?: string; warning?: string };
 
 const mb = (n: number): string => `${(n / 2 ** 20).toFixed(n < 10 * 2 ** 20 ? 1 : 0)} MB`;
@@ -120,5 +126,11 @@ export function chooseBackend(c: ChoiceInput): Choice {
     return { where: 'native', why: `Auto: this window is remote (${c.remoteName}) and the model weighs ${mb(w.bytes)}: running beside the files sends the page no weights (over ${mb(NATIVE_AUTO_REMOTE_MIN_BYTES)}, fetching them costs more than the native run).` };
   }
   if (c.webviewFailed) return { where: 'native', why: `Auto: the webview could not run this model (${c.webviewFailed}).` };
+  if (c.pageCold) {
+    return {
+      where: 'native', forCold: true,
+      why: 'Auto: the panel\'s onnxruntime-web was still loading (seconds, once per page), so onnxruntime-node beside the extension host made this run; the panel loads the model meanwhile and runs the next ones itself.',
+    };
+  }
   return { where: 'webview' };
 }

@@ -8,7 +8,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { oneLine } from '../core/errors.js';
 import type { ProbeTensor } from '../core/trace/traceTypes.js';
 import type { WireRun } from '../shared/traceWire.js';
-import type { FromWorker, NativeInfo, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
+import type { FromWorker, NativeInfo, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
 import type { NativeWorkerData } from './nativeWorker.js';
 
 export type { NativeInfo, NativeModelSpec } from './nativeMessages.js';
@@ -87,6 +87,13 @@ export class NativeHost {
     // The run may have moved sessions from CUDA to the CPU (cudaProvider.ts): the next hello() asks again.
     this.helloReply = undefined;
     return r.run;
+  }
+
+  /** Loads a model ahead of its first run (see 'prepare' in nativeMessages.ts); resolves with the time it took (ms). */
+  async prepare(model: NativeModelSpec, opts: NativeRequestOptions = {}): Promise<number> {
+    const r = await this.request({ type: 'prepare', id: this.nextId++, model }, opts);
+    if (r.kind !== 'prepared') throw new NativeBackendError('protocol', `The native backend answered 'prepare' with '${r.kind}'.`);
+    return r.ms;
   }
 
   /** Deferred attention of an earlier run (`runKey` from its WireRun), fetched by name. */

@@ -37,6 +37,11 @@ export interface NativeTraceRequest {
 
 export type ToWorker =
   | NativeTraceRequest
+  /**
+   * Load a model before its first run (the user selected text with it active): its files, tokenizer and
+   * session, and one run of a few characters so onnxruntime has run each kernel once. Nothing is sent back but the time.
+   */
+  | { type: 'prepare'; id: number; model: NativeModelSpec }
   | { type: 'fetchLayers'; id: number; runKey: string; names: string[] }
   /** Which onnxruntime-node and execution provider the worker has (loads onnxruntime-node). */
   | { type: 'hello'; id: number }
@@ -55,7 +60,8 @@ export interface NativeInfo {
 export type WorkerResult =
   | { kind: 'trace'; run: WireRun }
   | { kind: 'layers'; probes: ProbeTensor[] }
-  | { kind: 'hello'; info: NativeInfo };
+  | { kind: 'hello'; info: NativeInfo }
+  | { kind: 'prepared'; ms: number };
 
 export type FromWorker =
   /** `sentAt`: when the worker posted it (performance.timeOrigin + performance.now(), ms); the host times the transfer. */

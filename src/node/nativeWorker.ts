@@ -248,6 +248,17 @@ async function trace(req: NativeTraceRequest, signal: AbortSignal): Promise<Answ
   return [{ kind: 'trace', run }, tx.list];
 }
 
+/** The text `prepare` runs: a few characters any tokenizer reads (never shown). */
+const PREPARE_TEXT = 'Hello, world.';
+
+/** A model loaded ahead of its first run: the run that follows finds its session, tokenizer and kernels ready. */
+async function prepare(spec: NativeModelSpec, signal: AbortSignal): Promise<Answer> {
+  const t0 = performance.now();
+  const [b, m] = await Promise.all([backend(), model(spec)]);
+  await m.run({ backend: b, text: PREPARE_TEXT, maxTokens: 16, signal });
+  return [{ kind: 'prepared', ms: performance.now() - t0 }, []];
+}
+
 /** Deferred attention: another run of the same session over the same text, fetching only these probes. */
 async function fetchLayers(runKey: string, names: string[], signal: AbortSignal): Promise<Answer> {
   const kept = runs.get(runKey);
@@ -278,13 +289,15 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'hello':
     case 'trace':
+    case 'prepare':
     case 'fetchLayers': {
       const abort = new AbortController();
       controllers.set(msg.id, abort);
       try {
         const [result, transfer]: Answer = msg.type === 'hello' ? [{ kind: 'hello', info: await info() }, []]
           : msg.type === 'trace' ? await trace(msg, abort.signal)
-            : await fetchLayers(msg.runKey, msg.names, abort.signal);
+            : msg.type === 'prepare' ? await prepare(msg.model, abort.signal)
+              : await fetchLayers(msg.runKey, msg.names, abort.signal);
         if (abort.signal.aborted) send({ type: 'error', id: msg.id, code: 'cancelled', message: 'The run was cancelled.' });
         else send({ type: 'result', id: msg.id, result, sentAt: performance.timeOrigin + performance.now() }, transfer);
       } catch (e) {

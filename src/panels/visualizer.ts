@@ -9,10 +9,10 @@ import * as vscode from 'vscode';
 import type { Log } from '../host/log.js';
 import { readSettings, writeBackend } from '../host/settings.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
-import type { ExportedFile, WireRun } from '../shared/protocol.js';
+import type { ExportedFile, HostToWebview, WireRun } from '../shared/protocol.js';
 import { newRequestId, PanelError, WebviewChannel, type ExportFile, type PageAsk, type RunResult, type TokensRescored } from './webviewChannel.js';
 import { NativeBackendError, NativeHost, type NativeModelSpec } from '../node/nativeHost.js';
-import { chooseBackend, modelWeight, type Choice, type ModelWeight } from '../node/autoBackend.js';
+import { chooseBackend, modelWeight, NATIVE_AUTO_MIN_BYTES, type Choice, type ModelWeight } from '../node/autoBackend.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
 import { describeError } from '../host/describeError.js';
 import { modelFilesStamp } from '../models/modelFilesStamp.js';
@@ -97,6 +97,9 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   /** Models the webview failed to run (id → why): 'auto' sends them to native. */
   private readonly webviewFailed = new Map<string, string>();
   private readonly weights = new Map<string, Promise<ModelWeight>>();
+  /** Models (id|version) the native worker was asked to load ahead of their first run, and those being looked at now. */
+  private readonly prepared = new Set<string>();
+  private readonly preparing = new Set<string>();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log, state: vscode.Memento) {
     this.placement = new PanelPlacement(state);
@@ -300,6 +303,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     const weight = await memoizedWeight(this.weights, req.model, version);
     const input = {
       setting, weight, remoteName: vscode.env.remoteName, webviewFailed: this.webviewFailed.get(req.model.id),
+      pageCold: !this.attached.get(this.location)?.channel.isRuntimeWarm,
       ...(this.nativeMissing ? { nativeUnavailable: this.nativeMissing } : {}),
     };
     const first = chooseBackend(input);
@@ -315,11 +319,40 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     }
   }
 
+  /**
+   * Starts before the click: when the user selects text with `model` active and its run would go to the
+   * native backend (Auto with the page not loaded yet, a big model, a remote window, or the setting), the
+   * worker loads it now (files, tokenizer, session, one run of a few characters), so the click's run finds
+   * it loaded. Once per model and file version; not for models past NATIVE_AUTO_MIN_BYTES, which load on the
+   * click only (gigabytes should not be read because text was selected). Never throws; a failure is logged.
+   */
+  async prepareFor(model: RegisteredModel): Promise<void> {
+    if (this.preparing.has(model.id)) return;
+    this.preparing.add(model.id);
+    try {
+      const version = await modelFilesStamp(model);
+      const key = `${model.id}|${version ?? ''}`;
+      if (this.prepared.has(key)) return;
+      const choice = await this.choose({ model, text: '' }, version);
+      if (choice.where !== 'native') return;
+      const weight = await memoizedWeight(this.weights, model, version);
+      const spec = nativeSpec(model, version);
+      if (!spec || weight.bytes > NATIVE_AUTO_MIN_BYTES) return;
+      this.prepared.add(key);
+      const ms = await this.native.prepare(spec);
+      this.log.info(`native backend: ${model.label} loaded ahead of its first run in ${Math.round(ms)} ms (text was selected)`);
+    } catch (e) {
+      this.log.info(`native backend: could not load ${model.label} ahead of its run: ${describeError(e)}`);
+    } finally {
+      this.preparing.delete(model.id);
+    }
+  }
+
   private async runNow(req: RunRequest, restoring: boolean): Promise<RunResult> {
     const version = await modelFilesStamp(req.model);
     const compareVersion = req.compareWith ? await modelFilesStamp(req.compareWith) : undefined;
     const choice = await this.choose(req, version);
-    if (choice.where === 'native') return this.runNative(req, restoring, choice.why, version, compareVersion);
+    if (choice.where === 'native') return this.runNative(req, restoring, choice.why, version, compareVersion, choice.forCold);
     if (choice.warning) {
       this.log.warn(choice.warning);
       void vscode.window.showWarningMessage(choice.warning);
@@ -342,8 +375,11 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
    * and its Cancel stops it), then sent to the page to draw (showTrace); the page answers with the tokens'
    * summaries as for its own runs. The model's bytes never reach the page.
    */
-  private async runNative(req: RunRequest, restoring: boolean, why: string, version?: string, compareVersion?: string): Promise<RunResult> {
-    const channel = await this.open();
+  private async runNative(req: RunRequest, restoring: boolean, why: string, version?: string, compareVersion?: string, forCold = false): Promise<RunResult> {
+    // The page starts while the worker runs (a new window's page takes seconds): the trace waits for it only to be drawn.
+    // A page that could have run the model itself (`forCold`) is let read its folder, to load it behind this run.
+    const opening = forCold && !req.compareWith && !req.compareText ? this.allow([req.model]) : this.open();
+    opening.catch(() => undefined);
     if (restoring && (this.currentRun !== undefined || this.pendingRuns > 0)) {
       throw new PanelError('replaced', 'A new run replaced the restore of the last one.');
     }
@@ -352,14 +388,16 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     this.nativeRun?.abort.abort(replaced);
     const id = newRequestId();
     const abort = new AbortController();
-    this.currentRun = { id, channel };
     this.nativeRun = { id, abort };
     const sub = req.token?.onCancellationRequested(() => abort.abort(new PanelError('cancelled', 'Cancelled.')));
+    // What the page's status line says of this run, once the page is there.
+    const tell = (m: Extract<HostToWebview, { type: 'hostRun' }>): void => void opening.then((c) => c.post(m), () => undefined);
     const progress = (message: string, fraction?: number): void => {
       if (abort.signal.aborted) return;
       req.onProgress?.(message, fraction);
-      void channel.post({ type: 'hostRun', id, state: 'running', message, ...(fraction !== undefined ? { fraction } : {}) });
+      tell({ type: 'hostRun', id, state: 'running', message, ...(fraction !== undefined ? { fraction } : {}) });
     };
+    void opening.then((c) => { if (this.nativeRun?.id === id) this.currentRun = { id, channel: c }; }, () => undefined);
     const s = readSettings();
     const jobs = [
       { model: req.model, version, text: req.text },
@@ -379,11 +417,15 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         ));
       }
       const info = await this.native.hello();
+      const channel = await opening;
+      if (abort.signal.aborted) throw abort.signal.reason;
+      const pageModel = forCold && jobs.length === 1 ? modelRefFor(this.webviewOf(channel), req.model, version) : undefined;
       const answer = await channel.request(
         {
           type: 'showTrace', id, runs, labels: jobs.map((j) => j.model.label),
           badge: `NATIVE (onnxruntime-node, ${info.provider.toUpperCase()})`,
           why: `${why}\nonnxruntime-node ${info.version} on the ${info.provider.toUpperCase()} execution provider, in a worker thread beside the extension host.${info.providerWhy ? `\n${info.providerWhy}` : ''}`,
+          ...(pageModel ? { pageModel } : {}),
         },
         { timeoutMs: RUN_TIMEOUT_MS, onProgress: req.onProgress, token: req.token },
       );
@@ -396,11 +438,11 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     } catch (e) {
       const reason: unknown = abort.signal.aborted ? abort.signal.reason : undefined;
       if (reason instanceof PanelError) {
-        if (reason.code === 'cancelled') void channel.post({ type: 'hostRun', id, state: 'cancelled', message: 'The run was cancelled.' });
+        if (reason.code === 'cancelled') tell({ type: 'hostRun', id, state: 'cancelled', message: 'The run was cancelled.' });
         throw reason;
       }
       if (e instanceof NativeBackendError) {
-        void channel.post({ type: 'hostRun', id, state: e.code === 'cancelled' ? 'cancelled' : 'failed', message: e.message });
+        tell({ type: 'hostRun', id, state: e.code === 'cancelled' ? 'cancelled' : 'failed', message: e.message });
         throw new PanelError(e.code, e.message);
       }
       throw e;

@@ -93,6 +93,7 @@ export class WebviewChannel implements Disposable {
   readonly onPageAsk: Event<PageAsk>;
   private readonly disposables: Disposable[];
   private ready = false;
+  private runtimeWarm = false;
   private disposed = false;
   /** Who waits in waitReady(): failed at once when the page is closed. */
   private readonly readyWaiters = new Set<(e: PanelError) => void>();
@@ -115,6 +116,11 @@ export class WebviewChannel implements Disposable {
     return this.ready;
   }
 
+  /** Whether the page's onnxruntime-web has loaded (its warm-up ran): until then a run in the page waits seconds for it. */
+  get isRuntimeWarm(): boolean {
+    return this.ready && this.runtimeWarm;
+  }
+
   /** Requests sent and not yet settled (tests, diagnostics). */
   get pendingCount(): number {
     return this.pending.size;
@@ -123,6 +129,7 @@ export class WebviewChannel implements Disposable {
   /** The page is about to (re)load: replies in flight will never come. */
   reset(reason: string): void {
     this.ready = false;
+    this.runtimeWarm = false;
     this.failAll('panel-reloaded', reason);
   }
 
@@ -244,8 +251,14 @@ export class WebviewChannel implements Disposable {
     switch (m.type) {
       case 'ready':
         this.ready = true;
+        // A page that (re)loads starts onnxruntime-web anew.
+        this.runtimeWarm = false;
         this.log.info(`${this.name}: webview ready`);
         this.readyEmitter.fire();
+        return;
+      case 'runtimeReady':
+        this.runtimeWarm = true;
+        this.log.info(`${this.name}: onnxruntime-web loaded in the page in ${Math.round(m.ms)} ms`);
         return;
       case 'log':
         if (m.level === 'error') this.log.error(`[${this.name}] ${m.message}`);

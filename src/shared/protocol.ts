@@ -73,6 +73,11 @@ export interface Requests {
     labels: string[];
     /** What the badge says (e.g. 'NATIVE (onnxruntime-node, CPU)') and its tooltip: why this backend. */
     badge: string; why: string;
+    /**
+     * The model as the page would load it, when the page could have run it and only its onnxruntime-web was
+     * still loading (Auto's first run): the page then loads it in the background and runs Continue itself.
+     */
+    pageModel?: ModelRef;
   };
 }
 export type HostRequest = Requests[keyof Requests];
@@ -161,6 +166,8 @@ export type LogLevel = 'info' | 'warn' | 'error';
 /** Messages from the page that answer nothing. */
 export type WebviewNotification =
   | { type: 'ready' }
+  /** onnxruntime-web has loaded in the page (its warm-up ran, in `ms`): the page's own runs start at once from now on. */
+  | { type: 'runtimeReady'; ms: number }
   /** How request `requestId` is getting on (not a reply: the request is still waiting). */
   | { type: 'progress'; requestId: number; message: string; fraction?: number }
   /** The pin or the decoration mode changed in the page: new scores for the tokens of run `runId`. */
@@ -216,7 +223,9 @@ const hostChecks: { readonly [T in HostToWebview['type']]: Check } = {
   run: shape<Requests['run']>({ type: str, id: int, model: modelRef, text: str, compareWith: optional(modelRef), documentUri: optional(str) }),
   inspect: shape<Requests['inspect']>({ type: str, id: int, model: modelRef }),
   exportView: shape<Requests['exportView']>({ type: str, id: int }),
-  showTrace: shape<Requests['showTrace']>({ type: str, id: int, runs: arrayOf(wireRunProblem), labels: arrayOf(str), badge: str, why: str }),
+  showTrace: shape<Requests['showTrace']>({
+    type: str, id: int, runs: arrayOf(wireRunProblem), labels: arrayOf(str), badge: str, why: str, pageModel: optional(modelRef),
+  }),
   hostRun: shape<Of<HostNotification, 'hostRun'>>({
     type: str, id: int, state: lit('running', 'failed', 'cancelled'), message: str, fraction: optional(num),
   }),
@@ -241,6 +250,7 @@ const webviewChecks: { readonly [T in WebviewToHost['type']]: Check } = {
   exportResult: shape<ExportViewReply>({ type: str, inReplyTo: int, view: str, files: arrayOf(exportedFile) }),
   error: shape<ErrorReply>({ type: str, inReplyTo: int, error: shape<ErrorInfo>({ code: str, message: str }) }),
   ready: shape<Of<WebviewNotification, 'ready'>>({ type: str }),
+  runtimeReady: shape<Of<WebviewNotification, 'runtimeReady'>>({ type: str, ms: num }),
   progress: shape<Of<WebviewNotification, 'progress'>>({ type: str, requestId: int, message: str, fraction: optional(num) }),
   tokensRescored: shape<Of<WebviewNotification, 'tokensRescored'>>({ type: str, runId: int, tokens: arrayOf(tokenSummary), decorationMode }),
   exportFile: shape<Of<WebviewNotification, 'exportFile'>>({ type: str, fileName: str, mime: str, data: bytes }),

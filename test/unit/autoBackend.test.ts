@@ -41,6 +41,22 @@ test('auto: webview for small models, native past the threshold, for external da
   assert.deepEqual(chooseBackend({ setting: 'wasm', weight: big }), { where: 'webview' }, 'a forced webview backend stays');
 });
 
+test('auto: a page whose onnxruntime-web is still loading sends the run native, marked as only for that', () => {
+  const cold = chooseBackend({ setting: 'auto', weight: small, pageCold: true });
+  assert.equal(cold.where, 'native');
+  assert.equal(cold.where === 'native' && cold.forCold, true);
+  assert.match(cold.where === 'native' ? cold.why : '', /still loading/);
+  // A reason of its own wins: the page would not take those models when warm either (no page model is sent).
+  const bigCold = chooseBackend({ setting: 'auto', weight: big, pageCold: true });
+  assert.equal(bigCold.where === 'native' && bigCold.forCold, undefined);
+  const failedCold = chooseBackend({ setting: 'auto', weight: small, pageCold: true, webviewFailed: 'oom' });
+  assert.equal(failedCold.where, 'native');
+  assert.equal(failedCold.where === 'native' && failedCold.forCold, undefined);
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: small, pageCold: true, nativeUnavailable: 'not installed' }), { where: 'webview' });
+  assert.deepEqual(chooseBackend({ setting: 'wasm', weight: small, pageCold: true }), { where: 'webview' }, 'a page backend chosen by the user waits for the page');
+  assert.deepEqual(chooseBackend({ setting: 'auto', weight: small, pageCold: false }), { where: 'webview' });
+});
+
 test('native: runs natively, or falls back to the webview saying why', () => {
   assert.equal(chooseBackend({ setting: 'native', weight: small }).where, 'native');
   const c = chooseBackend({ setting: 'native', weight: small, nativeUnavailable: 'onnxruntime-node for linux-x64 is not installed with Sequence Lens' });

@@ -105,6 +105,21 @@ describe('native backend host', { skip: hasNative ? false : 'onnxruntime-node is
     await assert.rejects(host.fetchLayers('run-unknown', ['x']), (e: NativeBackendError) => e.code === 'runtime' && /run the model again/.test(e.message));
   });
 
+  test('prepare loads a model ahead of its first run: that run reads no file and creates no session', async () => {
+    const spec = zooSpec('gru');
+    const ms = await host.prepare(spec);
+    assert.ok(ms > 0);
+    const run = await host.trace({ model: spec, text: TEXT });
+    const t = run.trace.timings;
+    assert.equal(t.fetch, 0, `no file read again (${JSON.stringify(t)})`);
+    assert.equal(t.sessionCreate, 0, 'the session made by prepare is used');
+    assert.equal(t.tokenizer, 0, 'the tokenizer parsed by prepare is used');
+    assert.equal(run.trace.tokens.length, TEXT.length);
+    // A model whose file is gone: one line, with its code; nothing is kept loaded for it.
+    const gone = { ...spec, id: 'gone', files: { ...spec.files, model: join(SCRATCH, 'no-such-model.onnx') } };
+    await assert.rejects(host.prepare(gone), (e: NativeBackendError) => e.code === 'model-missing' && !/\n/.test(e.message));
+  });
+
   test('cancel answers at once; the next run works', async () => {
     const abort = new AbortController();
     const p = host.trace({ model: zooSpec('dates-transformer'), text: TEXT }, { signal: abort.signal });

@@ -259,6 +259,24 @@ describe('WebviewChannel: requests and replies', () => {
     assert.equal(ch.isReady, false);
   });
 
+  it('runtimeReady marks the page\'s onnxruntime-web loaded until the page loads again (Auto runs natively until then)', () => {
+    const { port, ch, log } = setup();
+    assert.equal(ch.isRuntimeWarm, false);
+    port.send({ type: 'runtimeReady', ms: 2375.4 });
+    assert.equal(ch.isRuntimeWarm, false, 'a runtime of a page that never said ready is not counted');
+    port.send({ type: 'ready' });
+    port.send({ type: 'runtimeReady', ms: 2375.4 });
+    assert.equal(ch.isRuntimeWarm, true);
+    assert.equal(log.matching(/onnxruntime-web loaded in the page in 2375 ms/).length, 2);
+    port.send({ type: 'ready' });
+    assert.equal(ch.isRuntimeWarm, false, 'a reloaded page starts onnxruntime-web anew');
+    port.send({ type: 'runtimeReady', ms: 10 });
+    ch.reset('reloaded to read a new folder');
+    assert.equal(ch.isRuntimeWarm, false);
+    port.send({ type: 'runtimeReady' });
+    assert.equal(log.matching(/dropped a malformed message: 'runtimeReady'\.ms/).length, 1);
+  });
+
   it('a request the webview did not receive (hidden) rejects at once, not at the timeout', async () => {
     const { port, ch } = setup();
     port.delivered = false;

@@ -189,6 +189,32 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     assert.equal((await d.answer(11)).type, 'runResult');
     assert.equal(await group.isHidden(), true, 'no Continue on the native run');
   });
+
+  test('Auto on a cold page: a native run that names the page\'s model offers Continue, and the page loads the model behind it', async () => {
+    const fresh = await PageDriver.open(browser, h, 'auto');
+    try {
+      const sent = await host.trace({ model: zooSpec('transformer'), text: TEXT });
+      const pageModel = zooRef(h.origin, 'transformer');
+      const msg = { type: 'showTrace', id: 12, runs: [sent], labels: ['transformer'], badge: BADGE, why: 'Auto: the panel\'s onnxruntime-web was still loading.', pageModel };
+      assert.equal(hostToWebviewProblem(msg), undefined);
+      await fresh.page.evaluate(`window.postMessage(${UNPACK}(${JSON.stringify(pack(msg))}), '*')`);
+      assert.equal((await fresh.answer(12)).type, 'runResult');
+      assert.equal(await fresh.page.locator('.continue-group').isVisible(), true, 'Continue is offered: the page can load this model');
+      await fresh.page.evaluate(() => window.__seqlens!.app.priming);
+      assert.ok(await fresh.page.evaluate(() => window.__seqlens!.sessions()) >= 1, 'the page holds a session of the model');
+      const logs = (await fresh.hostMessages()).filter((m) => m.type === 'log').map((m) => String(m.message));
+      assert.ok(logs.some((l) => /transformer: loaded in the page behind the native run/.test(l)), logs.join('\n'));
+      // The next run in the page finds everything loaded.
+      const next = await fresh.run(pageModel, 'Ships came in at dusk.');
+      assert.equal(next.type, 'runResult');
+      const t = next.timings as Record<string, number>;
+      assert.equal(t.fetch, 0, 'no file fetched again');
+      assert.equal(t.sessionCreate, 0, 'no session created again');
+      assert.deepEqual(fresh.errors, []);
+    } finally {
+      await fresh.page.close();
+    }
+  });
 });
 
 describe('the panel\'s backend menu', { skip: !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false, timeout: 120_000 }, () => {

@@ -212,6 +212,8 @@ export async function detectBackend(): Promise<ConcreteBackend> {
 export interface WarmUpResult {
   /** Milliseconds from the call to a released session (or to the failure). */
   ms: number;
+  /** Its parts (ms): onnxruntime-web's script, wasm bytes and worker check; the session (the worker's start and wasm instance); the run. */
+  parts?: { load: number; session: number; run: number };
   error?: string;
 }
 
@@ -230,14 +232,17 @@ export function warmUp(wasmBase?: string): Promise<WarmUpResult> {
     const t0 = performance.now();
     try {
       const ort = await ortLib();
+      const t1 = performance.now();
       const session = await ort.InferenceSession.create(warmUpModelBytes(), { executionProviders: ['wasm'], logSeverityLevel: 3 });
+      const t2 = performance.now();
       try {
         const out = await session.run({ [WARM_UP_INPUT]: new ort.Tensor('float32', new Float32Array(1), [1]) });
         for (const t of Object.values(out)) t.dispose();
       } finally {
         await session.release();
       }
-      return { ms: performance.now() - t0 };
+      const t3 = performance.now();
+      return { ms: t3 - t0, parts: { load: t1 - t0, session: t2 - t1, run: t3 - t2 } };
     } catch (e) {
       return { ms: performance.now() - t0, error: e instanceof Error ? e.message : String(e) };
     }
