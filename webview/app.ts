@@ -97,7 +97,7 @@ export class App {
    * Replies and notifications to the host, built typed (see hostChannel.ts). Made on first use: a
    * field initializer would run before the constructor's `api` parameter property is set.
    */
-  private get toHost(): HostChannel {
+  get toHost(): HostChannel {
     return (this.hostChannel ??= new HostChannel(this.api));
   }
 

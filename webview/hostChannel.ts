@@ -10,6 +10,10 @@ import type { VsCodeApi } from './vscodeApi.js';
 export type ReplyBody<K extends keyof Replies> = Omit<Replies[K], 'type' | 'inReplyTo'>;
 
 export class HostChannel {
+  private firstAnswer!: () => void;
+  /** Resolves once the page has answered a request (its first picture is up, or it said why not). */
+  readonly answered = new Promise<void>((resolve) => { this.firstAnswer = resolve; });
+
   constructor(private readonly api: Pick<VsCodeApi, 'postMessage'>) {}
 
   /** Answers request `id` (of kind `kind`) with its success reply. */
@@ -17,11 +21,13 @@ export class HostChannel {
     // TS cannot see that a body plus these two fields is Replies[K] for a generic K; it is by construction.
     const msg = { ...body, type: REPLY_TYPE[kind], inReplyTo: id } as unknown as Replies[K];
     this.api.postMessage(msg);
+    this.firstAnswer();
   }
 
   /** Answers request `id` with the one error reply (a cancelled run: code 'cancelled'). */
   fail(id: number, error: ErrorInfo): void {
     this.api.postMessage({ type: 'error', inReplyTo: id, error: { code: error.code, message: error.message } });
+    this.firstAnswer();
   }
 
   /** A message that answers nothing. */

@@ -226,9 +226,11 @@ let warming: Promise<WarmUpResult> | undefined;
  * switching backends does not redo it. Never rejects: a failure is reported in the result (the caller logs
  * it) and the first real session loads onnxruntime-web itself, as it would have without warm-up.
  */
-export function warmUp(wasmBase?: string): Promise<WarmUpResult> {
+export function warmUp(wasmBase?: string, after?: Promise<unknown>): Promise<WarmUpResult> {
   if (wasmBase !== undefined && configuredBase === undefined) configureOrt(wasmBase);
   warming ??= (async (): Promise<WarmUpResult> => {
+    // `after`: when to begin (warmUpResult() answers from the call on, and resolves once it has run).
+    await after;
     const t0 = performance.now();
     try {
       const ort = await ortLib();
