@@ -56,9 +56,12 @@ export function activate(context: vscode.ExtensionContext): void {
     panel.onUnsolicitedExport((f) => void guarded(log, 'export', () => saveExport(ctx, f))()),
     vscode.workspace.onDidGrantWorkspaceTrust(() => statusBar.update(registry.active())),
     // Text selected in an editor: the run it may lead to starts loading now (panel.prepareFor decides whether),
-    // once the selection has settled (a drag selects for a while).
+    // once the selection has settled (a drag selects for a while). Only where Sequence Lens is in use in this
+    // window (its visualizer open, or a model chosen for this workspace): it activates in every window, and
+    // a worker with onnxruntime-node is not started for text selected for other reasons.
     vscode.window.onDidChangeTextEditorSelection((e) => {
       clearTimeout(selectionTimer);
+      if (!panel.isOpen && !registry.hasChosenModel) return;
       if (e.textEditor.document.uri.scheme === 'output' || e.selections.every((s) => s.isEmpty)) return;
       selectionTimer = setTimeout(() => {
         const model = registry.active();

@@ -125,6 +125,11 @@ export class ModelRegistry implements vscode.Disposable {
     return chosen;
   }
 
+  /** Whether a model was chosen for this workspace (Select Model, the tree), as opposed to the default. */
+  get hasChosenModel(): boolean {
+    return this.state.get<string>(ACTIVE_KEY) !== undefined;
+  }
+
   async setActive(id: string): Promise<void> {
     await this.state.update(ACTIVE_KEY, id);
     this.changed.fire();

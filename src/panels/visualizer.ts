@@ -120,6 +120,11 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     }));
   }
 
+  /** Whether a visualizer page is open in this window (the panel's view resolved, or one beside the editor). */
+  get isOpen(): boolean {
+    return this.attached.size > 0;
+  }
+
   /** Where runs are shown: the place the user last chose. */
   get location(): PanelLocation {
     return this.placement.location;
