@@ -205,11 +205,12 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
       assert.equal((await fresh.answer(12)).type, 'runResult');
       assert.equal(await fresh.page.locator('.continue-group').isVisible(), true, 'Continue is offered: the page can load this model');
       await fresh.page.evaluate(() => window.__seqlens!.app.priming);
-      // onnxruntime-web was loaded after the first picture, not beside it (it slowed that picture by a second).
+      // onnxruntime-web was loaded after the first picture, not beside it (it slowed that picture by a second),
+      // or (a slow machine) once its 1.5 s timer ran out, which starts no earlier than 1.5 s into the page.
       const order = await fresh.page.evaluate(`({ repliedAt: window.__repliedAt,
         ort: performance.getEntriesByType('resource').filter((e) => /webview-ort\\.js|ort-wasm/.test(e.name)).map((e) => e.startTime) })`) as { repliedAt: number; ort: number[] };
       assert.ok(order.ort.length > 0, 'onnxruntime-web was fetched (for the model loaded behind the run)');
-      assert.ok(order.ort.every((t) => t >= order.repliedAt), `onnxruntime-web fetched after the reply: ${JSON.stringify(order)}`);
+      assert.ok(order.ort.every((t) => t >= Math.min(order.repliedAt, 1500)), `onnxruntime-web fetched after the reply: ${JSON.stringify(order)}`);
       assert.ok(await fresh.page.evaluate(() => window.__seqlens!.sessions()) >= 1, 'the page holds a session of the model');
       const logs = (await fresh.hostMessages()).filter((m) => m.type === 'log').map((m) => String(m.message));
       assert.ok(logs.some((l) => /transformer: loaded in the page behind the native run/.test(l)), logs.join('\n'));
