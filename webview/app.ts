@@ -608,9 +608,9 @@ export class App {
       await warmUpResult();
       const t0 = performance.now();
       await this.runner.run(model, text.slice(0, PRIME_CHARS), new AbortController().signal, () => undefined);
-      this.toHost.notify({ type: 'log', level: 'info', message: `${model.label}: loaded in the page behind the native run (${Math.round(performance.now() - t0)} ms)` });
+      this.toHost.log('info', `${model.label}: loaded in the page behind the native run (${Math.round(performance.now() - t0)} ms)`);
     })().catch((e: unknown) => {
-      this.toHost.notify({ type: 'log', level: 'info', message: `${model.label}: the page could not load it behind the native run: ${e instanceof Error ? e.message : String(e)}` });
+      this.toHost.log('info', `${model.label}: the page could not load it behind the native run: ${e instanceof Error ? e.message : String(e)}`);
     });
   }
 
