@@ -21,7 +21,7 @@ import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
 import { frameWithText, reportClick } from './timingReport.js';
 import { makeBenchDecoder, type BenchDecoder } from '../../bench/makeBenchDecoder.js';
-import { closeWorkbench, extensionLogFile, openWorkbench, stepWith, type OpenedWorkbench } from './suiteSupport.js';
+import { closeWorkbench, extensionLogFile, openWorkbench, pageFetchesFromNow, stepWith, type OpenedWorkbench } from './suiteSupport.js';
 
 const OUT = join(ROOT, 'test-results', 'e2e');
 const skip = missingPrerequisite();
@@ -601,14 +601,8 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     const frame = await wb.webviewFrame('panel', 60_000);
     await until('the badge says NATIVE', async () => /native/i.test(await frame.evaluate(() => document.querySelector('.backend-badge')?.textContent ?? '')) || false, 90_000, 250);
     // A page run still fetching when the setting changed (the restore after the move to the panel) may finish
-    // its fetch after this point: only fetches that start after it belong to the native run (times since the
-    // epoch, so a page that reloaded in between is still judged). A model the page loads behind an Auto run
-    // it was too cold for is loaded first.
-    await frame.evaluate(() => (window as unknown as { __seqlens: { app: { priming?: Promise<void> } } }).__seqlens.app.priming);
-    const since = await frame.evaluate(() => {
-      performance.clearResourceTimings();
-      return performance.timeOrigin + performance.now();
-    });
+    // its fetch after this point: only fetches that start after it belong to the native run.
+    const since = await pageFetchesFromNow(frame);
     await wb.openFile('notes/story.txt');
     await wb.selectInEditor(1, 1, STORY_1.length);
     const t0 = await wb.contextMenu('Run Model on Selection');

@@ -6,7 +6,7 @@
 import { it } from 'node:test';
 import { copyFileSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Frame } from 'playwright-core';
 import { CHROMIUM, packageVsix, startCodeServer, type CodeServer } from './codeServer.js';
 import { Workbench } from './workbench.js';
 
@@ -90,4 +90,17 @@ export async function closeWorkbench(opened: Partial<OpenedWorkbench> | undefine
   await opened?.browser?.close();
   await opened?.server?.stop();
   if (scratch && !process.env.SEQLENS_KEEP_E2E) rmSync(scratch, { recursive: true, force: true });
+}
+
+/**
+ * Where a step checks that the page fetches no model file: waits until a model the page loads behind an
+ * earlier Auto run (which fetches its files) is loaded, clears the page's resource timings, and returns the
+ * time from which fetches count (ms since the epoch, so a page that reloads meanwhile is still judged).
+ */
+export async function pageFetchesFromNow(frame: Frame): Promise<number> {
+  await frame.evaluate(() => (window as unknown as { __seqlens: { app: { priming?: Promise<void> } } }).__seqlens.app.priming);
+  return frame.evaluate(() => {
+    performance.clearResourceTimings();
+    return performance.timeOrigin + performance.now();
+  });
 }

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import type { Frame } from 'playwright-core';
 import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
 import { until, type Workbench } from './workbench.js';
-import { closeWorkbench, openWorkbench, stepWith, type OpenedWorkbench } from './suiteSupport.js';
+import { closeWorkbench, openWorkbench, pageFetchesFromNow, stepWith, type OpenedWorkbench } from './suiteSupport.js';
 import { decoderWithPast } from '../../tools/fixtures/kvCacheDecoder.js';
 import { lstmInIf } from '../../tools/fixtures/lstmInIf.js';
 import { writeT5Folder } from '../../tools/fixtures/t5Seq2seq.js';
@@ -180,14 +180,8 @@ describe('a user\'s own models in code-server (packaged .vsix)', { skip, timeout
   step('a 0.5B-shaped decoder (2.5 GB, one file per tensor) runs natively on Auto from a right-click; the page fetches no model bytes', async () => {
     assert.ok(big, 'the big decoder was written');
     const w = wb as Workbench;
-    // Only fetches that start from here on belong to this run (times since the epoch: the page may reload).
-    const page = await w.webviewFrame('panel', 30_000);
-    // A model the page loads behind an Auto run it was too cold for (an earlier step's) is loaded first.
-    await page.evaluate(() => (window as unknown as { __seqlens: { app: { priming?: Promise<void> } } }).__seqlens.app.priming);
-    const since = await page.evaluate(() => {
-      performance.clearResourceTimings();
-      return performance.timeOrigin + performance.now();
-    });
+    // Only fetches that start from here on belong to this run.
+    const since = await pageFetchesFromNow(await w.webviewFrame('panel', 30_000));
     const { frame, shown, t0 } = await runOnLine(BIG, 600_000);
     console.log(`# timing ${BIG} on Auto, cold (worker start, load, instrument, session, run, transfer): right-click → run shown ${Date.now() - t0} ms`);
     const state = await frame.evaluate(() => {
