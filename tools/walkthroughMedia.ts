@@ -24,6 +24,7 @@ import { startHarness } from '../test/webview/harnessServer.js';
 import { launch, PageDriver } from '../test/webview/pageDriver.js';
 import { zooRef } from '../test/webview/zooRefs.js';
 import { decodePng, encodePng8 } from './png8.js';
+import { ORT_WASM } from '../scripts/ortWasm.mjs';
 
 const OUT = 'media/walkthrough';
 const BUNDLE = 'test-results/walkthrough-bundle/webview.js';
@@ -50,7 +51,7 @@ async function buildBundle(): Promise<void> {
   await esbuild.build({ ...common, entryPoints: ['webview/main.ts'], outfile: BUNDLE, loader: { '.css': 'text' } });
   await esbuild.build({ ...common, entryPoints: ['webview/runtime/ortEntry.ts'], outfile: join(dirname(BUNDLE), 'webview-ort.js') });
   await esbuild.build({ ...common, entryPoints: ['webview/workers/pcaWorker.ts'], outfile: join(dirname(BUNDLE), 'webview-pca.js') });
-  if (!existsSync('media/ort/ort-wasm-simd-threaded.asyncify.wasm.gz')) throw new Error('media/ort/ has no onnxruntime-web wasm: run `npm run build` first');
+  if (!existsSync(`media/ort/${ORT_WASM}.gz`)) throw new Error('media/ort/ has no onnxruntime-web wasm: run `npm run build` first');
 }
 
 async function theme(page: Page, t: 'dark' | 'light'): Promise<void> {

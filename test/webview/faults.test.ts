@@ -198,6 +198,26 @@ describe('the panel page under faults', { skip: existsSync(CHROMIUM) ? false : `
     assert.equal((await d.run(zooRef(h.origin, 'lstm'), CODE)).type, 'runResult');
   });
 
+  test('a browser without WebAssembly JSPI (Safari, a VS Code before Electron 37) is told what it needs, in one line', async () => {
+    const old = await PageDriver.open(browser, h, 'wasm', 1100, {
+      beforeLoad: (page) => page.addInitScript(() => { delete (WebAssembly as { Suspending?: unknown }).Suspending; }),
+    });
+    try {
+      const err = errorOf(await old.run(zooRef(h.origin, 'transformer'), STORY));
+      assert.equal(err.code, 'runtime');
+      assert.match(err.message, /lacks WebAssembly JSPI/);
+      assert.match(err.message, /sequenceLens\.backend to "native"/, 'it names the way out');
+      assertOneLine(err.message);
+      // The warm-up met the same wall, and said so once in the log; nothing was fetched for onnxruntime-web.
+      const warm = await old.page.evaluate(() => window.__seqlens!.warmUp());
+      assert.match(String((warm as { error?: string } | undefined)?.error), /JSPI/);
+      const fetched = await old.page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /ort-wasm|webview-ort/.test(n)));
+      assert.deepEqual(fetched, [], 'no onnxruntime-web file is fetched where it cannot run');
+    } finally {
+      await old.page.close();
+    }
+  });
+
   test('a cancel while the session is being made is answered at once, and no late result is drawn', async () => {
     // A fresh page: the first run of a model creates its session.
     const fresh = await PageDriver.open(browser, h, 'wasm');

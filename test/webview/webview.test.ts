@@ -22,6 +22,7 @@ import { webviewToHostProblem } from '../../src/shared/protocol.js';
 import { pcaTrajectory } from '../../src/core/trace/pca.js';
 import { hiddenMatrix } from '../../src/core/trace/hiddenStates.js';
 import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
+import { ORT_WASM } from '../../scripts/ortWasm.mjs';
 
 const OUT = 'test-results/webview';
 const TOL = 1e-4;
@@ -440,7 +441,7 @@ describe('webview at long inputs, exports, inspect, cancel (WASM)', { skip: !exi
 
 /** The backend badge's tooltip: why this backend, how many threads, where inference runs. */
 const badgeTitle = async (d: PageDriver): Promise<string> => (await d.page.locator('.backend-badge').getAttribute('title')) ?? '';
-const WASM_FILE = '/media/ort/ort-wasm-simd-threaded.asyncify.wasm.gz';
+const WASM_FILE = `/media/ort/${ORT_WASM}.gz`;
 
 describe('backend choice and warm-up on a software WebGPU adapter (SwiftShader)', { skip: !existsSync(CHROMIUM) && 'no Chromium' }, () => {
   let browser: Browser;

@@ -1,7 +1,9 @@
 /**
  * InferenceBackend over onnxruntime-web (WebGPU, else WASM) for the webview.
- * The 'onnxruntime-web/webgpu' bundle carries the WebGPU EP and the JS glue of the asyncify build; the
- * page hands it that build's .wasm (media/ort/, copied there by esbuild.mjs with its .mjs glue) as bytes.
+ * The 'onnxruntime-web/jspi' bundle carries the WebGPU EP and the JS glue of the JSPI build; the page
+ * hands it that build's .wasm (media/ort/, copied there by esbuild.mjs with its .mjs glue) as bytes. That
+ * build needs WebAssembly JSPI (Chromium 137+): a page without it says so (`jspiMissing`), and Auto sends
+ * its runs to the native backend.
  * onnxruntime-web is its own file (dist/webview-ort.js, see ortEntry.ts), imported at run time: with
  * `env.wasm.proxy` it starts a blob: copy of that file as a worker and runs inference there, off the
  * UI thread (a 12-layer model at 2,048 tokens runs for seconds). Where no worker can be started the
@@ -11,7 +13,7 @@
  * Auto picks WebGPU only on a hardware adapter (`detectBackend`, `backendChoice`); threads are used where
  * the page is cross-origin isolated (`threadChoice`).
  */
-import type * as Ort from 'onnxruntime-web/webgpu';
+import type * as Ort from 'onnxruntime-web/jspi';
 import type { FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from '../../src/core/run/backend.js';
 import { SeqLensError } from '../../src/core/errors.js';
 import { WARM_UP_INPUT, warmUpModelBytes } from './warmUpModel.js';
@@ -102,6 +104,21 @@ async function inflated(bytes: ArrayBuffer): Promise<ArrayBuffer> {
   return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer();
 }
 
+/** The shipped wasm file (scripts/ortWasm.mjs writes it gzipped into media/ort/). */
+const WASM_FILE = 'ort-wasm-simd-threaded.jspi.wasm.gz';
+
+/**
+ * Why this page cannot run onnxruntime-web's JSPI build, or undefined when it can. JSPI (WebAssembly's
+ * JavaScript Promise Integration, `WebAssembly.Suspending`) is in Chromium from 137: VS Code builds on
+ * Electron 37 or later, Chrome and Edge 137+, Firefox where enabled; not Safari.
+ */
+export function jspiMissing(): string | undefined {
+  const wa = (globalThis as { WebAssembly?: { Suspending?: unknown } }).WebAssembly;
+  if (typeof wa?.Suspending === 'function') return undefined;
+  return 'This webview\'s browser lacks WebAssembly JSPI, which Sequence Lens\'s onnxruntime-web build needs (Chromium 137 or later: ' +
+    'a VS Code on Electron 37 or later, or Chrome or Edge 137+; not Safari). Update VS Code or the browser, or set sequenceLens.backend to "native".';
+}
+
 /**
  * onnxruntime-web, loaded on first use and configured once. The wasm binary is fetched here, on the
  * page, and handed over as bytes: webview resources are served through the page's service worker, which
@@ -109,9 +126,11 @@ async function inflated(bytes: ArrayBuffer): Promise<ArrayBuffer> {
  */
 export function ortLib(): Promise<typeof Ort> {
   ortPromise ??= (async () => {
+    const missing = jspiMissing();
+    if (missing) throw new SeqLensError('runtime', missing);
     // dist/webview-ort.js sits beside dist/webview.js (the page's module), in the extension and in the test harness.
     const url = new URL('webview-ort.js', import.meta.url).toString();
-    const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}ort-wasm-simd-threaded.asyncify.wasm.gz`;
+    const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}${WASM_FILE}`;
     const [ort, worker, wasm] = await Promise.all([
       importFromBlob(url),
       workersAllowed(),
