@@ -23,7 +23,7 @@ import type { Selection, View, ViewEnv } from './views/viewTypes.js';
 import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
 import { Runner, type RunInput, type RunOutcome } from './runtime/runner.js';
-import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, threadChoice, warmUpResult } from './runtime/ortWebBackend.js';
+import { backendChoice, detectBackend, inferenceInWorker, ortLoaded, jspiMissing, threadChoice, warmUpResult } from './runtime/ortWebBackend.js';
 import { pendingWork } from './data/derived.js';
 import { tokenSummaries } from './data/tokenSummary.js';
 import { attachAccuracy } from './data/heldoutAccuracy.js';
@@ -66,6 +66,8 @@ export class App {
   priming?: Promise<void>;
   /** The native run the host is making now (its request id): Cancel stops it. */
   private hostRunId?: number;
+  /** Callers of `hostRunsSettled` waiting for the host's native run to end. */
+  private hostRunWaiters: (() => void)[] = [];
   /** Deferred attention of native runs, fetched through the host. */
   readonly hostLayers = new HostLayers((m) => this.toHost.notify(m));
   /** Why the latest run failed (not set for a cancel). */
@@ -536,6 +538,21 @@ export class App {
     }
   }
 
+  /**
+   * Resolves once no native run of the host's is in progress: now, or when the current one has been shown or
+   * has failed. The page's onnxruntime-web warm-up waits for it (main.ts): on a machine with few cores it
+   * would compete with the worker that makes the run and with the page drawing it.
+   */
+  hostRunsSettled(): Promise<void> {
+    if (this.hostRunId === undefined) return Promise.resolve();
+    return new Promise((resolve) => this.hostRunWaiters.push(resolve));
+  }
+
+  private endHostRun(): void {
+    this.hostRunId = undefined;
+    for (const w of this.hostRunWaiters.splice(0)) w();
+  }
+
   /** The host's native run `id`: its progress with a Cancel button, or how it ended. */
   private hostRunStatus(id: number, state: 'running' | 'failed' | 'cancelled', message: string): void {
     if (state === 'running') {
@@ -545,7 +562,7 @@ export class App {
       this.setStatus(message, true);
       return;
     }
-    if (this.hostRunId === id) this.hostRunId = undefined;
+    if (this.hostRunId === id) this.endHostRun();
     this.setStatus(state === 'cancelled' ? 'The run was cancelled.' : message, false);
     if (state === 'failed') this.lastError = message;
   }
@@ -559,9 +576,12 @@ export class App {
     this.loading?.abort.abort();
     let done!: () => void;
     this.idle = new Promise((r) => { done = r; });
+    const arrived = performance.now();
     try {
       await this.loading?.done;
-      if (this.hostRunId === msg.id) this.hostRunId = undefined;
+      // A background load that could not stop at once (a session being created) holds the picture back: said in the timings.
+      const waited = performance.now() - arrived;
+      if (this.hostRunId === msg.id) this.endHostRun();
       const runs = msg.runs.map((w, i) => runDataFromWire(w, msg.labels[i] ?? w.trace.model, this.hostLayers));
       if (!runs.length) throw new Error('The host sent no run to show.');
       const t0 = performance.now();
@@ -574,7 +594,7 @@ export class App {
         this.compareModel = undefined;
       }
       this.showTraces(runs);
-      const timings = { ...runs[0].trace.timings, render: performance.now() - t0 };
+      const timings = { ...runs[0].trace.timings, ...(waited >= 1 ? { pageWait: waited } : {}), render: performance.now() - t0 };
       this.lastRun = { id: msg.id, outcome: { run: runs[0], backend: runs[0].trace.backend, timings } };
       this.badge.textContent = msg.badge;
       this.badge.title = msg.why;
@@ -603,7 +623,8 @@ export class App {
    * next run says it again, in full).
    */
   private prime(model: ModelRef, text: string): void {
-    if (!text) return;
+    // Where onnxruntime-web cannot run (no JSPI) the native backend makes every run: nothing to load here.
+    if (!text || jspiMissing()) return;
     this.priming = (async () => {
       await warmUpResult();
       const t0 = performance.now();

@@ -30,12 +30,14 @@ installTestHook(app);
 api.postMessage({ type: 'ready' });
 // Load onnxruntime-web and compile its wasm before the user's next run: once the page has answered its first
 // request (a new page's first picture is usually a native run's, on Auto) or WARM_UP_DELAY_MS after it
-// started, whichever comes first. Begun at page start it slowed that first picture: a native trace drawn
+// started, whichever comes first, and never while the host's native run for this page is in progress (it
+// ends with that first picture). Begun at page start it slowed that first picture: a native trace drawn
 // in a new page 2.0-2.2 s after its start with the warm-up beside it, 0.8-1.2 s without (headless Chromium).
 // `data-warm-up="off"` (the benchmark's cold first run) leaves it to the first run, as before.
 const WARM_UP_DELAY_MS = 1500;
 if (body.dataset.warmUp !== 'off') {
-  const begin = Promise.race([app.toHost.answered, new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS))]);
+  const delay = new Promise((resolve) => setTimeout(resolve, WARM_UP_DELAY_MS)).then(() => app.hostRunsSettled());
+  const begin = Promise.race([app.toHost.answered, delay]);
   void warmUp(wasmBase, begin).then((w) => {
     if (!w.error) api.postMessage({ type: 'runtimeReady', ms: w.ms });
     if (w.error) api.postMessage({ type: 'log', level: 'warn', message: `onnxruntime-web warm-up failed after ${w.ms.toFixed(0)} ms (the first run loads it instead): ${w.error}` });

@@ -410,6 +410,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         : req.compareText ? [{ model: req.model, version, text: req.compareText }] : []),
     ];
     this.log.info(`${req.model.label}: native run ${id} (${why.split('\n')[0]}; remote: ${vscode.env.remoteName ?? 'none'})`);
+    const t0 = performance.now();
     try {
       progress(`Running ${req.model.label} on the native backend`);
       const runs: WireRun[] = [];
@@ -421,8 +422,10 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
           { signal: abort.signal, onProgress: progress },
         ));
       }
+      const traced = performance.now();
       const info = await this.native.hello();
       const channel = await opening;
+      const pageReady = performance.now();
       if (abort.signal.aborted) throw abort.signal.reason;
       const pageModel = forCold && jobs.length === 1 ? modelRefFor(this.webviewOf(channel), req.model, version) : undefined;
       const answer = await channel.request(
@@ -434,6 +437,9 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         },
         { timeoutMs: RUN_TIMEOUT_MS, onProgress: req.onProgress, token: req.token },
       );
+      // Where a native run's time went: the worker, waiting for the page, the page drawing it (its reply).
+      this.log.info(`native run ${id}: traced in ${Math.round(traced - t0)} ms, the page ready ${Math.round(pageReady - t0)} ms, ` +
+        `drawn ${Math.round(performance.now() - t0)} ms after the run began`);
       this.lastBackend = answer.backend;
       if (!req.tryIt) {
         this.lastRunId = id;
