@@ -16,7 +16,7 @@ export const MAX_CONTINUE = 1024;
 /** Whether runs shown can be continued: one run of a decoder-only model on text, with logits. */
 export function canContinue(runs: readonly RunData[]): boolean {
   const t = runs.length === 1 ? runs[0].trace : undefined;
-  return !!t && t.architecture === 'transformer-decoder' && !t.generated && !t.tensorInputs && !!t.logits;
+  return !!t && t.architecture === 'transformer-decoder' && !t.generated && !t.tensorInputs && (!!t.logits || !!runs[0].topLogits);
 }
 
 export class ContinueBar {

@@ -16,6 +16,7 @@ import { parseManifest, type ModelManifest } from '../core/manifest.js';
 import { SeqLensError, isSeqLensError, oneLine } from '../core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
 import { plainProbe, plainTokens, Transferables, type WireRun } from '../shared/traceWire.js';
+import { topLogitsOf } from '../core/trace/predictions.js';
 import { getBackend, nativeProvider } from './backends.js';
 import type { FromWorker, NativeInfo, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
 
@@ -30,8 +31,18 @@ export interface NativeWorkerData {
 
 /** Logit-lens projections up to this size travel to the page (copied out of the model's bytes); larger ones stay. */
 const LENS_WIRE_MAX_BYTES = 32 * 2 ** 20;
-/** Output vocabularies up to this many entries travel to the page as strings (Qwen-sized: 151,669). */
+/** Output vocabularies up to this many entries are read as strings for the page (Qwen-sized: 151,669). */
 const VOCAB_WIRE_MAX = 400_000;
+/**
+ * Logits up to this size travel whole; past it only their top entries per position do (`topLogits`). Through a
+ * remote window (code-server) the page receives 3-4 MB a second: the 80 MB bench decoder's 10 positions of
+ * 151k logits (6 MB) and its vocabulary's strings took 3.5 s to reach the page.
+ */
+const LOGITS_WIRE_MAX_BYTES = 2 ** 20;
+/** Top entries per position sent in `topLogits` (the page shows 5). */
+const TOP_LOGITS_K = 16;
+/** Vocabularies up to this size travel whole; bigger ones only as the texts of the ids the page shows, unless the logit lens goes too (it can name any id). */
+const WHOLE_VOCAB_MAX = 4096;
 /** Runs whose deferred layers can still be fetched; older runs say so. */
 const RUNS_KEPT = 8;
 /** Loaded models kept (each holds its bytes and sessions): the panel's model and a compare partner. */
@@ -173,12 +184,16 @@ function vocabOf(m: LoadedModel): Promise<string[] | undefined> {
 /** The run as it travels: tensors in buffers of their own, moved; what belongs to the model (lens, table positions) copied. */
 function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, vocab: string[] | undefined, tx: Transferables): WireRun {
   const t = r.trace;
+  // Row t of a language model's logits predicts token t + 1 of the input; a seq2seq decoder's rows have no input to name.
+  const top = t.logits ? topLogitsOf(t.logits, TOP_LOGITS_K, t.generated ? [] : t.tokens.slice(1).map((x) => x.id)) : undefined;
+  const wholeLogits = !!t.logits && t.logits.data.byteLength <= LOGITS_WIRE_MAX_BYTES;
   const trace = {
     ...t,
     tokens: plainTokens(t.tokens),
     ...(t.generated ? { generated: plainTokens(t.generated) } : {}),
-    probes: t.probes.map((p) => tx.probeTensor(p)),
-    ...(t.logits ? { logits: tx.tensor(t.logits) } : {}),
+    // The logits probe is the logits again (the same tensor): it stays behind with them.
+    probes: t.probes.filter((p) => wholeLogits || p.probe.kind !== 'logits').map((p) => tx.probeTensor(p)),
+    logits: wholeLogits && t.logits ? tx.tensor(t.logits) : undefined,
     timings: { ...t.timings },
     warnings: [...t.warnings],
     ...(t.deferred ? { deferred: t.deferred.map(plainProbe) } : {}),
@@ -200,12 +215,16 @@ function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, voc
       } : {}),
     },
   } : undefined;
+  const wholeVocab = vocab && (vocab.length <= WHOLE_VOCAB_MAX || !!lens);
+  const shownIds = top && vocab && !wholeVocab ? [...new Set(Array.from(top.ids).filter((id) => id >= 0))] : [];
   return {
     runKey, trace, budget,
     attention: r.layers.resident().map((p) => tx.probeTensor(p)),
     ...(r.positional ? { positional: { ...r.positional, data: copy(r.positional.data) } } : {}),
     ...(lens ? { lens } : {}),
-    ...(vocab ? { vocab } : {}),
+    ...(top ? { topLogits: { ...top, ids: tx.own(top.ids), logits: tx.own(top.logits), logSumExp: tx.own(top.logSumExp), next: tx.own(top.next) } } : {}),
+    ...(vocab && wholeVocab ? { vocab } : {}),
+    ...(vocab && !wholeVocab ? { someVocab: { ids: shownIds, texts: shownIds.map((id) => vocab[id] ?? `#${id}`) } } : {}),
     ...(m.manifest ? { manifest: JSON.parse(JSON.stringify(m.manifest)) as unknown } : {}),
   };
 }

@@ -12,6 +12,7 @@ import type { FloatTensor } from '../core/run/backend.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../core/trace/traceTypes.js';
 import type { PositionalEncoding } from '../core/trace/positionalSource.js';
 import type { ModelLens } from '../core/run/decodedModel.js';
+import type { TopLogits } from '../core/trace/predictions.js';
 import { arrayOf, f32, fields, int, isObj, num, optional, str, type Check } from './guards.js';
 
 export interface WireRun {
@@ -26,8 +27,16 @@ export interface WireRun {
   positional?: PositionalEncoding;
   /** The logit lens, when its projection is small enough to send (copied out of the model's bytes). */
   lens?: ModelLens;
-  /** The output vocabulary, id → text (what the page's predictions label tokens with). */
+  /**
+   * The logits' top entries per position, each row's log-sum-exp and the next token's logit: what the page's
+   * predictions read. Always there when the run has logits; `trace.logits` itself travels only while small
+   * (a 151k vocabulary is 0.6 MB a position, and a remote window moves a few MB a second).
+   */
+  topLogits?: TopLogits;
+  /** The output vocabulary, id → text (what the page's predictions label tokens with), when it travels whole. */
   vocab?: string[];
+  /** Else the texts of the ids `topLogits` names (a big vocabulary without a logit lens to label): ids[i] → texts[i]. */
+  someVocab?: { ids: number[]; texts: string[] };
   /** The model's manifest as read by the worker (parsed again by the page). */
   manifest?: unknown;
 }
@@ -73,9 +82,26 @@ const lensProblem: Check = fields({
   stream: optional(str),
 });
 
+const topLogitsProblem: Check = (v) => {
+  const e = fields({ rows: int, vocab: int, k: int, ids: f32, logits: f32, logSumExp: f32, next: f32 })(v);
+  if (e) return e;
+  const t = v as unknown as TopLogits;
+  if (t.rows < 0 || t.k < 0 || t.ids.length !== t.rows * t.k || t.logits.length !== t.rows * t.k) return '.ids and .logits do not hold rows × k numbers';
+  if (t.logSumExp.length !== t.rows || t.next.length !== t.rows) return '.logSumExp and .next do not hold one number per row';
+  return t.ids.every((id) => id === -1 || (Number.isInteger(id) && id >= 0 && id < t.vocab)) ? undefined : '.ids holds an id outside the vocabulary';
+};
+
+const someVocabProblem: Check = (v) => {
+  const e = fields({ ids: arrayOf(int), texts: arrayOf(str) })(v);
+  if (e) return e;
+  const s = v as { ids: number[]; texts: string[] };
+  return s.ids.length === s.texts.length ? undefined : '.ids and .texts differ in length';
+};
+
 export const wireRunProblem: Check = fields({
   runKey: str, trace: traceProblem, attention: arrayOf(probeTensorProblem), budget: num,
   positional: optional(positionalProblem), lens: optional(lensProblem), vocab: optional(arrayOf(str)),
+  topLogits: optional(topLogitsProblem), someVocab: optional(someVocabProblem),
   manifest: (v) => (v === undefined || isObj(v) ? undefined : 'is not an object'),
 });
 

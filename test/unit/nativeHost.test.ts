@@ -15,6 +15,7 @@ import { traceModel } from '../../src/core/run/traceModel.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import type { ProbeTensor, Trace } from '../../src/core/trace/traceTypes.js';
 import { wireRunProblem } from '../../src/shared/traceWire.js';
+import { nextTokenTopK, predictFromTop } from '../../src/core/trace/predictions.js';
 
 const WORKER = resolve('src/node/nativeWorkerTsx.mjs');
 const SCRATCH = resolve('test-results/native-host');
@@ -91,6 +92,25 @@ describe('native backend host', { skip: hasNative ? false : 'onnxruntime-node is
       console.log(`# ${name}: ${run.trace.tokens.length} tokens, ${got.size} probes, max diff ${worst.toExponential(2)}, run ${run.trace.timings.run?.toFixed(1)} ms`);
     });
   }
+
+  test('the logits\' top entries travel beside small logits and give their predictions; the guard refuses broken ones', async () => {
+    const run = await host.trace({ model: zooSpec('transformer'), text: TEXT });
+    const top = run.topLogits;
+    assert.ok(top && run.trace.logits, 'a 97-character vocabulary\'s logits travel whole, with their top entries');
+    // The same ids and logits as the whole row gives; probabilities through a float32 log-sum-exp (1e-6).
+    const fromTop = predictFromTop(top, 5), whole = nextTokenTopK(run.trace.logits, 5);
+    assert.deepEqual(fromTop.map((r) => r.map((p) => [p.id, p.logit])), whole.map((r) => r.map((p) => [p.id, p.logit])));
+    fromTop.flat().forEach((p, i) => assert.ok(Math.abs(p.prob - whole.flat()[i]!.prob) < 1e-6, `${p.prob} against ${whole.flat()[i]!.prob}`));
+    // Row t's next-token logit is the logit of token t + 1; the last row has none.
+    const V = top.vocab;
+    for (let t = 0; t + 1 < top.rows; t++) assert.equal(top.next[t], run.trace.logits.data[t * V + run.trace.tokens[t + 1]!.id]);
+    assert.ok(Number.isNaN(top.next[top.rows - 1]));
+    const broken = (patch: Record<string, unknown>): string | undefined => wireRunProblem({ ...run, topLogits: { ...top, ...patch } });
+    assert.match(broken({ ids: top.ids.map((id, i) => (i === 3 ? V : id)) }) ?? '', /topLogits\.ids holds an id outside the vocabulary/);
+    assert.match(broken({ logits: top.logits.subarray(1) }) ?? '', /topLogits.*rows × k/);
+    assert.match(broken({ next: new Float32Array(1) }) ?? '', /one number per row/);
+    assert.match(wireRunProblem({ ...run, someVocab: { ids: [1, 2], texts: ['a'] } }) ?? '', /someVocab.*differ in length/);
+  });
 
   test('deferred layers beyond the budget are fetched by name and equal the in-process ones', async () => {
     const run = await host.trace({ model: zooSpec('transformer'), text: TEXT, attentionBudgetBytes: 4096, preferLayer: 1 });

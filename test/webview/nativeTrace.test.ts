@@ -21,6 +21,9 @@ import { getBackend } from '../../src/node/backends.js';
 import { traceModel } from '../../src/core/run/traceModel.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { hostToWebviewProblem, type WireRun } from '../../src/shared/protocol.js';
+import { nextTokenTopK } from '../../src/core/trace/predictions.js';
+import { HfTokenizer } from '../../src/core/tokenize/hfTokenizer.js';
+import { makeBenchDecoder } from '../../bench/makeBenchDecoder.js';
 
 const TEXT = 'The lighthouse keeper counted the ships every evening.';
 const BADGE = 'NATIVE (onnxruntime-node, CPU)';
@@ -159,6 +162,44 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     assert.match(status ?? '', /^Could not load the attention of layer 0: The native backend stopped/);
     assert.ok(!/[\n\r]/.test(status ?? ''));
     assert.deepEqual(requests.filter((u) => u.includes('/media/models/')), [], 'no model file was requested by the page');
+  });
+
+  test('a big vocabulary travels as its top logits and the labels they name; the predictions are those of the whole logits', async () => {
+    // The bench decoder's layout, small (one layer, d_model 64), with Qwen3's real tokenizer.json (151,669 ids): a dozen
+    // tokens of logits are over 7 MB, so the worker sends each position's top 16, its log-sum-exp and the next token's
+    // logit. Its output projection (39 MB) is past what the logit lens sends, so the vocabulary goes as the texts of those ids.
+    const made = makeBenchDecoder(resolve('test-results/webview-native/big-vocab'), { layers: 1, dModel: 64, heads: 2, maxPositions: 64, fileName: 'model.onnx' });
+    const text = 'Le café du port: 船 counted 12 ships 🙂';
+    const big = await host.trace({ model: { id: 'workspace:big-vocab', label: 'big-vocab', files: { model: made.model }, tokenizerFiles: {} }, text });
+    assert.equal(big.trace.logits, undefined, 'the whole logits stay with the worker');
+    assert.ok(big.topLogits, 'their top entries travel');
+    assert.equal(big.topLogits.vocab, 151669);
+    assert.equal(big.topLogits.rows, big.trace.tokens.length);
+    assert.equal(big.vocab, undefined, 'not the 151k strings');
+    assert.ok(big.someVocab && big.someVocab.ids.length > 0 && big.someVocab.ids.length <= big.topLogits.rows * big.topLogits.k);
+    const tok = HfTokenizer.fromJson(readFileSync(made.tokenizer));
+    big.someVocab.ids.forEach((id, i) => assert.equal(big.someVocab!.texts[i], tok.idToToken(id), `the text of id ${id}`));
+
+    // The same model and text in this process, whole logits: the page must show their top 5 and p(next token).
+    const backend = await getBackend('native');
+    const files = async (rel: string): Promise<Uint8Array> => new Uint8Array(readFileSync(join(resolve('test-results/webview-native/big-vocab'), rel)));
+    const whole = await traceModel({ backend, files, modelBytes: new Uint8Array(readFileSync(made.model)), modelName: 'big-vocab', text });
+    assert.ok(whole.logits);
+    const expected = nextTokenTopK(whole.logits, 5);
+
+    await send({ type: 'showTrace', id: 21, runs: [big], labels: ['big-vocab'], badge: BADGE, why: 'Auto: the model is big.' });
+    const reply = await d.answer(21);
+    assert.equal(reply.type, 'runResult', JSON.stringify(reply).slice(0, 300));
+    const v = await d.values('predictions');
+    assert.ok(v, 'the predictions view draws from the top logits');
+    assert.deepEqual(v.topIds, expected.flatMap((r) => r.map((p) => p.id)));
+    (v.topP as number[]).forEach((p, i) => assert.ok(Math.abs(p - expected.flat()[i]!.prob) < 1e-5, `p #${i}: ${p} against ${expected.flat()[i]!.prob}`));
+    // The token summaries the editor shows name the predictions by their text, not by "#id".
+    const first = (reply.tokens as { predictions: { text: string }[] }[])[0]!.predictions;
+    assert.equal(first[0]!.text, tok.idToToken(expected[0]![0]!.id));
+    // Exports carry what the page has: the top logits and their ids, not a tensor it never received.
+    const names = await d.page.evaluate(() => window.__seqlens!.exportView('predictions'));
+    assert.ok(names.some((n) => /logits-top16\.npy$/.test(n)) && names.some((n) => /logits-top16-ids\.npy$/.test(n)), names.join(', '));
   });
 
   test('a native run in progress shows its status; Cancel goes to the host', async () => {

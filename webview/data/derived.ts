@@ -160,9 +160,77 @@ export function logitsMatrix(run: RunData): Matrix | undefined {
   });
 }
 
+/** Positions with next-token logits: rows of the whole logits, or of their top entries (a native run's big vocabulary). */
+export function logitRows(run: RunData): number | undefined {
+  return logitsMatrix(run)?.rows ?? run.topLogits?.rows;
+}
+
 export function topK(run: RunData, k: number): math.TopK[][] | undefined {
   const m = logitsMatrix(run);
-  return m ? run.memo(`topk:${k}`, () => math.topKSoftmax(m, k)) : undefined;
+  if (m) return run.memo(`topk:${k}`, () => math.topKSoftmax(m, k));
+  const top = run.topLogits;
+  return top && k <= top.k ? run.memo(`topk:${k}`, () => math.topKFromTop(top, k)) : undefined;
+}
+
+/** p(actual next token) per position, for language models: from the whole logits, or from each row's next-token logit and log-sum-exp. */
+export function nextTokenProb(run: RunData): Float32Array | undefined {
+  if (run.trace.generated) return undefined;
+  const m = logitsMatrix(run);
+  const top = run.topLogits;
+  if (!m && !top) return undefined;
+  return run.memo('nextP', () => {
+    const rows = m?.rows ?? top!.rows;
+    const n = Math.max(0, Math.min(rows, run.tokens.length) - 1);
+    const out = new Float32Array(n);
+    for (let t = 0; t < n; t++) {
+      if (!m) {
+        out[t] = Math.exp(top!.next[t]! - top!.logSumExp[t]!);
+        continue;
+      }
+      const o = t * m.cols, next = run.tokens[t + 1].id;
+      let max = -Infinity, z = 0;
+      for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[o + c]);
+      for (let c = 0; c < m.cols; c++) z += Math.exp(m.data[o + c] - max);
+      out[t] = Math.exp(m.data[o + next] - max) / z;
+    }
+    return out;
+  });
+}
+
+/**
+ * The probability the model gave the token that really comes at t + 1, and its rank among all the vocabulary's
+ * tokens. From top entries only, a token below them has rank `beyond`: past the k sent (shown as "> k").
+ */
+export function nextTokenAt(run: RunData, t: number): { p: number; rank: number; beyond: boolean } | undefined {
+  if (t + 1 >= run.tokens.length) return undefined;
+  const next = run.tokens[t + 1].id;
+  const m = logitsMatrix(run);
+  if (m) {
+    if (t >= m.rows) return undefined;
+    const o = t * m.cols;
+    let max = -Infinity, z = 0, rank = 1;
+    for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[o + c]);
+    for (let c = 0; c < m.cols; c++) { z += Math.exp(m.data[o + c] - max); if (m.data[o + c] > m.data[o + next]) rank++; }
+    return { p: Math.exp(m.data[o + next] - max) / z, rank, beyond: false };
+  }
+  const top = run.topLogits;
+  if (!top || t >= top.rows) return undefined;
+  const logit = top.next[t];
+  let rank = 1;
+  for (let i = 0; i < top.k; i++) if (top.logits[t * top.k + i] > logit) rank++;
+  const inTop = Array.from(top.ids.subarray(t * top.k, (t + 1) * top.k)).includes(next);
+  return { p: Math.exp(logit - top.logSumExp[t]), rank, beyond: !inTop };
+}
+
+/** What the exports hold of a run's logits: the whole tensor, or its top entries per position. */
+export function logitTensors(run: RunData, prefix: string): { name: string; tensor: { dims: number[]; data: Float32Array } }[] {
+  if (run.trace.logits) return [{ name: `${prefix}logits`, tensor: run.trace.logits }];
+  const top = run.topLogits;
+  if (!top) return [];
+  return [
+    { name: `${prefix}logits-top${top.k}`, tensor: { dims: [top.rows, top.k], data: top.logits } },
+    { name: `${prefix}logits-top${top.k}-ids`, tensor: { dims: [top.rows, top.k], data: top.ids } },
+  ];
 }
 
 /** Logit lens: per layer, probes of kind 'logits' (layer-indexed) as [positions, vocab]. */

@@ -12,6 +12,7 @@ import type { ModelLens, ModelRun } from '../../src/core/run/loadedModel.js';
 import type { PositionalEncoding } from '../../src/core/trace/positionalSource.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../../src/core/trace/traceTypes.js';
 import type { ModelManifest } from '../../src/core/manifest.js';
+import type { TopLogits } from '../../src/core/trace/predictions.js';
 import { axisSize } from './tensorSlice.js';
 import { labelTrace } from './tokenDisplay.js';
 
@@ -24,6 +25,8 @@ export interface RunParts {
   positional?: PositionalEncoding;
   lens?: ModelLens;
   outputVocab?: (id: number) => string;
+  /** The logits' top entries per position, where the whole logits stayed with the native backend (too big to move). */
+  topLogits?: TopLogits;
 }
 
 /** Per-head matrices ('att:' entries) kept at most: 2,048² floats are 16 MB each. */
@@ -45,6 +48,8 @@ export class RunData {
    * the model), when the probe plan found one: what the logit lens pushes each layer's hidden state through.
    */
   readonly lens?: ModelLens;
+  /** The logits' top entries per position (a native run whose logits were too big to send); `trace.logits` is then absent. */
+  readonly topLogits?: TopLogits;
   /** Why fetching deferred attention stopped (cancelled or failed); views say it instead of "Loading…". UI state. */
   loadStopped?: string;
   private readonly cache = new Map<string, unknown>();
@@ -56,6 +61,7 @@ export class RunData {
     this.positional = parts.positional;
     this.outputVocab = parts.outputVocab;
     this.lens = parts.lens;
+    this.topLogits = parts.topLogits;
     labelTrace(trace);
   }
 

@@ -80,10 +80,13 @@ export function runDataFromWire(wire: WireRun, label: string, layers: HostLayers
     fetch: (probes, signal) => layers.fetch(wire.runKey, probes.map((p) => p.name), signal),
   });
   const vocab = wire.vocab;
+  const some = wire.someVocab ? new Map(wire.someVocab.ids.map((id, i) => [id, wire.someVocab!.texts[i]!])) : undefined;
   return new RunData(freezeTrace(wire.trace), label, manifest, {
     layers: store,
     ...(wire.positional ? { positional: wire.positional } : {}),
     ...(wire.lens ? { lens: wire.lens } : {}),
-    ...(vocab ? { outputVocab: (id: number) => vocab[id] ?? `#${id}` } : {}),
+    // Whole logits when they came; else only their top entries (the views read either through derived.ts).
+    ...(wire.topLogits && !wire.trace.logits ? { topLogits: wire.topLogits } : {}),
+    ...(vocab ? { outputVocab: (id: number) => vocab[id] ?? `#${id}` } : some ? { outputVocab: (id: number) => some.get(id) ?? `#${id}` } : {}),
   });
 }

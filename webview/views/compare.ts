@@ -4,7 +4,7 @@
  * with bits per token; below, side by side, each run's last-layer attention (mean of heads) or, for
  * recurrent models, its last hidden state over the tokens.
  */
-import { attentionMatrix, hiddenLayers, layerNeeds, logitsMatrix, meanKey } from '../data/derived.js';
+import { attentionMatrix, hiddenLayers, layerNeeds, logitTensors, meanKey, nextTokenProb } from '../data/derived.js';
 import { tokenHoverText, tokenLabel, tokenRecords, type RunData } from '../data/runData.js';
 import { labelOf } from '../data/tokenDisplay.js';
 import { transpose, type Matrix } from '../data/tensorSlice.js';
@@ -15,25 +15,6 @@ import { accuracyHover, drawAccuracyCurve, LEGEND_W, type CurveLayout, type Curv
 import type { AttentionNeed, Control, ExportNumbers, HoverInfo, View, ViewEnv } from './viewTypes.js';
 
 const CHART_H = 140, LEFT = 56, CURVE_H = 150;
-
-/** p(actual next token) per position, for language models. */
-export function nextTokenProb(run: RunData): Float32Array | undefined {
-  if (run.trace.generated) return undefined;
-  const m = logitsMatrix(run);
-  if (!m) return undefined;
-  return run.memo('nextP', () => {
-    const n = Math.min(m.rows, run.tokens.length) - 1;
-    const out = new Float32Array(Math.max(0, n));
-    for (let t = 0; t < n; t++) {
-      const o = t * m.cols, next = run.tokens[t + 1].id;
-      let max = -Infinity, z = 0;
-      for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[o + c]);
-      for (let c = 0; c < m.cols; c++) z += Math.exp(m.data[o + c] - max);
-      out[t] = Math.exp(m.data[o + next] - max) / z;
-    }
-    return out;
-  });
-}
 
 function panelMatrix(run: RunData): { m: Matrix; what: string; attention: boolean } | undefined {
   const streams = run.streams();
@@ -178,7 +159,7 @@ export class CompareView implements View {
       json: env.runs.slice(0, 2).map((run) => ({ model: run.label, text: run.trace.input, tokens: run.tokens.map((t) => t.text), tokenLabels: tokenRecords(run.tokens), nextTokenProb: Array.from(nextTokenProb(run) ?? []), accuracyByLength: accuracyOf(run)?.buckets })),
       csv: ['run,position,token,p_next,label,id', ...env.runs.slice(0, 2).flatMap((run, i) => Array.from(nextTokenProb(run) ?? [], (p, t) =>
         `${i},${t},${JSON.stringify(run.tokens[t].text)},${p},${JSON.stringify(labelOf(run.tokens[t]).label)},${run.tokens[t].id}`))].join('\n'),
-      tensors: env.runs.slice(0, 2).flatMap((run, i) => (run.trace.logits ? [{ name: `run${i}-logits`, tensor: run.trace.logits }] : [])),
+      tensors: env.runs.slice(0, 2).flatMap((run, i) => logitTensors(run, `run${i}-`)),
     };
   }
 

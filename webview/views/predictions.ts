@@ -4,7 +4,7 @@
  * Long inputs are shown as a scrollable window of positions (wheel or the "From" control).
  */
 import type { TokenSpan } from '../../src/core/trace/traceTypes.js';
-import { lensAt, lensHidden, logitsMatrix, topK } from '../data/derived.js';
+import { lensAt, lensHidden, logitRows, logitTensors, nextTokenAt, topK } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import type * as math from '../data/traceMath.js';
 import { vocabDisplay, vocabHover, vocabText } from '../data/vocab.js';
@@ -27,7 +27,7 @@ export class Predictions implements View {
   unavailable(env: ViewEnv): string | undefined {
     const run = env.runs[0];
     if (!run) return 'No run yet.';
-    return logitsMatrix(run) ? undefined : 'This model has no logits output to predict from.';
+    return logitRows(run) !== undefined ? undefined : 'This model has no logits output to predict from.';
   }
 
   /** Tokens the rows stand for: inputs for language models, generated tokens for seq2seq. */
@@ -36,7 +36,7 @@ export class Predictions implements View {
   }
 
   controls(env: ViewEnv): Control[] {
-    const n = logitsMatrix(env.runs[0])?.rows ?? 0;
+    const n = logitRows(env.runs[0]) ?? 0;
     const out: Control[] = n > WINDOW ? [{ kind: 'number', id: 'from', label: 'From position', value: this.start, min: 0, max: n - 1, set: (v) => { this.start = v; env.redraw(); } }] : [];
     if (this.lensLayers(env.runs[0]).length) {
       out.push({ kind: 'select', id: 'csv', label: 'CSV export', value: this.csvOf, options: [{ value: 'predictions', label: 'top-k table' }, { value: 'lens', label: 'logit-lens grid' }],
@@ -49,7 +49,7 @@ export class Predictions implements View {
   private lensLayers(run: RunData | undefined): number[] {
     if (!run?.lens || run.trace.generated) return [];
     const layers = lensHidden(run);
-    return layers.length >= 2 && layers[0].m.rows === logitsMatrix(run)?.rows ? layers.map((l) => l.layer) : [];
+    return layers.length >= 2 && layers[0].m.rows === logitRows(run) ? layers.map((l) => l.layer) : [];
   }
 
   /** lens[layer index][rank] at one position. */
@@ -60,21 +60,21 @@ export class Predictions implements View {
   /** The whole grid (every position), for exports and tests: grid[layer index][position][rank]. */
   private lensGrid(run: RunData): math.TopK[][][] {
     const layers = this.lensLayers(run);
-    const n = logitsMatrix(run)?.rows ?? 0;
+    const n = logitRows(run) ?? 0;
     const byPos = Array.from({ length: n }, (_, t) => this.lensCell(run, t));
     return layers.map((_, i) => byPos.map((cell) => cell[i]));
   }
 
   scene(env: ViewEnv): Scene {
     const th = env.theme, run = env.runs[0];
-    const m = logitsMatrix(run)!;
+    const positions = logitRows(run)!;
     const top = topK(run, K)!;
     const rows = this.rowTokens(run);
     const seq2seq = !!run.trace.generated;
-    const { t0, t1 } = tokenWindow(m.rows, this.start, WINDOW);
+    const { t0, t1 } = tokenWindow(positions, this.start, WINDOW);
     const lens = this.lensLayers(run);
     const s = new Scene(env.width, TOP + (t1 - t0) * ROW + 20, th.bg, th.fonts);
-    title(s, th, `${run.label} · top-${K} next-token predictions${m.rows > WINDOW ? ` · positions ${t0}–${t1 - 1} of ${m.rows}` : ''}`);
+    title(s, th, `${run.label} · top-${K} next-token predictions${positions > WINDOW ? ` · positions ${t0}–${t1 - 1} of ${positions}` : ''}`);
     s.text(8, TOP - 12, seq2seq ? 'step: emitted' : 'after token', th.muted, 10, 'left', 'middle');
     for (let k = 0; k < K; k++) s.text(POS_W + k * CELL_W + 4, TOP - 12, `#${k + 1}`, th.muted, 10, 'left', 'middle');
     const nextX = POS_W + K * CELL_W + 8;
@@ -94,14 +94,10 @@ export class Predictions implements View {
         s.rect(x, y + 1, CELL_W - 4, ROW - 3, lutColor(th.seq, Math.sqrt(p.p)));
         s.text(x + 4, y + ROW / 2, `${cutLabel(vocabDisplay(run, p.id), 5)} ${(p.p * 100).toFixed(0)}%`, p.p > 0.45 ? th.bg : th.fg, 11, 'left', 'middle', { mono: true });
       });
-      if (!seq2seq && t + 1 < run.tokens.length) {
-        const next = run.tokens[t + 1].id;
-        const o = t * m.cols;
-        let max = -Infinity, z = 0, rank = 1;
-        for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[o + c]);
-        for (let c = 0; c < m.cols; c++) { z += Math.exp(m.data[o + c] - max); if (m.data[o + c] > m.data[o + next]) rank++; }
-        const p = Math.exp(m.data[o + next] - max) / z;
-        s.text(nextX, y + ROW / 2, `${tokenLabel(run.tokens[t + 1], 5)} ${(p * 100).toFixed(1)}% (${rank})`, rank === 1 ? th.fg : th.muted, 11, 'left', 'middle', { mono: true });
+      const next = seq2seq ? undefined : nextTokenAt(run, t);
+      if (next) {
+        s.text(nextX, y + ROW / 2, `${tokenLabel(run.tokens[t + 1], 5)} ${(next.p * 100).toFixed(1)}% (${next.beyond ? `>${next.rank - 1}` : next.rank})`,
+          next.rank === 1 ? th.fg : th.muted, 11, 'left', 'middle', { mono: true });
       }
       const cell = lens.length ? this.lensCell(run, t) : [];
       lens.forEach((_, i) => {
@@ -147,7 +143,7 @@ export class Predictions implements View {
   }
 
   wheel(env: ViewEnv, _x: number, _y: number, deltaY: number): boolean {
-    const n = logitsMatrix(env.runs[0])?.rows ?? 0;
+    const n = logitRows(env.runs[0]) ?? 0;
     if (n <= WINDOW) return false;
     this.start = Math.max(0, Math.min(n - WINDOW, this.start + Math.sign(deltaY) * 8));
     env.redraw();
@@ -171,7 +167,7 @@ export class Predictions implements View {
         topK: top.map((row) => row.map((p) => ({ ...p, text: vocabText(run, p.id), label: vocabDisplay(run, p.id) }))),
         ...(layers.length ? { logitLens: layers.map((layer, i) => ({ layer, topK: grid[i].map((row) => row.map((p) => ({ ...p, text: vocabText(run, p.id), label: vocabDisplay(run, p.id) }))) })) } : {}),
       },
-      tensors: run.trace.logits ? [{ name: 'logits', tensor: run.trace.logits }] : [],
+      tensors: logitTensors(run, ''),
     };
   }
 

@@ -66,6 +66,63 @@ export function predictRow(row: ArrayLike<number>, k: number): Prediction[] {
   return topK(row, k).map(({ index, value }) => ({ id: index, logit: value, prob: Math.exp(value - lse) }));
 }
 
+/**
+ * What the predictions need of a run's logits, for when the whole [positions × vocabulary] matrix is too big to
+ * move (a 151k vocabulary is 0.6 MB a position): per position the k largest logits and their ids, the
+ * log-sum-exp of the whole row (so exp(logit − lse) is the exact softmax probability), and the logit of the
+ * token that follows in the input. Ids travel as float32 (exact below 2^24, far above any vocabulary).
+ */
+export interface TopLogits {
+  rows: number;
+  /** The full logits' last axis. */
+  vocab: number;
+  k: number;
+  /** [rows × k], largest logit first; -1 pads a row with fewer than k numbers (NaN logits are skipped). */
+  ids: Float32Array;
+  /** [rows × k]: their logits (NaN where padded). */
+  logits: Float32Array;
+  /** [rows]: log-sum-exp of each whole row. */
+  logSumExp: Float32Array;
+  /** [rows]: the logit of the token at position t + 1 of the input in row t; NaN where there is none. */
+  next: Float32Array;
+}
+
+/** The top `k` of every row of `logits`, with each row's log-sum-exp and the logit of `nextIds[row]`. */
+export function topLogitsOf(logits: FloatTensor, k: number, nextIds: ArrayLike<number> = []): TopLogits {
+  const m = logitsMatrix(logits);
+  const kk = Math.max(0, Math.min(k, m.cols));
+  const out: TopLogits = {
+    rows: m.rows, vocab: m.cols, k: kk, ids: new Float32Array(m.rows * kk).fill(-1), logits: new Float32Array(m.rows * kk).fill(NaN),
+    logSumExp: new Float32Array(m.rows), next: new Float32Array(m.rows).fill(NaN),
+  };
+  for (let r = 0; r < m.rows; r++) {
+    const row = m.data.subarray(r * m.cols, (r + 1) * m.cols);
+    out.logSumExp[r] = logSumExp(row);
+    topK(row, kk).forEach(({ index, value }, i) => {
+      out.ids[r * kk + i] = index;
+      out.logits[r * kk + i] = value;
+    });
+    const next = r < nextIds.length ? nextIds[r]! : -1;
+    if (Number.isInteger(next) && next >= 0 && next < m.cols) out.next[r] = row[next]!;
+  }
+  return out;
+}
+
+/** Top-k next-token predictions for every position from TopLogits (k at most `top.k`): what nextTokenTopK gives on the full logits. */
+export function predictFromTop(top: TopLogits, k: number): Prediction[][] {
+  const kk = Math.min(k, top.k);
+  return Array.from({ length: top.rows }, (_, r) => {
+    const row: Prediction[] = [];
+    for (let i = 0; i < kk; i++) {
+      const id = top.ids[r * top.k + i]!;
+      if (id < 0) break;
+      const logit = top.logits[r * top.k + i]!;
+      row.push({ id, logit, prob: Math.exp(logit - top.logSumExp[r]!) });
+    }
+    return row;
+  });
+}
+
 /** Logits of any rank as [positions × vocab]: the last axis is the vocabulary, the rest are flattened. */
 export function logitsMatrix(t: FloatTensor): Matrix {
   const cols = t.dims.length ? t.dims[t.dims.length - 1]! : 1;
