@@ -577,6 +577,9 @@ export class App {
     let done!: () => void;
     this.idle = new Promise((r) => { done = r; });
     const arrived = performance.now();
+    // When it reached the page, as a clock time: the host's log says when it was sent (a big run's trip through
+    // the window's connection is not in any timing the page can take).
+    this.toHost.log('info', `native run ${msg.id} reached the page at ${new Date(performance.timeOrigin + arrived).toISOString().slice(11, 23)}`);
     try {
       await this.loading?.done;
       // A background load that could not stop at once (a session being created) holds the picture back: said in the timings.

@@ -428,6 +428,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       const pageReady = performance.now();
       if (abort.signal.aborted) throw abort.signal.reason;
       const pageModel = forCold && jobs.length === 1 ? modelRefFor(this.webviewOf(channel), req.model, version) : undefined;
+      this.log.info(`native run ${id}: sending it to the page`);
       const answer = await channel.request(
         {
           type: 'showTrace', id, runs, labels: jobs.map((j) => j.model.label),
