@@ -33,6 +33,11 @@ export interface NativeTraceRequest {
   attentionBudgetBytes?: number;
   /** The layer the panel shows: fetched first when not every layer fits the budget. */
   preferLayer?: number;
+  /**
+   * The largest logit-lens projection sent to the page (copied out of the model); bigger ones stay, and the page
+   * shows no lens. Default 32 MB; a remote window asks for less (its page receives a few MB a second).
+   */
+  lensWireMaxBytes?: number;
 }
 
 export type ToWorker =

@@ -29,7 +29,7 @@ export interface NativeWorkerData {
   faultFile?: string;
 }
 
-/** Logit-lens projections up to this size travel to the page (copied out of the model's bytes); larger ones stay. */
+/** Logit-lens projections up to this size travel to the page (copied out of the model's bytes) unless the request says less; larger ones stay. */
 const LENS_WIRE_MAX_BYTES = 32 * 2 ** 20;
 /** Output vocabularies up to this many entries are read as strings for the page (Qwen-sized: 151,669). */
 const VOCAB_WIRE_MAX = 400_000;
@@ -182,7 +182,7 @@ function vocabOf(m: LoadedModel): Promise<string[] | undefined> {
 }
 
 /** The run as it travels: tensors in buffers of their own, moved; what belongs to the model (lens, table positions) copied. */
-function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, vocab: string[] | undefined, tx: Transferables): WireRun {
+function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, vocab: string[] | undefined, tx: Transferables, lensMax: number): WireRun {
   const t = r.trace;
   // Row t of a language model's logits predicts token t + 1 of the input; a seq2seq decoder's rows have no input to name.
   const top = t.logits ? topLogitsOf(t.logits, TOP_LOGITS_K, t.generated ? [] : t.tokens.slice(1).map((x) => x.id)) : undefined;
@@ -200,7 +200,7 @@ function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, voc
     ...(t.pooled ? { pooled: t.pooled.map((p) => tx.probeTensor(p)) } : {}),
   };
   const copy = (a: Float32Array): Float32Array => tx.own(a.slice());
-  const lens = r.lens && r.lens.projection.weight.data.byteLength <= LENS_WIRE_MAX_BYTES ? {
+  const lens = r.lens && r.lens.projection.weight.data.byteLength <= lensMax ? {
     ...(r.lens.stream ? { stream: r.lens.stream } : {}),
     projection: {
       weight: { dims: [...r.lens.projection.weight.dims], data: copy(r.lens.projection.weight.data) },
@@ -263,7 +263,7 @@ async function trace(req: NativeTraceRequest, signal: AbortSignal): Promise<Answ
   runs.set(runKey, { spec: req.model, text: req.text, maxTokens: req.maxTokens });
   while (runs.size > RUNS_KEPT) runs.delete(runs.keys().next().value as string);
   const tx = new Transferables();
-  const run = toWire(runKey, r, m, budget, vocab, tx);
+  const run = toWire(runKey, r, m, budget, vocab, tx, Math.min(req.lensWireMaxBytes ?? LENS_WIRE_MAX_BYTES, LENS_WIRE_MAX_BYTES));
   return [{ kind: 'trace', run }, tx.list];
 }
 

@@ -26,6 +26,8 @@ const READY_TIMEOUT_MS = 45_000;
 const RUN_TIMEOUT_MS = 300_000;
 /** Rendering five formats of the largest view (a 2,048-token heatmap as PNG and SVG) takes seconds, not minutes. */
 const EXPORT_TIMEOUT_MS = 60_000;
+/** The largest logit-lens projection a native run sends the page of a remote window (about a second of its connection). */
+const REMOTE_LENS_WIRE_MAX_BYTES = 4 * 2 ** 20;
 
 export interface RunRequest {
   model: RegisteredModel;
@@ -418,7 +420,11 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         const spec = nativeSpec(j.model, j.version);
         if (!spec) throw new PanelError('unsupported', `${j.model.label} is not on this machine's disk, so the native backend cannot read it.`);
         runs.push(await this.native.trace(
-          { model: spec, text: j.text, maxTokens: s.maxTokens, attentionBudgetBytes: DEFAULT_ATTENTION_BUDGET },
+          {
+            model: spec, text: j.text, maxTokens: s.maxTokens, attentionBudgetBytes: DEFAULT_ATTENTION_BUDGET,
+            // A remote window's page receives 3-4 MB a second (code-server): a 32 MB lens projection would be 8-10 s.
+            ...(vscode.env.remoteName ? { lensWireMaxBytes: REMOTE_LENS_WIRE_MAX_BYTES } : {}),
+          },
           { signal: abort.signal, onProgress: progress },
         ));
       }

@@ -110,6 +110,10 @@ describe('native backend host', { skip: hasNative ? false : 'onnxruntime-node is
     assert.match(broken({ logits: top.logits.subarray(1) }) ?? '', /topLogits.*rows × k/);
     assert.match(broken({ next: new Float32Array(1) }) ?? '', /one number per row/);
     assert.match(wireRunProblem({ ...run, someVocab: { ids: [1, 2], texts: ['a'] } }) ?? '', /someVocab.*differ in length/);
+    // The logit lens's projection travels up to the size the host asks for (a remote window asks for less).
+    assert.ok(run.lens, 'the zoo Transformer\'s projection goes by default');
+    const small = await host.trace({ model: zooSpec('transformer'), text: TEXT, lensWireMaxBytes: run.lens.projection.weight.data.byteLength - 1 });
+    assert.equal(small.lens, undefined, 'a projection past lensWireMaxBytes stays in the worker');
   });
 
   test('deferred layers beyond the budget are fetched by name and equal the in-process ones', async () => {
