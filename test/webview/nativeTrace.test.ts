@@ -124,6 +124,15 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     assert.match(await badge.getAttribute('title') ?? '', /native/);
     const values = await d.values('heatmap');
     assert.ok(values, 'the attention heatmap draws the native run');
+    // Small logits travel whole: p(next token) is the whole row's softmax at the next token.
+    const logits = run.trace.logits!, V = logits.dims[logits.dims.length - 1]!;
+    const nextP = (await d.values('predictions'))!.nextP as number[];
+    assert.equal(nextP.length, TEXT.length - 1);
+    nextP.forEach((p, t) => {
+      const row = Array.from(logits.data.subarray(t * V, (t + 1) * V)), max = Math.max(...row);
+      const want = Math.exp(row[run.trace.tokens[t + 1]!.id]! - max) / row.reduce((z, x) => z + Math.exp(x - max), 0);
+      assert.ok(Math.abs(p - want) < 1e-6, `p(next) at ${t}: ${p} against ${want}`);
+    });
     // Continue generates in the page: a run made natively (the page may not hold the model) does not offer it.
     assert.equal(await d.page.locator('.continue-group').isHidden(), true, 'no Continue on a native run');
   });
@@ -193,6 +202,17 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     const v = await d.values('predictions');
     assert.ok(v, 'the predictions view draws from the top logits');
     assert.deepEqual(v.topIds, expected.flatMap((r) => r.map((p) => p.id)));
+    // p(the next input token) per position, from each row's next-token logit and log-sum-exp, against the whole row's softmax.
+    const V = 151669, ids = big.trace.tokens.map((t) => t.id);
+    const wantNext = ids.slice(1).map((id, t) => {
+      const row = whole.logits!.data.subarray(t * V, (t + 1) * V);
+      let max = -Infinity, z = 0;
+      for (const x of row) max = Math.max(max, x);
+      for (const x of row) z += Math.exp(x - max);
+      return Math.exp(row[id]! - max) / z;
+    });
+    assert.equal((v.nextP as number[]).length, wantNext.length);
+    (v.nextP as number[]).forEach((p, t) => assert.ok(Math.abs(p - wantNext[t]!) < 1e-6, `p(next) at ${t}: ${p} against ${wantNext[t]}`));
     (v.topP as number[]).forEach((p, i) => assert.ok(Math.abs(p - expected.flat()[i]!.prob) < 1e-5, `p #${i}: ${p} against ${expected.flat()[i]!.prob}`));
     // The token summaries the editor shows name the predictions by their text, not by "#id".
     const first = (reply.tokens as { predictions: { text: string }[] }[])[0]!.predictions;

@@ -175,26 +175,9 @@ export function topK(run: RunData, k: number): math.TopK[][] | undefined {
 /** p(actual next token) per position, for language models: from the whole logits, or from each row's next-token logit and log-sum-exp. */
 export function nextTokenProb(run: RunData): Float32Array | undefined {
   if (run.trace.generated) return undefined;
-  const m = logitsMatrix(run);
-  const top = run.topLogits;
-  if (!m && !top) return undefined;
-  return run.memo('nextP', () => {
-    const rows = m?.rows ?? top!.rows;
-    const n = Math.max(0, Math.min(rows, run.tokens.length) - 1);
-    const out = new Float32Array(n);
-    for (let t = 0; t < n; t++) {
-      if (!m) {
-        out[t] = Math.exp(top!.next[t]! - top!.logSumExp[t]!);
-        continue;
-      }
-      const o = t * m.cols, next = run.tokens[t + 1].id;
-      let max = -Infinity, z = 0;
-      for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[o + c]);
-      for (let c = 0; c < m.cols; c++) z += Math.exp(m.data[o + c] - max);
-      out[t] = Math.exp(m.data[o + next] - max) / z;
-    }
-    return out;
-  });
+  const rows = logitRows(run);
+  if (rows === undefined) return undefined;
+  return run.memo('nextP', () => Float32Array.from({ length: Math.max(0, Math.min(rows, run.tokens.length) - 1) }, (_, t) => nextTokenAt(run, t)?.p ?? 0));
 }
 
 /**

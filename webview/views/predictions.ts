@@ -4,7 +4,7 @@
  * Long inputs are shown as a scrollable window of positions (wheel or the "From" control).
  */
 import type { TokenSpan } from '../../src/core/trace/traceTypes.js';
-import { lensAt, lensHidden, logitRows, logitTensors, nextTokenAt, topK } from '../data/derived.js';
+import { lensAt, lensHidden, logitRows, logitTensors, nextTokenAt, nextTokenProb, topK } from '../data/derived.js';
 import { tokenLabel, type RunData } from '../data/runData.js';
 import type * as math from '../data/traceMath.js';
 import { vocabDisplay, vocabHover, vocabText } from '../data/vocab.js';
@@ -178,6 +178,7 @@ export class Predictions implements View {
     const grid = layers.length ? this.lensGrid(run) : [];
     return {
       topIds: top.flatMap((r) => r.map((p) => p.id)), topP: top.flatMap((r) => r.map((p) => p.p)),
+      nextP: Array.from(nextTokenProb(run) ?? []),
       lensLayers: layers,
       // Top-1 id per (layer, position), layer-major: the last layer must be the model's own top-1.
       lensTop1: grid.flatMap((byPos) => byPos.map((r) => r[0]?.id ?? -1)),
