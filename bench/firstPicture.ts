@@ -10,7 +10,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHarness } from '../test/webview/harnessServer.js';
-import { launch, type HostMessage } from '../test/webview/pageDriver.js';
+import { launch, postTyped, type HostMessage } from '../test/webview/pageDriver.js';
 import { NativeHost } from '../src/node/nativeHost.js';
 import { fmt, median } from './benchSupport.js';
 
@@ -23,18 +23,7 @@ const dir = resolve('media/models/transformer');
 const run = await host.trace({ model: { id: 'zoo:transformer', label: 'transformer', manifestPath: join(dir, 'manifest.json'), files: { model: join(dir, 'model.onnx') }, tokenizerFiles: {} }, text: TEXT });
 await host.dispose();
 
-/** Float32Arrays as base64 for the trip through Playwright, turned back in the page (structured clone, as VS Code posts them). */
-function pack(v: unknown): unknown {
-  if (v instanceof Float32Array) return { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
-  if (Array.isArray(v)) return v.map(pack);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pack(x)]));
-  return v;
-}
-const UNPACK = `(function unpack(v) { if (Array.isArray(v)) return v.map(unpack); if (v === null || typeof v !== 'object') return v;
-  if (typeof v.__f32 === 'string') { const bin = atob(v.__f32); const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i); return new Float32Array(bytes.buffer); }
-  const o = {}; for (const [k, x] of Object.entries(v)) o[k] = unpack(x); return o; })`;
-const showTrace = JSON.stringify(pack({ type: 'showTrace', id: 5, runs: [run], labels: ['transformer'], badge: 'NATIVE', why: 'bench' }));
+const showTrace = { type: 'showTrace', id: 5, runs: [run], labels: ['transformer'], badge: 'NATIVE', why: 'bench' };
 
 const h = await startHarness();
 const browser = await launch('wasm');
@@ -45,7 +34,7 @@ for (let i = 0; i < reps; i++) {
     await page.goto(`${h.origin}/${mode === 'off' ? '?warmup=off' : ''}`);
     await page.waitForFunction(() => !!window.__seqlens);
     await page.evaluate((m) => window.postMessage(m, '*'), { type: 'init', mode: 'panel', backend: 'auto', maxTokens: 4096, trusted: true });
-    await page.evaluate(`window.postMessage(${UNPACK}(${showTrace}), '*')`);
+    await postTyped(page, showTrace);
     await page.waitForFunction(() => (window as unknown as { __hostMessages: HostMessage[] }).__hostMessages.some((m) => m.inReplyTo === 5));
     // Page time: from navigation start to now, the reply having just been posted.
     times[mode].push(await page.evaluate(() => performance.now()));

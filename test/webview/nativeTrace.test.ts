@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { startHarness, type Harness } from './harnessServer.js';
-import { launch, PageDriver, CHROMIUM, type HostMessage } from './pageDriver.js';
+import { launch, PageDriver, CHROMIUM, postTyped, type HostMessage } from './pageDriver.js';
 import { buildWebviewBundle, TEST_BUNDLE } from './buildBundle.js';
 import { zooRef } from './zooRefs.js';
 import { NativeHost, type NativeModelSpec } from '../../src/node/nativeHost.js';
@@ -21,7 +21,7 @@ import { getBackend } from '../../src/node/backends.js';
 import { traceModel } from '../../src/core/run/traceModel.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { hostToWebviewProblem, type WireRun } from '../../src/shared/protocol.js';
-import { nextTokenTopK } from '../../src/core/trace/predictions.js';
+import { nextTokenTopK, softmax } from '../../src/core/trace/predictions.js';
 import { HfTokenizer } from '../../src/core/tokenize/hfTokenizer.js';
 import { makeBenchDecoder } from '../../bench/makeBenchDecoder.js';
 
@@ -40,30 +40,6 @@ function zooSpec(name: string): NativeModelSpec {
   return { id: `zoo:${name}`, label: name, manifestPath: join(dir, 'manifest.json'), files: { model: join(dir, 'model.onnx') }, tokenizerFiles: {} };
 }
 
-/** Float32Arrays as base64 for the trip through Playwright; the page turns them back before posting. */
-type Packed = unknown;
-function pack(v: unknown): Packed {
-  if (v instanceof Float32Array) return { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
-  if (Array.isArray(v)) return v.map(pack);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pack(x)]));
-  return v;
-}
-
-/** The page's side of pack(). */
-const UNPACK = `(function unpack(v) {
-  if (Array.isArray(v)) return v.map(unpack);
-  if (v === null || typeof v !== 'object') return v;
-  if (typeof v.__f32 === 'string') {
-    const bin = atob(v.__f32);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new Float32Array(bytes.buffer);
-  }
-  const o = {};
-  for (const [k, x] of Object.entries(v)) o[k] = unpack(x);
-  return o;
-})`;
-
 const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : !hasNative ? 'onnxruntime-node is not installed' : false;
 
 describe('the panel page on the native backend', { skip, timeout: 300_000 }, () => {
@@ -76,8 +52,7 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
   /** Posts a host message as VS Code delivers it: typed arrays arrive as typed arrays (structured clone). */
   const send = async (msg: unknown): Promise<void> => {
     assert.equal(hostToWebviewProblem(msg), undefined, 'the message passes the page\'s guard');
-    // A string expression: a function handed to evaluate() would carry tsx's __name helper into the page.
-    await d.page.evaluate(`window.postMessage(${UNPACK}(${JSON.stringify(pack(msg))}), '*')`);
+    await postTyped(d.page, msg);
   };
 
   const waitFor = async (pred: (m: HostMessage) => boolean, timeout = 30_000): Promise<HostMessage> => {
@@ -129,8 +104,7 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     const nextP = (await d.values('predictions'))!.nextP as number[];
     assert.equal(nextP.length, TEXT.length - 1);
     nextP.forEach((p, t) => {
-      const row = Array.from(logits.data.subarray(t * V, (t + 1) * V)), max = Math.max(...row);
-      const want = Math.exp(row[run.trace.tokens[t + 1]!.id]! - max) / row.reduce((z, x) => z + Math.exp(x - max), 0);
+      const want = softmax(logits.data.subarray(t * V, (t + 1) * V))[run.trace.tokens[t + 1]!.id]!;
       assert.ok(Math.abs(p - want) < 1e-6, `p(next) at ${t}: ${p} against ${want}`);
     });
     // Continue generates in the page: a run made natively (the page may not hold the model) does not offer it.
@@ -204,13 +178,7 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
     assert.deepEqual(v.topIds, expected.flatMap((r) => r.map((p) => p.id)));
     // p(the next input token) per position, from each row's next-token logit and log-sum-exp, against the whole row's softmax.
     const V = 151669, ids = big.trace.tokens.map((t) => t.id);
-    const wantNext = ids.slice(1).map((id, t) => {
-      const row = whole.logits!.data.subarray(t * V, (t + 1) * V);
-      let max = -Infinity, z = 0;
-      for (const x of row) max = Math.max(max, x);
-      for (const x of row) z += Math.exp(x - max);
-      return Math.exp(row[id]! - max) / z;
-    });
+    const wantNext = ids.slice(1).map((id, t) => softmax(whole.logits!.data.subarray(t * V, (t + 1) * V))[id]!);
     assert.equal((v.nextP as number[]).length, wantNext.length);
     (v.nextP as number[]).forEach((p, t) => assert.ok(Math.abs(p - wantNext[t]!) < 1e-6, `p(next) at ${t}: ${p} against ${wantNext[t]}`));
     (v.topP as number[]).forEach((p, i) => assert.ok(Math.abs(p - expected.flat()[i]!.prob) < 1e-5, `p #${i}: ${p} against ${expected.flat()[i]!.prob}`));
@@ -262,7 +230,7 @@ describe('the panel page on the native backend', { skip, timeout: 300_000 }, () 
       // When the reply leaves the page (page time), to order it against onnxruntime-web's fetches.
       await fresh.page.evaluate(`(() => { const list = window.__hostMessages; const push = list.push.bind(list);
         list.push = (m) => { if (m && m.inReplyTo === 12) window.__repliedAt = performance.now(); return push(m); }; })()`);
-      await fresh.page.evaluate(`window.postMessage(${UNPACK}(${JSON.stringify(pack(msg))}), '*')`);
+      await postTyped(fresh.page, msg);
       assert.equal((await fresh.answer(12)).type, 'runResult');
       assert.equal(await fresh.page.locator('.continue-group').isVisible(), true, 'Continue is offered: the page can load this model');
       await fresh.page.evaluate(() => window.__seqlens!.app.priming);

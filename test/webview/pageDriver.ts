@@ -14,6 +14,38 @@ export async function launch(backend: 'wasm' | 'webgpu'): Promise<Browser> {
 
 export interface HostMessage { type: string; inReplyTo?: number; [k: string]: unknown }
 
+/** Float32Arrays as base64 for the trip through Playwright; the page turns them back (UNPACK) before posting. */
+function pack(v: unknown): unknown {
+  if (v instanceof Float32Array) return { __f32: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64') };
+  if (Array.isArray(v)) return v.map(pack);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pack(x)]));
+  return v;
+}
+
+/** The page's side of pack(). */
+const UNPACK = `(function unpack(v) {
+  if (Array.isArray(v)) return v.map(unpack);
+  if (v === null || typeof v !== 'object') return v;
+  if (typeof v.__f32 === 'string') {
+    const bin = atob(v.__f32);
+    const bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+  const o = {};
+  for (const [k, x] of Object.entries(v)) o[k] = unpack(x);
+  return o;
+})`;
+
+/**
+ * Posts a host message to the page as VS Code delivers it: its Float32Arrays arrive as Float32Arrays (structured
+ * clone), not as what Playwright's JSON would make of them. A string expression: a function handed to evaluate()
+ * would carry tsx's __name helper into the page.
+ */
+export async function postTyped(page: Page, msg: unknown): Promise<void> {
+  await page.evaluate(`window.postMessage(${UNPACK}(${JSON.stringify(pack(msg))}), '*')`);
+}
+
 export class PageDriver {
   readonly errors: string[] = [];
   private nextId = 1;
