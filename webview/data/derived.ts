@@ -9,7 +9,7 @@ import type { RunData } from './runData.js';
 import type { AttentionNeed, HeadPick } from '../views/viewTypes.js';
 import * as math from './traceMath.js';
 import { computePca } from '../runtime/pcaClient.js';
-import { logitLens as coreLogitLens } from '../../src/core/trace/predictions.js';
+import { logitLens as coreLogitLens, logSumExp } from '../../src/core/trace/predictions.js';
 
 /** Query/step rows × key columns for one probe, with the head picked. */
 export function attentionOf(p: ProbeTensor, head: number | 'mean'): Matrix {
@@ -190,11 +190,10 @@ export function nextTokenAt(run: RunData, t: number): { p: number; rank: number;
   const m = logitsMatrix(run);
   if (m) {
     if (t >= m.rows) return undefined;
-    const o = t * m.cols;
-    let max = -Infinity, z = 0, rank = 1;
-    for (let c = 0; c < m.cols; c++) max = Math.max(max, m.data[o + c]);
-    for (let c = 0; c < m.cols; c++) { z += Math.exp(m.data[o + c] - max); if (m.data[o + c] > m.data[o + next]) rank++; }
-    return { p: Math.exp(m.data[o + next] - max) / z, rank, beyond: false };
+    const row = m.data.subarray(t * m.cols, (t + 1) * m.cols), logit = row[next];
+    let rank = 1;
+    for (const x of row) if (x > logit) rank++;
+    return { p: Math.exp(logit - logSumExp(row)), rank, beyond: false };
   }
   const top = run.topLogits;
   if (!top || t >= top.rows) return undefined;

@@ -6,7 +6,7 @@ import type { Matrix } from './tensorSlice.js';
 import { attentionRollout } from '../../src/core/trace/attention.js';
 import { layerCosine as coreCosine, tokenNorms } from '../../src/core/trace/hiddenStates.js';
 import { pcaTrajectory } from '../../src/core/trace/pca.js';
-import { nextTokenTopK, predictFromTop, type TopLogits } from '../../src/core/trace/predictions.js';
+import { nextTokenTopK, predictFromTop, type Prediction, type TopLogits } from '../../src/core/trace/predictions.js';
 
 export interface TopK { id: number; p: number; logit: number }
 
@@ -38,12 +38,14 @@ export function pca2(layers: Matrix[]): { points: Matrix[]; explained: number[] 
   return { points: t.points.map((data, l) => ({ rows: layers[l].rows, cols: 2, data })), explained: t.explained };
 }
 
+const asTopK = (rows: Prediction[][]): TopK[][] => rows.map((row) => row.map((p) => ({ id: p.id, p: p.prob, logit: p.logit })));
+
 export function topKSoftmax(m: Matrix, k: number): TopK[][] {
-  return nextTokenTopK(m, k).map((row) => row.map((p) => ({ id: p.id, p: p.prob, logit: p.logit })));
+  return asTopK(nextTokenTopK(m, k));
 }
 
 export function topKFromTop(top: TopLogits, k: number): TopK[][] {
-  return predictFromTop(top, k).map((row) => row.map((p) => ({ id: p.id, p: p.prob, logit: p.logit })));
+  return asTopK(predictFromTop(top, k));
 }
 
 function stack(rows: Float32Array[], cols: number): Matrix {

@@ -25,7 +25,7 @@ export function softmax(logits: ArrayLike<number>): Float32Array {
 }
 
 /** Log-sum-exp of a vector, stable. */
-function logSumExp(v: ArrayLike<number>): number {
+export function logSumExp(v: ArrayLike<number>): number {
   let max = -Infinity;
   for (let i = 0; i < v.length; i++) max = Math.max(max, v[i]!);
   if (max === -Infinity) return -Infinity;
