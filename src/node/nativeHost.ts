@@ -149,7 +149,7 @@ export class NativeHost {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const workerData: NativeWorkerData = this.opts.faultFile ? { faultFile: this.opts.faultFile } : {};
+    const workerData: NativeWorkerData = { script: this.opts.workerPath, ...(this.opts.faultFile ? { faultFile: this.opts.faultFile } : {}) };
     const w = new Worker(this.opts.workerPath, {
       workerData, ...(this.opts.resourceLimits ? { resourceLimits: this.opts.resourceLimits } : {}),
       ...(this.opts.execArgv ? { execArgv: this.opts.execArgv } : {}),

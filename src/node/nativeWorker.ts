@@ -17,7 +17,8 @@ import { SeqLensError, isSeqLensError, oneLine } from '../core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
 import { plainProbe, plainTokens, Transferables, type WireRun } from '../shared/traceWire.js';
 import { topLogitsOf } from '../core/trace/predictions.js';
-import { getBackend, nativeProvider } from './backends.js';
+import { getBackend } from './backends.js';
+import { SessionThread, nativeInfo, postMoving, serveSessions } from './sessionThread.js';
 import type { FromWorker, NativeInfo, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
 
 /** What the host hands the worker at start. */
@@ -27,6 +28,13 @@ export interface NativeWorkerData {
    * content ('exit' or 'oom') makes the worker stop mid-run as a crash or an out-of-memory would.
    */
   faultFile?: string;
+  /**
+   * This script's path, to start it again as the session thread (sessionThread.ts): onnxruntime-node's sessions
+   * live there, so a session builds while this thread parses the tokenizer.
+   */
+  script?: string;
+  /** 'sessions': this thread is that session thread, not the native worker. */
+  role?: 'sessions';
 }
 
 /** Logit-lens projections up to this size travel to the page (copied out of the model's bytes) unless the request says less; larger ones stay. */
@@ -53,46 +61,53 @@ if (!port) throw new Error('nativeWorker.ts runs as a worker thread (the native 
 const data = (workerData ?? {}) as NativeWorkerData;
 
 function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
-  try {
-    port!.postMessage(msg, transfer);
-  } catch (e) {
-    // A buffer that cannot be moved (onnxruntime-owned memory) is copied instead.
-    if (transfer.length && e instanceof Error && e.name === 'DataCloneError') port!.postMessage(msg);
-    else throw e;
-  }
+  postMoving(port!, msg, transfer);
 }
 
-let backendPromise: Promise<InferenceBackend> | undefined;
-function backend(): Promise<InferenceBackend> {
-  backendPromise ??= getBackend('native', { cuda: true }).catch((e: unknown) => {
-    backendPromise = undefined;
+/** `info` asks anew each time: a session CUDA could not create moves later sessions to the CPU. */
+interface Native { backend: InferenceBackend; info: () => Promise<NativeInfo> }
+
+let nativePromise: Promise<Native> | undefined;
+/**
+ * onnxruntime-node, loaded on the session thread where the host said where this script is (the extension and
+ * the tests do), else in this thread. If the session thread stops, so does this worker: the host starts both
+ * anew and tells the user, as for a crash here.
+ */
+function native(): Promise<Native> {
+  nativePromise ??= (async (): Promise<Native> => {
+    if (data.script) {
+      const thread = new SessionThread(data.script, (why) => {
+        send({ type: 'error', id: -1, code: 'runtime', message: `onnxruntime's session thread stopped (${why})` });
+        process.exit(71);
+      });
+      try {
+        await thread.info();
+        return { backend: thread, info: () => thread.info() };
+      } catch (e) {
+        await thread.dispose();
+        throw e;
+      }
+    }
+    const b = await getBackend('native', { cuda: true });
+    return { backend: b, info: nativeInfo };
+  })().catch((e: unknown) => {
+    nativePromise = undefined;
     const msg = e instanceof Error ? e.message : String(e);
     const where = `${process.platform}-${process.arch}`;
     throw new NativeError('native-unavailable', /Cannot find module/.test(msg)
       ? `onnxruntime-node for ${where} is not installed with Sequence Lens (the universal package has none: install the ${where} one)`
       : `onnxruntime-node could not be loaded: ${msg.replace(/^The native backend needs the optional package onnxruntime-node \((.*)\); use --backend wasm\.?$/, '$1')}`);
   });
-  return backendPromise;
+  return nativePromise;
 }
+
+const backend = async (): Promise<InferenceBackend> => (await native()).backend;
 
 /** A failure with a code outside SeqLensError's (the host maps it to its own message). */
 class NativeError extends Error {
   constructor(readonly code: string, message: string) {
     super(oneLine(message));
   }
-}
-
-async function info(): Promise<NativeInfo> {
-  await backend();
-  const ort = (await import('onnxruntime-node')) as unknown as { env: { versions?: Record<string, string> } };
-  // CUDA where its provider libraries lie beside the binding (not in the npm package) and a GPU shows, else the
-  // CPU; a session CUDA could not create has moved it to the CPU since (cudaProvider.ts).
-  const p = nativeProvider();
-  return {
-    version: ort.env.versions?.node ?? ort.env.versions?.common ?? 'unknown',
-    provider: p?.provider ?? 'cpu',
-    ...(p?.why ? { providerWhy: p.why } : {}),
-  };
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -304,6 +319,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'dispose':
       for (const m of models.values()) await m.then((x) => x.dispose(), () => undefined);
       models.clear();
+      if (nativePromise) await nativePromise.then((n) => n.backend.dispose?.(), () => undefined);
       port!.close();
       return;
     case 'hello':
@@ -313,7 +329,7 @@ async function handle(msg: ToWorker): Promise<void> {
       const abort = new AbortController();
       controllers.set(msg.id, abort);
       try {
-        const [result, transfer]: Answer = msg.type === 'hello' ? [{ kind: 'hello', info: await info() }, []]
+        const [result, transfer]: Answer = msg.type === 'hello' ? [{ kind: 'hello', info: await (await native()).info() }, []]
           : msg.type === 'trace' ? await trace(msg, abort.signal)
             : msg.type === 'prepare' ? await prepare(msg.model, abort.signal)
               : await fetchLayers(msg.runKey, msg.names, abort.signal);
@@ -329,7 +345,8 @@ async function handle(msg: ToWorker): Promise<void> {
   }
 }
 
-port.on('message', (msg: ToWorker) => {
+if (data.role === 'sessions') serveSessions(port);
+else port.on('message', (msg: ToWorker) => {
   void handle(msg).catch((e: unknown) => {
     // A failure outside a request (dispose): logged by the host as the worker's own message.
     send({ type: 'error', id: -1, code: 'runtime', message: oneLine(e instanceof Error ? e.message : String(e)) });
