@@ -269,16 +269,18 @@ async function trace(req: NativeTraceRequest, signal: AbortSignal): Promise<Answ
   injectFault();
   const budget = req.attentionBudgetBytes ?? DEFAULT_ATTENTION_BUDGET;
   const prefer = req.preferLayer;
+  const lensMax = Math.min(req.lensWireMaxBytes ?? LENS_WIRE_MAX_BYTES, LENS_WIRE_MAX_BYTES);
   const r = await m.run({
     backend: b, text: req.text, maxTokens: req.maxTokens, signal, onProgress: (p) => progress(p.message, p.fraction),
     attentionBudgetBytes: budget, startedAt, ...(prefer !== undefined ? { preferProbe: (p) => p.layer === prefer } : {}),
+    lensMaxBytes: lensMax,
   });
   const vocab = await vocabOf(m);
   const runKey = `run-${req.id}`;
   runs.set(runKey, { spec: req.model, text: req.text, maxTokens: req.maxTokens });
   while (runs.size > RUNS_KEPT) runs.delete(runs.keys().next().value as string);
   const tx = new Transferables();
-  const run = toWire(runKey, r, m, budget, vocab, tx, Math.min(req.lensWireMaxBytes ?? LENS_WIRE_MAX_BYTES, LENS_WIRE_MAX_BYTES));
+  const run = toWire(runKey, r, m, budget, vocab, tx, lensMax);
   return [{ kind: 'trace', run }, tx.list];
 }
 
@@ -289,7 +291,7 @@ const PREPARE_TEXT = 'Hello, world.';
 async function prepare(spec: NativeModelSpec, signal: AbortSignal): Promise<Answer> {
   const t0 = performance.now();
   const [b, m] = await Promise.all([backend(), model(spec)]);
-  await m.run({ backend: b, text: PREPARE_TEXT, maxTokens: 16, signal });
+  await m.run({ backend: b, text: PREPARE_TEXT, maxTokens: 16, signal, lensMaxBytes: LENS_WIRE_MAX_BYTES });
   return [{ kind: 'prepared', ms: performance.now() - t0 }, []];
 }
 

@@ -138,6 +138,20 @@ test('zoo Transformer: the first run names its parts, later runs pay no one-time
   assert.equal(model.stats.sessions, 1);
 }));
 
+test('zoo Transformer: a lens bigger than lensMaxBytes is not read at all; one within it is, and its size is the one checked', () => withZoo('transformer', async (model, backend) => {
+  const small = await model.run({ backend, text: TEXT, lensMaxBytes: 1024 });
+  assert.equal(small.lens, undefined);
+  assert.equal(model.stats.lensResolves, 0, 'the projection was read to be left out');
+  const whole = await model.run({ backend, text: TEXT });
+  assert.ok(whole.lens, 'the zoo Transformer has a lens');
+  const bytes = whole.lens.projection.weight.data.byteLength;
+  assert.ok(bytes > 1024);
+  const exact = await model.run({ backend, text: TEXT, lensMaxBytes: bytes });
+  assert.equal(exact.lens, whole.lens);
+  assert.equal((await model.run({ backend, text: TEXT, lensMaxBytes: bytes - 1 })).lens, undefined);
+  assert.equal(model.stats.lensResolves, 1);
+}));
+
 test('another backend kind gets its own instrumentation and session, not another decode', () => withZoo('lstm', async (model, native) => {
   // onnxruntime-node under the WebGPU name: the plan WebGPU gets (cells through Relu, no pooled overviews).
   const gpuLike: InferenceBackend = { name: 'webgpu', createSession: (b, e) => native.createSession(b, e) };

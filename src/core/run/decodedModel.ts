@@ -14,7 +14,7 @@ import { planProbes } from '../probes/planProbes.js';
 import { analyzeGraph } from '../probes/analyzeGraph.js';
 import { inspectDecoded, type ModelInspection } from '../inspect.js';
 import { graphBlocks, type ModelPicture } from '../graphBlocks.js';
-import { resolveOutputProjection } from '../trace/outputProjection.js';
+import { projectionBytes, resolveOutputProjection } from '../trace/outputProjection.js';
 import type { OutputProjection } from '../trace/predictions.js';
 import { findPositionalSource, type PositionalSource } from '../trace/positionalSource.js';
 import { SeqLensError } from '../errors.js';
@@ -200,6 +200,13 @@ export class DecodedModel {
     });
     if (this.positionalMemo.error) throw this.positionalMemo.error;
     return this.positionalMemo.value;
+  }
+
+  /** The float32 size of the logit lens's output projection, from its dims alone (undefined: no lens, or not found). */
+  lensBytes(): number | undefined {
+    const f = this.file('model');
+    const lens = this.anyPlan(f).logitLens;
+    return lens && projectionBytes(f.model, lens);
   }
 
   /** The logit lens of a one-file model, resolved to numbers once (undefined: the plan found none). */

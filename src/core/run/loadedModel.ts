@@ -73,6 +73,12 @@ export interface TraceRunOptions {
    * text (run/continueText.ts), then trace prompt + generated tokens in one run (`trace.continuation`).
    */
   continueTokens?: number;
+  /**
+   * `run()` only: leave out a logit lens whose output projection is bigger than this (float32 bytes). The native
+   * worker sends the page projections up to a size; reading a bigger one's weights as floats (an 80 MB decoder's
+   * 151k × 128 embedding: 0.1-0.35 s) would hold up the first picture for nothing.
+   */
+  lensMaxBytes?: number;
 }
 
 /** A run for a view: the frozen trace (its attention is in `layers`), and what the model adds to it. */
@@ -297,7 +303,7 @@ export class LoadedModel {
     const { trace, extra, fetch } = await this.produce(opts, true);
     const positional = this.positional(extra, trace.warnings);
     let lens: ModelLens | undefined;
-    if (!trace.generated) {
+    if (!trace.generated && (opts.lensMaxBytes === undefined || (this.decoded.lensBytes() ?? 0) <= opts.lensMaxBytes)) {
       try {
         lens = this.lens();
       } catch (e) {

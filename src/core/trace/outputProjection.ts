@@ -22,6 +22,12 @@ function findTensor(graph: GraphProto, name: string): TensorProto | undefined {
   return undefined;
 }
 
+/** The output projection's size as float32 (what resolveOutputProjection would make of it), from its dims. */
+export function projectionBytes(model: ModelProto, lens: LogitLens): number | undefined {
+  const t = model.graph && findTensor(model.graph, lens.weight);
+  return t ? t.dims.reduce((n, d) => n * Number(d), 4) : undefined;
+}
+
 export function resolveOutputProjection(model: ModelProto, lens: LogitLens): OutputProjection {
   const graph = model.graph;
   if (!graph) throw new SeqLensError('unsupported', 'The model has no graph.');
