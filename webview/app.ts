@@ -18,7 +18,7 @@ import { isSeqLensError } from '../src/core/errors.js';
 import { untilAborted } from '../src/core/run/runSteps.js';
 import type { RunData } from './data/runData.js';
 import { readTheme, type Theme } from './render/theme.js';
-import { el, ViewHost } from './viewHost.js';
+import { el, estimatedBoxHeight, ViewHost } from './viewHost.js';
 import type { Selection, View, ViewEnv } from './views/viewTypes.js';
 import { restoreSelection } from './state.js';
 import type { VsCodeApi } from './vscodeApi.js';
@@ -35,6 +35,8 @@ import { HostChannel } from './hostChannel.js';
 import { HostLayers, runDataFromWire } from './runtime/hostRuns.js';
 import { measureStoryOnPage } from './runtime/storyBench.js';
 import { ContinueBar } from './continueBar.js';
+import { markPage, PAGE_MARKS } from './pageMarks.js';
+import { whenIdle } from './idleWork.js';
 
 export interface AppConfig {
   wasmBase: string;
@@ -42,16 +44,33 @@ export interface AppConfig {
   mediaBase?: string;
 }
 
+/** The latest a new page's deferred start-up work (the theme, the GPU adapter's probe) waits for an idle moment (ms). */
+const IDLE_WORK_TIMEOUT_MS = 1000;
+
 /** How much of a native run's text the page runs, hidden, to load its model (`prime`): enough to touch every kernel. */
 const PRIME_CHARS = 32;
 
 export class App {
   readonly runner: Runner;
-  theme: Theme;
+  private shownTheme?: Theme;
+  /**
+   * The editor theme's colours and fonts, read when first needed (the first picture) and again when VS Code
+   * switches themes. Not in the constructor: getComputedStyle there forced a style pass over a page not yet
+   * built (10-23 ms of a new page's start), which the first frame then did again.
+   */
+  get theme(): Theme {
+    return (this.shownTheme ??= readTheme());
+  }
   sel: Selection;
   runs: RunData[] = [];
   readonly views: View[];
-  readonly hosts: ViewHost[];
+  /**
+   * The view hosts by tab, each built the first time its view is shown (`host`): a new page draws one view for
+   * its first picture, and a host's DOM, listeners and ResizeObserver are not needed before.
+   */
+  private readonly built: (ViewHost | undefined)[];
+  /** The tab panels, one per view, empty until their view's host is built. */
+  private readonly panels: HTMLElement[] = [];
   active = 0;
   mode: 'panel' | 'inspector' = 'panel';
   decorationMode: DecorationMode = 'attention';
@@ -79,7 +98,8 @@ export class App {
   private readonly badge: HTMLElement;
   /** The backend menu: shows `sequenceLens.backend`; a pick writes it (through the host). */
   private readonly backendSel: HTMLElement & { value: string };
-  private readonly progress: HTMLElement;
+  /** The spinner beside the status, made the first time the page is busy (its first render took 6-12 ms of a new page's start). */
+  private progress?: HTMLElement;
   private readonly cancelBtn: HTMLElement;
   private readonly warnings: HTMLElement;
   /** "Continue" in the header (decoder-only models) and the step bar over a continued text's generated tokens. */
@@ -105,15 +125,12 @@ export class App {
 
   constructor(readonly api: VsCodeApi, readonly root: HTMLElement, cfg: AppConfig) {
     this.runner = new Runner(cfg.wasmBase);
-    this.theme = readTheme();
     this.sel = restoreSelection(api.getState());
     this.header = el('header', 'app-header');
     this.badge = el('vscode-badge', 'backend-badge');
     this.badge.title = 'Inference backend';
     this.status = el('span', 'app-status');
     this.status.setAttribute('role', 'status');
-    this.progress = el('vscode-progress-ring', 'app-progress');
-    this.progress.hidden = true;
     this.cancelBtn = el('vscode-button', 'app-cancel');
     this.cancelBtn.textContent = 'Cancel';
     this.cancelBtn.setAttribute('secondary', '');
@@ -137,7 +154,7 @@ export class App {
       // The setting is the one truth: the host writes it, and its runs (native or not) follow.
       this.toHost.notify({ type: 'chooseBackend', backend: b });
     });
-    this.header.append(this.badge, this.status, this.progress, this.cancelBtn, el('span', 'spacer'), backendSel);
+    this.header.append(this.badge, this.status, this.cancelBtn, el('span', 'spacer'), backendSel);
     this.continueBar = new ContinueBar((n) => void this.continueText(n));
     this.header.insertBefore(this.continueBar.group, backendSel);
 
@@ -160,15 +177,15 @@ export class App {
       // The timing runs on this page's backend (the Runner's), so the curves are what this panel gets.
       measureStory: mediaBase ? (req) => measureStoryOnPage(this.runner, mediaBase, req) : undefined,
     });
-    this.hosts = this.views.map((v) => new ViewHost(v, () => this.env(v), (name, mime, data) => this.exportFile(name, mime, data)));
+    this.built = this.views.map(() => undefined);
     this.tabs = el('vscode-tabs', 'app-tabs') as HTMLElement & { selectedIndex: number };
-    for (const [i, v] of this.views.entries()) {
+    for (const v of this.views) {
       const h = el('vscode-tab-header');
       h.setAttribute('slot', 'header');
       h.textContent = v.title;
       h.dataset.view = v.id;
       const p = el('vscode-tab-panel');
-      p.append(this.hosts[i].root);
+      this.panels.push(p);
       this.tabs.append(h, p);
     }
     this.tabs.addEventListener('vsc-tabs-select', (e) => {
@@ -189,8 +206,27 @@ export class App {
     this.updateBadge();
     window.addEventListener('resize', () => this.renderActive());
     // VS Code rewrites body class/style on theme change: re-read colours and repaint.
-    new MutationObserver(() => { this.theme = readTheme(); this.renderActive(); })
+    new MutationObserver(() => { this.shownTheme = readTheme(); this.renderActive(); })
       .observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+    // Read once the page is idle, so that a trace arriving later finds it read (one arriving first reads it).
+    whenIdle(() => { this.shownTheme ??= readTheme(); }, IDLE_WORK_TIMEOUT_MS);
+  }
+
+  /** The host of view `i`, built (into its tab panel) on first use. */
+  host(i: number): ViewHost {
+    let h = this.built[i];
+    if (!h) {
+      const v = this.views[i];
+      h = new ViewHost(v, () => this.env(v), (name, mime, data) => this.exportFile(name, mime, data));
+      this.built[i] = h;
+      this.panels[i].append(h.root);
+    }
+    return h;
+  }
+
+  /** Every view's host, by tab (tests and the E2E's timing report read them); builds those not built yet. */
+  get hosts(): ViewHost[] {
+    return this.views.map((_, i) => this.host(i));
   }
 
   env(view: View): ViewEnv {
@@ -202,8 +238,9 @@ export class App {
       runs: this.runs,
       width: Math.max(320, (this.root.clientWidth || window.innerWidth) - 24),
       // The host measures its box when it draws (below the header, tabs and the view's controls).
-      height: this.hosts?.[this.views.indexOf(view)]?.boxHeight ?? window.innerHeight,
-      redraw: () => this.hosts[this.views.indexOf(view)]?.render(),
+      // A view whose host is not built yet gets the box a built but hidden one would estimate.
+      height: this.built?.[this.views.indexOf(view)]?.boxHeight ?? estimatedBoxHeight(),
+      redraw: () => this.built[this.views.indexOf(view)]?.render(),
     };
   }
 
@@ -226,7 +263,7 @@ export class App {
   renderActive(): void {
     this.continueBar.update(this.runs, this.pageRunsShown() && !!this.model && !this.tabs.hidden, this.sel, (p) => this.setSel(p));
     if (!this.runs.length) return;
-    this.hosts[this.active]?.render();
+    this.host(this.active).render();
     this.loadNeeds();
   }
 
@@ -312,7 +349,11 @@ export class App {
 
   private setStatus(text: string, busy: boolean): void {
     this.status.textContent = text;
-    this.progress.hidden = !busy;
+    if (busy && !this.progress) {
+      this.progress = el('vscode-progress-ring', 'app-progress');
+      this.status.after(this.progress);
+    }
+    if (this.progress) this.progress.hidden = !busy;
     this.cancelBtn.hidden = !busy;
   }
 
@@ -338,7 +379,10 @@ export class App {
         if (msg.continueTokens) this.continueBar.setDefault(msg.continueTokens);
         if (msg.wasmBase) this.runner.setWasmBase(msg.wasmBase);
         void this.setBackend(msg.backend);
-        if (msg.backend === 'auto') void detectBackend(); // ask for the GPU adapter now (0.4-0.6 s on SwiftShader), not at the first run
+        // Ask for the GPU adapter before the first run of the page's own (0.4-0.6 s on SwiftShader), but once the page is
+        // idle: the request's own 35 ms on the page thread held back a new page's first picture (a native trace sent
+        // just after this init). A run that comes first asks for it itself (detectBackend answers once per page).
+        if (msg.backend === 'auto') whenIdle(() => void detectBackend(), IDLE_WORK_TIMEOUT_MS);
         this.runner.maxTokens = msg.maxTokens;
         if (msg.mode === 'inspector' && !msg.trusted) {
           // The host inspects nothing in Restricted Mode; say so here rather than leave the page blank.
@@ -429,7 +473,7 @@ export class App {
     // A button's export that lands in this window is swept into the reply too: the same view, the same files.
     if (id !== undefined) this.exportCollector = files;
     try {
-      for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) await this.hosts[this.active].export(f);
+      for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) await this.host(this.active).export(f);
     } catch (e) {
       if (id === undefined) throw e;
       // Asked for by the host: the failure is its answer (the command shows it), not an exception here.
@@ -576,6 +620,7 @@ export class App {
     this.loading?.abort.abort();
     let done!: () => void;
     this.idle = new Promise((r) => { done = r; });
+    markPage(PAGE_MARKS.traceReceived);
     const arrived = performance.now();
     // When it reached the page, as a clock time: the host's log says when it was sent (a big run's trip through
     // the window's connection is not in any timing the page can take).
@@ -596,15 +641,18 @@ export class App {
         this.model = msg.pageModel;
         this.compareModel = undefined;
       }
-      this.showTraces(runs);
-      const timings = { ...runs[0].trace.timings, ...(waited >= 1 ? { pageWait: waited } : {}), render: performance.now() - t0 };
-      this.lastRun = { id: msg.id, outcome: { run: runs[0], backend: runs[0].trace.backend, timings } };
+      // The header before the picture: its status and warnings decide where the view's box starts, and a header
+      // that changed after the draw made the view draw again for its new box. (The status shows no page timings.)
       this.badge.textContent = msg.badge;
       this.badge.title = msg.why;
       this.badge.dataset.backend = runs[0].trace.backend;
-      this.setStatus(timingText({ run: runs[0], timings }), false);
+      this.setStatus(timingText({ run: runs[0], timings: runs[0].trace.timings }), false);
       this.warnings.textContent = runs.flatMap((r) => r.trace.warnings.map((w) => (runs.length > 1 ? `${r.label}: ${w}` : w))).join('\n');
       this.warnings.hidden = !this.warnings.textContent;
+      this.showTraces(runs);
+      markPage(PAGE_MARKS.traceDrawn);
+      const timings = { ...runs[0].trace.timings, ...(waited >= 1 ? { pageWait: waited } : {}), render: performance.now() - t0 };
+      this.lastRun = { id: msg.id, outcome: { run: runs[0], backend: runs[0].trace.backend, timings } };
       const { tokens, mode } = tokenSummaries(runs[0], this.decorationMode, this.sel);
       this.toHost.reply('showTrace', msg.id, { backend: runs[0].trace.backend, timings, tokens, decorationMode: mode });
       if (msg.pageModel) this.prime(msg.pageModel, runs[0].trace.input);

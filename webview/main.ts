@@ -2,12 +2,14 @@
  * Webview entry: reads the page's configuration (data attributes the host writes on <body>), starts the
  * app, validates every host message, and exposes a read-only test hook (`window.__seqlens`).
  */
+import { receiveHostMessages } from './pageStart.js';
 import { isHostToWebview } from '../src/shared/protocol.js';
 import { App } from './app.js';
 import { vscodeApi } from './vscodeApi.js';
 import { installTestHook } from './testHook.js';
 import { warmUp } from './runtime/ortWebBackend.js';
 import css from '../media/webview.css';
+import { markPage, PAGE_MARKS } from './pageMarks.js';
 
 const style = document.createElement('style');
 style.textContent = css;
@@ -22,12 +24,13 @@ const mediaBase = body.dataset.mediaBase ?? new URL('../media/', import.meta.url
 const app = new App(api, root, { wasmBase, mediaBase });
 if (body.dataset.mode === 'inspector') app.mode = 'inspector';
 
-window.addEventListener('message', (e: MessageEvent<unknown>) => {
-  if (isHostToWebview(e.data)) app.handle(e.data);
-  else api.postMessage({ type: 'log', level: 'warn', message: `dropped a malformed message: ${JSON.stringify(e.data)?.slice(0, 200)}` });
+// `ready` went to the host when the bundle started (pageStart.ts): its answers may already be waiting.
+receiveHostMessages((data) => {
+  if (isHostToWebview(data)) app.handle(data);
+  else api.postMessage({ type: 'log', level: 'warn', message: `dropped a malformed message: ${JSON.stringify(data)?.slice(0, 200)}` });
 });
 installTestHook(app);
-api.postMessage({ type: 'ready' });
+markPage(PAGE_MARKS.started);
 // Load onnxruntime-web and compile its wasm before the user's next run: once the page has answered its first
 // request (a new page's first picture is usually a native run's, on Auto) or WARM_UP_DELAY_MS after it
 // started, whichever comes first, and never while the host's native run for this page is in progress (it

@@ -58,19 +58,19 @@ export function installTestHook(app: App): void {
     inWorker: () => inferenceInWorker,
     warmUp: async () => warmUpResult(),
     viewIds: () => app.views.map((v) => v.id),
-    show: (id) => { app.showView(idx(id)); return app.hosts[idx(id)].timings.render; },
+    show: (id) => { app.showView(idx(id)); return app.host(idx(id)).timings.render; },
     values: (id) => {
       const v = app.views[idx(id)];
       const env = app.env(v);
       return v.unavailable(env) ? undefined : v.probeValues?.(env);
     },
     unavailable: (id) => { const v = app.views[idx(id)]; return v.unavailable(app.env(v)); },
-    hover: (id, x, y) => app.hosts[idx(id)].onHover(x, y),
+    hover: (id, x, y) => app.host(idx(id)).onHover(x, y),
     click: (id, x, y) => { const v = app.views[idx(id)]; v.click?.(app.env(v), x, y); },
     exportView: async (id) => {
       app.showView(idx(id));
       const names: string[] = [];
-      for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) names.push(...await app.hosts[idx(id)].export(f));
+      for (const f of ['png', 'svg', 'csv', 'json', 'npy'] as const) names.push(...await app.host(idx(id)).export(f));
       return names;
     },
     // The run as it stands: its attention lives in the layer store (fetched and evicted there), not in the trace.

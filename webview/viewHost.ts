@@ -40,6 +40,11 @@ function scrollbarSize(): number {
   return scrollbarPx;
 }
 
+/** The box of a view whose stage is not laid out (not shown yet, or its host not built yet): CSS px. */
+export function estimatedBoxHeight(): number {
+  return Math.max(MIN_BOX, window.innerHeight - (lastStageTop ?? 0) - BOX_PAD);
+}
+
 export class ViewHost {
   readonly root: HTMLElement;
   private readonly bar: HTMLElement;
@@ -53,6 +58,8 @@ export class ViewHost {
   private scene?: Scene;
   /** The view took the current press as a drag (View.drag): the click after its release is not sent. */
   private dragTaken = false;
+  /** Whether the overlay holds outlines (a hover's, the keyboard pointer's) that the next hover must clear. */
+  private overlayMarked = false;
   /** Height of the box the last scene was drawn for (CSS px); 0 before the first measure. */
   private box = 0;
   readonly timings: ViewTimings = { render: 0, hover: [] };
@@ -167,7 +174,7 @@ export class ViewHost {
     const vh = window.innerHeight;
     if (!this.stage.getClientRects().length) {
       // Its tab panel is not laid out yet (tabs switch in a microtask): the ResizeObserver measures again.
-      return this.box || Math.max(MIN_BOX, vh - (lastStageTop ?? 0) - BOX_PAD);
+      return this.box || estimatedBoxHeight();
     }
     const r = this.stage.getBoundingClientRect();
     lastStageTop = r.top + window.scrollY;
@@ -221,7 +228,7 @@ export class ViewHost {
       if (c.width !== w || c.height !== h) {
         c.width = w;
         c.height = h;
-      } else {
+      } else if (c === this.canvas || this.overlayMarked) {
         const cx = c.getContext('2d');
         cx?.setTransform(1, 0, 0, 1, 0, 0);
         cx?.clearRect(0, 0, w, h);
@@ -321,15 +328,20 @@ export class ViewHost {
   }
 
   private showHover(info: HoverInfo | undefined, x = 0, y = 0): void {
-    const ctx = this.overlay.getContext('2d');
-    const dpr = window.devicePixelRatio || 1;
+    const marks = info?.marks ?? [];
+    // The overlay is touched only when it has outlines to draw or to clear: every draw ends here, and a new page's
+    // first picture paid 15-35 ms (headless Chromium) for the overlay's first bitmap, made only to be cleared, and
+    // for the style pass getComputedStyle forces.
+    const ctx = marks.length || this.overlayMarked ? this.overlay.getContext('2d') : null;
     if (ctx) {
+      const dpr = window.devicePixelRatio || 1;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder') || '#f80';
+      if (marks.length) ctx.strokeStyle = getComputedStyle(document.body).getPropertyValue('--vscode-focusBorder') || '#f80';
       ctx.lineWidth = 1.5;
-      for (const m of info?.marks ?? []) ctx.strokeRect(m.x - 0.5, m.y - 0.5, m.w + 1, m.h + 1);
+      for (const m of marks) ctx.strokeRect(m.x - 0.5, m.y - 0.5, m.w + 1, m.h + 1);
+      this.overlayMarked = marks.length > 0;
     }
     if (!info) { this.tip.hidden = true; return; }
     this.tip.hidden = false;
@@ -364,18 +376,20 @@ export class ViewHost {
     this.bar.replaceChildren();
     controls.forEach((c, i) => this.bar.append(control(c, () => this.barControls[i])));
     if (focused) focusControl(this.bar, focused);
-    if (!exports) return;
-    const spacer = el('span', 'spacer');
-    this.bar.append(spacer);
-    for (const [fmt, label] of [['png', 'PNG'], ['svg', 'SVG'], ['csv', 'CSV'], ['json', 'JSON'], ['npy', '.npy']] as const) {
-      const b = el('vscode-button', 'export');
-      b.setAttribute('secondary', '');
-      b.textContent = label;
-      b.title = `Export ${label}`;
-      b.dataset.export = fmt;
-      b.addEventListener('click', () => void this.export(fmt));
-      this.bar.append(b);
+    if (exports) {
+      const spacer = el('span', 'spacer');
+      this.bar.append(spacer);
+      for (const [fmt, label] of [['png', 'PNG'], ['svg', 'SVG'], ['csv', 'CSV'], ['json', 'JSON'], ['npy', '.npy']] as const) {
+        const b = el('vscode-button', 'export');
+        b.setAttribute('secondary', '');
+        b.textContent = label;
+        b.title = `Export ${label}`;
+        b.dataset.export = fmt;
+        b.addEventListener('click', () => void this.export(fmt));
+        this.bar.append(b);
+      }
     }
+    renderNow(this.bar);
   }
 
   async export(fmt: 'png' | 'svg' | 'csv' | 'json' | 'npy'): Promise<string[]> {
@@ -393,6 +407,22 @@ export class ViewHost {
     if (fmt === 'json' && nums.json !== undefined) send(`${base}.json`, 'application/json', enc.encode(JSON.stringify(nums.json)));
     if (fmt === 'npy') for (const t of nums.tensors ?? []) send(`${t.name.replace(/[^\w.-]+/g, '_')}.npy`, 'application/octet-stream', encodeNpy(t.tensor));
     return out;
+  }
+}
+
+/** A Lit element (what @vscode-elements are) with its first render still queued. */
+interface PendingLit extends HTMLElement { isUpdatePending?: boolean; performUpdate?: () => void }
+
+/**
+ * Renders the @vscode-elements inside `root` now instead of in the microtask Lit queues. The box below the bar
+ * is measured right after it is built: with the elements unrendered the bar was 11 px shorter, the first
+ * picture was drawn for the wrong box and its ResizeObserver drew it again (100-140 ms more before a new
+ * page's first frame). Lit documents performUpdate() for this ("to immediately process a pending update").
+ */
+function renderNow(root: HTMLElement): void {
+  if (!root.isConnected) return;
+  for (const e of root.querySelectorAll<PendingLit>('*')) {
+    if (e.isUpdatePending && typeof e.performUpdate === 'function') e.performUpdate();
   }
 }
 
