@@ -16,7 +16,7 @@ import { after, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync, copyFileSync, existsSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Frame } from 'playwright-core';
+import type { BrowserContext, Frame } from 'playwright-core';
 import { ROOT, missingPrerequisite, prepareScratch } from './codeServer.js';
 import { Workbench, sleep, until } from './workbench.js';
 import { frameWithText, reportClick } from './timingReport.js';
@@ -416,13 +416,18 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     writeFileSync(join(folder, 'notes', 'trivial.md'), `# ${TRIVIAL}\n\nOne line of text.\n`);
     assert.ok(opened);
     const { browser, server } = opened;
+    /** A new window (its own browser context, so its own webview storage) on the workspace, loaded and activated. */
+    const freshWindow = async (context: BrowserContext): Promise<Workbench> => {
+      const w = new Workbench(await context.newPage(), join(OUT, 'fresh-window'));
+      await w.page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
+      await w.waitLoaded();
+      await w.page.locator('.statusbar-item', { hasText: 'char-' }).first().waitFor({ timeout: 60_000 }).catch(() => undefined);
+      return w;
+    };
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
-      const fresh = new Workbench(await context.newPage(), join(OUT, 'fresh-window'));
-      await fresh.page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
-      await fresh.waitLoaded();
+      const fresh = await freshWindow(context);
       // As long as the main window had between its load and the cold right-click (activation, status bar).
-      await fresh.page.locator('.statusbar-item', { hasText: 'char-' }).first().waitFor({ timeout: 60_000 }).catch(() => undefined);
       await sleep(2000);
       timings.trivialWebviewFreshWindowMs = await trivialPreview(fresh, 'first webview of a fresh window');
       await fresh.screenshot('markdown-preview');
@@ -435,12 +440,9 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     // the palette as the preview is (a new window has its own extension host: its native worker starts cold).
     const panelContext = await browser.newContext({ viewport: { width: 1440, height: 900 } });
     try {
-      const fresh = new Workbench(await panelContext.newPage(), join(OUT, 'fresh-window'));
-      await fresh.page.goto(`${server.url}?folder=${encodeURIComponent(folder)}`, { timeout: 180_000, waitUntil: 'domcontentloaded' });
-      await fresh.waitLoaded();
+      const fresh = await freshWindow(panelContext);
       // The steps before chose another model for the workspace. (A chosen model is loaded natively ahead when
       // text is selected; the page's start, not the native run, is what this waits on: see the cold step's log.)
-      await fresh.page.locator('.statusbar-item', { hasText: 'char-' }).first().waitFor({ timeout: 60_000 }).catch(() => undefined);
       await fresh.command('Sequence Lens: Select Model');
       await fresh.pick('char-transformer');
       await fresh.page.locator('.statusbar-item', { hasText: 'char-transformer' }).first().waitFor({ timeout: 60_000 });
