@@ -1,19 +1,27 @@
 /** Error codes every face of Sequence Lens (CLI, panel, host) maps to one clear, actionable line. */
-export type SeqLensErrorCode =
-  | 'not-onnx'
-  | 'truncated'
-  | 'external-data'
-  | 'not-sequence-model'
-  | 'missing-tokenizer'
-  | 'model-missing'
-  | 'bad-manifest'
-  | 'empty-input'
+const ERROR_CODES = [
+  'not-onnx',
+  'truncated',
+  'external-data',
+  'not-sequence-model',
+  'missing-tokenizer',
+  'model-missing',
+  'bad-manifest',
+  'empty-input',
   /** Arrays given for a model's inputs (a run on .npy files) that do not fit them. */
-  | 'bad-input'
-  | 'too-long'
-  | 'unsupported'
-  | 'runtime'
-  | 'cancelled';
+  'bad-input',
+  'too-long',
+  'unsupported',
+  'runtime',
+  'cancelled',
+] as const;
+
+export type SeqLensErrorCode = (typeof ERROR_CODES)[number];
+
+/** A code that crossed a thread or the webview boundary as a string: itself when Sequence Lens knows it, else 'runtime'. */
+export function knownErrorCode(code: string): SeqLensErrorCode {
+  return (ERROR_CODES as readonly string[]).includes(code) ? (code as SeqLensErrorCode) : 'runtime';
+}
 
 /** Longest message kept: messages quote what a file holds (names, parser errors), which can be anything. */
 export const MAX_MESSAGE_LENGTH = 400;

@@ -9,16 +9,13 @@ import type { ProbeTensor } from '../../src/core/trace/traceTypes.js';
 import { LayerStore } from '../../src/core/run/layerStore.js';
 import { freezeTrace } from '../../src/core/trace/frozenTrace.js';
 import { parseManifest, type ModelManifest } from '../../src/core/manifest.js';
-import { SeqLensError, type SeqLensErrorCode } from '../../src/core/errors.js';
+import { SeqLensError, knownErrorCode } from '../../src/core/errors.js';
 import { RunData } from '../data/runData.js';
 
 interface Waiting {
   resolve(probes: ProbeTensor[]): void;
   reject(e: Error): void;
 }
-
-const CODES: readonly string[] = ['not-onnx', 'truncated', 'external-data', 'not-sequence-model', 'missing-tokenizer', 'model-missing',
-  'bad-manifest', 'empty-input', 'too-long', 'unsupported', 'runtime', 'cancelled'] satisfies SeqLensErrorCode[];
 
 /** The page's requests to the host for deferred attention, paired by the page's own ids. */
 export class HostLayers {
@@ -54,7 +51,7 @@ export class HostLayers {
     this.waiting.delete(inReplyTo);
     if ('probes' in answer) w.resolve(answer.probes);
     else {
-      const code = CODES.includes(answer.error.code) ? (answer.error.code as SeqLensErrorCode) : 'runtime';
+      const code = knownErrorCode(answer.error.code);
       w.reject(new SeqLensError(code, answer.error.message));
     }
     return true;
