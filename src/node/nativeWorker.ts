@@ -11,15 +11,13 @@ import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { LoadedModel, type ModelRun } from '../core/run/loadedModel.js';
-import type { InferenceBackend } from '../core/run/backend.js';
 import { parseManifest, type ModelManifest } from '../core/manifest.js';
 import { SeqLensError, isSeqLensError, oneLine } from '../core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../core/run/fetchPlan.js';
 import { plainProbe, plainTokens, Transferables, type WireRun } from '../shared/traceWire.js';
 import { topLogitsOf } from '../core/trace/predictions.js';
-import { getBackend } from './backends.js';
-import { SessionThread, nativeInfo, postMoving, serveSessions } from './sessionThread.js';
-import type { FromWorker, NativeInfo, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
+import { SessionThread, postMoving, serveSessions } from './sessionThread.js';
+import type { FromWorker, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerResult } from './nativeMessages.js';
 
 /** What the host hands the worker at start. */
 export interface NativeWorkerData {
@@ -30,9 +28,9 @@ export interface NativeWorkerData {
   faultFile?: string;
   /**
    * This script's path, to start it again as the session thread (sessionThread.ts): onnxruntime-node's sessions
-   * live there, so a session builds while this thread parses the tokenizer.
+   * live there, so a session builds while this thread parses the tokenizer. (The session thread itself gets only `role`.)
    */
-  script?: string;
+  script: string;
   /** 'sessions': this thread is that session thread, not the native worker. */
   role?: 'sessions';
 }
@@ -64,32 +62,24 @@ function send(msg: FromWorker, transfer: ArrayBuffer[] = []): void {
   postMoving(port!, msg, transfer);
 }
 
-/** `info` asks anew each time: a session CUDA could not create moves later sessions to the CPU. */
-interface Native { backend: InferenceBackend; info: () => Promise<NativeInfo> }
-
-let nativePromise: Promise<Native> | undefined;
+let nativePromise: Promise<SessionThread> | undefined;
 /**
- * onnxruntime-node, loaded on the session thread where the host said where this script is (the extension and
- * the tests do), else in this thread. If the session thread stops, so does this worker: the host starts both
+ * onnxruntime-node, loaded on the session thread. If that thread stops, so does this worker: the host starts both
  * anew and tells the user, as for a crash here.
  */
-function native(): Promise<Native> {
-  nativePromise ??= (async (): Promise<Native> => {
-    if (data.script) {
-      const thread = new SessionThread(data.script, (why) => {
-        send({ type: 'error', id: -1, code: 'runtime', message: `onnxruntime's session thread stopped (${why})` });
-        process.exit(71);
-      });
-      try {
-        await thread.info();
-        return { backend: thread, info: () => thread.info() };
-      } catch (e) {
-        await thread.dispose();
-        throw e;
-      }
+function native(): Promise<SessionThread> {
+  nativePromise ??= (async (): Promise<SessionThread> => {
+    const thread = new SessionThread(data.script, (why) => {
+      send({ type: 'error', id: -1, code: 'runtime', message: `onnxruntime's session thread stopped (${why})` });
+      process.exit(71);
+    });
+    try {
+      await thread.info();
+      return thread;
+    } catch (e) {
+      await thread.dispose();
+      throw e;
     }
-    const b = await getBackend('native', { cuda: true });
-    return { backend: b, info: nativeInfo };
   })().catch((e: unknown) => {
     nativePromise = undefined;
     const msg = e instanceof Error ? e.message : String(e);
@@ -100,8 +90,6 @@ function native(): Promise<Native> {
   });
   return nativePromise;
 }
-
-const backend = async (): Promise<InferenceBackend> => (await native()).backend;
 
 /** A failure with a code outside SeqLensError's (the host maps it to its own message). */
 class NativeError extends Error {
@@ -265,7 +253,7 @@ async function trace(req: NativeTraceRequest, signal: AbortSignal): Promise<Answ
     send(fraction === undefined ? { type: 'progress', id: req.id, message } : { type: 'progress', id: req.id, message, fraction });
   progress(`Loading ${req.model.label} (native)`);
   const startedAt = performance.now();
-  const [b, m] = await Promise.all([backend(), model(req.model)]);
+  const [b, m] = await Promise.all([native(), model(req.model)]);
   injectFault();
   const budget = req.attentionBudgetBytes ?? DEFAULT_ATTENTION_BUDGET;
   const prefer = req.preferLayer;
@@ -290,7 +278,7 @@ const PREPARE_TEXT = 'Hello, world.';
 /** A model loaded ahead of its first run: the run that follows finds its session, tokenizer and kernels ready. */
 async function prepare(spec: NativeModelSpec, signal: AbortSignal): Promise<Answer> {
   const t0 = performance.now();
-  const [b, m] = await Promise.all([backend(), model(spec)]);
+  const [b, m] = await Promise.all([native(), model(spec)]);
   await m.run({ backend: b, text: PREPARE_TEXT, maxTokens: 16, signal, lensMaxBytes: LENS_WIRE_MAX_BYTES });
   return [{ kind: 'prepared', ms: performance.now() - t0 }, []];
 }
@@ -299,7 +287,7 @@ async function prepare(spec: NativeModelSpec, signal: AbortSignal): Promise<Answ
 async function fetchLayers(runKey: string, names: string[], signal: AbortSignal): Promise<Answer> {
   const kept = runs.get(runKey);
   if (!kept) throw new SeqLensError('runtime', 'This run\'s attention can no longer be fetched (the native backend restarted or ran newer models since); run the model again.');
-  const [b, m] = await Promise.all([backend(), model(kept.spec)]);
+  const [b, m] = await Promise.all([native(), model(kept.spec)]);
   const t = await m.trace({ backend: b, text: kept.text, maxTokens: kept.maxTokens, signal, only: names });
   const tx = new Transferables();
   const probes = t.probes.map((p) => tx.probeTensor(p));
@@ -321,7 +309,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'dispose':
       for (const m of models.values()) await m.then((x) => x.dispose(), () => undefined);
       models.clear();
-      if (nativePromise) await nativePromise.then((n) => n.backend.dispose?.(), () => undefined);
+      if (nativePromise) await nativePromise.then((t) => t.dispose(), () => undefined);
       port!.close();
       return;
     case 'hello':
@@ -331,6 +319,7 @@ async function handle(msg: ToWorker): Promise<void> {
       const abort = new AbortController();
       controllers.set(msg.id, abort);
       try {
+        // 'hello' asks the session thread anew each time: a session CUDA could not create moves later ones to the CPU.
         const [result, transfer]: Answer = msg.type === 'hello' ? [{ kind: 'hello', info: await (await native()).info() }, []]
           : msg.type === 'trace' ? await trace(msg, abort.signal)
             : msg.type === 'prepare' ? await prepare(msg.model, abort.signal)

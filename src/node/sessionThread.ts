@@ -11,7 +11,7 @@
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from '../core/run/backend.js';
-import { SeqLensError, isSeqLensError, oneLine, type SeqLensErrorCode } from '../core/errors.js';
+import { SeqLensError, isSeqLensError, knownErrorCode, oneLine } from '../core/errors.js';
 import { Transferables } from '../shared/traceWire.js';
 import type { NativeInfo } from './nativeMessages.js';
 import { getBackend, nativeProvider } from './backends.js';
@@ -33,15 +33,6 @@ type ToSessions =
 type FromSessions =
   | { type: 'reply'; id: number; value: Replies[keyof Replies] }
   | { type: 'failed'; id: number; code: string; message: string };
-
-const SEQLENS_CODES: ReadonlySet<string> = new Set<SeqLensErrorCode>([
-  'not-onnx', 'truncated', 'external-data', 'not-sequence-model', 'missing-tokenizer', 'model-missing', 'bad-manifest',
-  'empty-input', 'bad-input', 'too-long', 'unsupported', 'runtime', 'cancelled',
-]);
-
-function errorFrom(code: string, message: string): SeqLensError {
-  return new SeqLensError(SEQLENS_CODES.has(code) ? code as SeqLensErrorCode : 'runtime', message);
-}
 
 /** Posts with the buffers moved; a buffer that cannot move (onnxruntime-owned memory) is copied instead. */
 export function postMoving(target: { postMessage(m: unknown, t?: ArrayBuffer[]): void }, msg: unknown, transfer: ArrayBuffer[]): void {
@@ -96,7 +87,7 @@ export class SessionThread implements InferenceBackend {
     const w = this.waiting.get(m.id);
     if (!w) return;
     this.waiting.delete(m.id);
-    if (m.type === 'failed') w.reject(errorFrom(m.code, m.message));
+    if (m.type === 'failed') w.reject(new SeqLensError(knownErrorCode(m.code), m.message));
     else w.resolve(m.value);
   }
 
@@ -106,9 +97,9 @@ export class SessionThread implements InferenceBackend {
   }
 
   async createSession(modelBytes: Uint8Array, extra?: SessionOptionsExtra): Promise<SessionHandle> {
-    // The model's bytes move to the thread when they own their buffer (instrumented bytes always do).
-    const whole = modelBytes.byteOffset === 0 && modelBytes.byteLength === modelBytes.buffer.byteLength && modelBytes.buffer instanceof ArrayBuffer;
-    const made = await this.request({ type: 'create', id: this.nextId++, bytes: modelBytes, ...(extra ? { extra } : {}) }, whole ? [modelBytes.buffer as ArrayBuffer] : []);
+    // The model's bytes move to the thread (instrumented bytes own their buffer; a view of a shared one is copied first).
+    const tx = new Transferables();
+    const made = await this.request({ type: 'create', id: this.nextId++, bytes: tx.own(modelBytes), ...(extra ? { extra } : {}) }, tx.list);
     let released = false;
     return {
       inputNames: made.inputNames,
@@ -132,7 +123,7 @@ export class SessionThread implements InferenceBackend {
 }
 
 /** The loaded onnxruntime-node's version and execution provider (after getBackend('native', { cuda: true })). */
-export async function nativeInfo(): Promise<NativeInfo> {
+async function nativeInfo(): Promise<NativeInfo> {
   const ort = (await import('onnxruntime-node')) as unknown as { env: { versions?: Record<string, string> } };
   // CUDA where its provider libraries lie beside the binding and a GPU shows, else the CPU (cudaProvider.ts); a
   // session CUDA could not create has moved it to the CPU since.
@@ -150,8 +141,10 @@ export function serveSessions(port: MessagePort): void {
   let nextSession = 1;
   let backend: Promise<InferenceBackend> | undefined;
   const ready = (): Promise<InferenceBackend> => {
-    backend ??= getBackend('native', { cuda: true });
-    backend.catch(() => { backend = undefined; });
+    if (!backend) {
+      backend = getBackend('native', { cuda: true });
+      backend.catch(() => { backend = undefined; });
+    }
     return backend;
   };
   const session = (id: number): SessionHandle => {
