@@ -38,14 +38,34 @@ async function heatmap(page: Page): Promise<Frame | undefined> {
   return undefined;
 }
 
+/** Where a page's time went, in ms from the command: its document's start, and its marks / script fetches. */
+type Parts = Record<string, number>;
+const partsLog: { kind: string; total: number; parts: Parts }[] = [];
+
+/** The frame's timeline from the command at `t0` (epoch ms): its start, `seqlens:` marks, and its .js fetches. */
+async function timeline(f: Frame, t0: number): Promise<Parts> {
+  const raw = await f.evaluate(() => ({
+    origin: performance.timeOrigin,
+    marks: performance.getEntriesByType('mark').map((m) => [m.name, m.startTime] as const),
+    scripts: (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
+      .filter((e) => /\.js(\?|$)/.test(e.name)).map((e) => [e.name.split(/[/?]/).filter(Boolean).find((x) => x.endsWith('.js')) ?? e.name, e.startTime, e.responseEnd] as const),
+  }));
+  const parts: Parts = { 'page start': raw.origin - t0 };
+  for (const [name, at] of raw.marks) if (name.startsWith('seqlens:')) parts[name.slice(8)] = raw.origin + at - t0;
+  for (const [name, start, end] of raw.scripts) { parts[`${name} fetch start`] = raw.origin + start - t0; parts[`${name} fetched`] = raw.origin + end - t0; }
+  return parts;
+}
+
 /** Markdown preview of trivial.md: command → its text shown (ms). */
 async function markdown(w: Workbench): Promise<number> {
   await w.openFile('notes/trivial.md');
   await sleep(2000);
   await w.command('Markdown: Open Preview');
   const t0 = w.lastCommandAt;
-  await until('the Markdown preview', () => frameWithText(w.page, TRIVIAL), 60_000, 50);
-  return Date.now() - t0;
+  const f = await until('the Markdown preview', () => frameWithText(w.page, TRIVIAL), 60_000, 50);
+  const total = Date.now() - t0;
+  partsLog.push({ kind: 'markdown', total, parts: await timeline(f, t0) });
+  return total;
 }
 
 /** Run Model on Selection on the zoo Transformer from the palette: command → heatmap (ms). */
@@ -55,8 +75,10 @@ async function panel(w: Workbench): Promise<number> {
   await sleep(2000);
   await w.command('Sequence Lens: Run Model on Selection');
   const t0 = w.lastCommandAt;
-  await until('the heatmap', () => heatmap(w.page), 60_000, 50);
-  return Date.now() - t0;
+  const f = await until('the heatmap', () => heatmap(w.page), 60_000, 50);
+  const total = Date.now() - t0;
+  partsLog.push({ kind: 'panel', total, parts: await timeline(f, t0) });
+  return total;
 }
 
 const { scratch, folder } = prepareScratch(OUT, 'seqlens-first-webview-');
@@ -88,6 +110,10 @@ try {
   }
   rows.push(`fresh windows, first webview of each: Markdown preview ${JSON.stringify(times.markdown)} ms, Sequence Lens first picture ${JSON.stringify(times.panel)} ms`);
   rows.push(`ratio Sequence Lens ÷ Markdown (medians, fresh windows): ${(median(times.panel) / median(times.markdown)).toFixed(2)}x`);
+  rows.push('each page\'s timeline, ms from the command (fresh windows, in order):');
+  for (const { kind, total, parts } of partsLog.slice(2)) {
+    rows.push(`  ${kind} ${total}: ${Object.entries(parts).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}`);
+  }
 } finally {
   console.log(rows.join('\n'));
   await closeWorkbench(opened, scratch, OUT);

@@ -1,8 +1,10 @@
 /**
  * The VS Code webview API behind a replaceable factory, so the app runs in the test harness (which
- * defines a fake `acquireVsCodeApi`) and in VS Code alike.
+ * defines a fake `acquireVsCodeApi`) and in VS Code alike. The page's inline start script acquires it
+ * (it may be acquired once per page): it is taken from there.
  */
 import type { WebviewToHost } from '../src/shared/protocol.js';
+import { pageStartHandle } from '../src/shared/pageStart.js';
 
 export interface VsCodeApi {
   postMessage(msg: WebviewToHost, transfer?: Transferable[]): void;
@@ -19,8 +21,9 @@ let api: VsCodeApi | undefined;
 
 export function vscodeApi(): VsCodeApi {
   if (api) return api;
-  if (typeof acquireVsCodeApi === 'function') {
-    const raw = acquireVsCodeApi();
+  const start = pageStartHandle();
+  const raw = start ? start.api : typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : undefined;
+  if (raw) {
     api = { postMessage: (m, t) => raw.postMessage(m, t), getState: () => raw.getState(), setState: (s) => raw.setState(s) };
   } else {
     // Opened outside VS Code (a plain browser): log messages, keep state in memory.

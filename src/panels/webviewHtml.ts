@@ -1,7 +1,9 @@
 /**
- * The one HTML page both the side panel and the .onnx inspector load: the webview app bundle
- * (dist/webview.js) under a strict nonce CSP. No vscode import, so it is unit-tested as a string.
+ * The one HTML page both the side panel and the .onnx inspector load: the page's start script (inline, see
+ * src/shared/pageStart.ts) and the webview app bundle (dist/webview.js), both under a strict nonce CSP.
+ * No vscode import, so it is unit-tested as a string.
  */
+import { PAGE_START_SCRIPT } from '../shared/pageStart.js';
 
 export interface WebviewPageOptions {
   /** `webview.cspSource` of the hosting webview. */
@@ -27,7 +29,7 @@ export function contentSecurityPolicy(cspSource: string, nonce: string): string 
     "default-src 'none'",
     `style-src ${cspSource} 'unsafe-inline'`,
     // blob: only for onnxruntime-web's own script, which the page fetches once and imports as a blob (see
-    // ortWebBackend.ts importFromBlob); inline scripts stay forbidden (nonce only).
+    // ortWebBackend.ts importFromBlob); inline scripts only with the nonce (the page's start script).
     `script-src 'nonce-${nonce}' ${cspSource} blob: 'wasm-unsafe-eval'`,
     `connect-src ${cspSource}`,
     `img-src ${cspSource} data: blob:`,
@@ -52,6 +54,7 @@ export function webviewPage(o: WebviewPageOptions): string {
 </head>
 <body data-mode="${o.mode}" data-wasm-base="${escapeAttr(slash(o.wasmBase))}" data-media-base="${escapeAttr(slash(o.mediaBase))}">
 <div id="app"></div>
+<script nonce="${o.nonce}">${PAGE_START_SCRIPT}</script>
 <script type="module" nonce="${o.nonce}" src="${escapeAttr(o.scriptUri)}"></script>
 </body>
 </html>`;

@@ -2,6 +2,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { contentSecurityPolicy, makeNonce, webviewPage } from '../../src/panels/webviewHtml.js';
+import { PAGE_START_GLOBAL, type PageStartHandle } from '../../src/shared/pageStart.js';
+import { webviewToHostProblem } from '../../src/shared/protocol.js';
 
 const opts = {
   cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
@@ -25,8 +27,50 @@ describe('webview page', () => {
     assert.match(html, /data-wasm-base="https:\/\/file\+\.vscode-resource\.vscode-cdn\.net\/ext\/media\/ort\/"/);
     assert.match(html, /data-mode="panel"/);
     assert.match(html, /<title>Sequence &lt;Lens&gt;<\/title>/);
-    // Only one script, and nothing inline that the CSP would have to allow.
-    assert.equal(html.match(/<script/g)?.length, 1);
+    // Two scripts, each with the nonce: the inline start script, then the bundle; no inline handlers.
+    assert.equal(html.match(/<script/g)?.length, 2);
+    assert.equal(html.match(/<script[^>]* nonce="abc123"/g)?.length, 2);
+    assert.doesNotMatch(html, /\son[a-z]+=/i);
+    assert.ok(html.indexOf('<script nonce="abc123">') < html.indexOf('<script type="module"'), 'the start script comes first');
+  });
+
+  it('the start script says ready at once, acquires the API once, and keeps host messages until the bundle takes them', () => {
+    const html = webviewPage(opts);
+    const script = /<script nonce="abc123">([\s\S]*?)<\/script>/.exec(html)?.[1];
+    assert.ok(script);
+    // Run it as the page would, against a fake window and VS Code API.
+    const posted: unknown[] = [];
+    let acquired = 0;
+    type Listener = (e: { data?: unknown; target?: unknown }) => void;
+    const listeners: Listener[] = [];
+    const errorListeners: Listener[] = [];
+    const marks: string[] = [];
+    const win: Record<string, unknown> = {};
+    const run = new Function('window', 'acquireVsCodeApi', 'addEventListener', 'performance', script);
+    run(win, () => {
+      acquired++;
+      return { postMessage: (m: unknown) => posted.push(m), getState: () => undefined, setState: () => undefined };
+    }, (type: string, l: Listener) => {
+      if (type === 'message') listeners.push(l);
+      if (type === 'error') errorListeners.push(l);
+    }, { mark: (n: string) => marks.push(n) });
+    assert.deepEqual(posted, [{ type: 'ready' }]);
+    assert.equal(acquired, 1);
+    assert.deepEqual(marks, ['seqlens:ready']);
+    const handle = win[PAGE_START_GLOBAL] as PageStartHandle;
+    assert.ok(handle.api);
+    for (const l of listeners) l({ data: { type: 'init' } });
+    for (const l of listeners) l({ data: { type: 'showTrace', id: 1 } });
+    const got: unknown[] = [];
+    handle.receive((d) => got.push(d));
+    for (const l of listeners) l({ data: { type: 'cancel', id: 1 } });
+    assert.deepEqual(got, [{ type: 'init' }, { type: 'showTrace', id: 1 }, { type: 'cancel', id: 1 }]);
+    // The bundle failing to load (a script element's error, caught on the way down) reaches the host's log.
+    for (const l of errorListeners) l({ target: { tagName: 'IMG', src: 'x.png' } });
+    for (const l of errorListeners) l({ target: { tagName: 'SCRIPT', src: 'https://r/dist/webview.js' } });
+    assert.equal(posted.length, 2);
+    assert.match(String((posted[1] as Record<string, unknown>).message), /could not load its script https:\/\/r\/dist\/webview\.js/);
+    assert.equal(webviewToHostProblem(posted[1]), undefined);
   });
 
   it('makes a fresh hex nonce from 16 random bytes', () => {

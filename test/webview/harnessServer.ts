@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, join, normalize, resolve } from 'node:path';
+import { PAGE_START_SCRIPT } from '../../src/shared/pageStart.js';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm',
@@ -41,7 +42,9 @@ export async function startHarness(root = resolve('.'), bundle?: string, opts: H
       if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
       try {
         if (!(await stat(file)).isFile()) throw new Error('not a file');
-        const body = await readFile(file);
+        const read = await readFile(file);
+        // The harness page gets the start script VS Code's page has (src/panels/webviewHtml.ts).
+        const body = path.endsWith('/harness.html') ? read.toString('utf8').replace(/<!--page-start:[^>]*-->/, `<script nonce="harness">${PAGE_START_SCRIPT}</script>`) : read;
         res.writeHead(200, { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Cache-Control': 'no-store', ...isolation });
         res.end(body);
       } catch {
