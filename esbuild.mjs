@@ -4,15 +4,17 @@
 //   native:  src/node/nativeWorker.ts -> dist/nativeWorker.cjs (node, cjs): the native backend's worker thread,
 //            with onnxruntime-node's JavaScript bundled in; its binary (which esbuild cannot bundle) is loaded at
 //            run time from dist/native/<platform>-<arch>/, copied there from node_modules for one platform
-//   webview: webview/main.ts  -> dist/webview.js    (browser, esm), and onnxruntime-web -> dist/webview-ort.js
+//   webview: webview/main.ts  -> dist/webview.js    (browser, esm; chunks loaded on first use in dist/webview-chunks/),
+//            and onnxruntime-web -> dist/webview-ort.js
 // `node esbuild.mjs --production` minifies; `--watch` rebuilds on change.
 // `--native <platform>-<arch>` (default: this machine's) picks the onnxruntime-node binaries copied into dist/native/
 // (one platform per .vsix: `vsce package --target`, `npm run package:all` builds them all); `--native none` copies
 // none (the universal WASM-only package).
 import { writeOrtWasm } from './scripts/ortWasm.mjs';
+import { WEBVIEW_SPLIT } from './scripts/webviewSplit.mjs';
 import { NATIVE_FILES, ortNodeBinDir } from './scripts/nativeFiles.mjs';
 import * as esbuild from 'esbuild';
-import { existsSync, mkdirSync, copyFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, copyFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const production = process.argv.includes('--production');
@@ -40,6 +42,23 @@ const ortNodeBinding = {
   },
 };
 
+/**
+ * Writes dist/webview-preload.json: the chunks dist/webview.js imports at once (code it shares with the chunks
+ * loaded later). The page's HTML preloads them beside the bundle (src/panels/webviewHtml.ts), so they do not
+ * wait for the bundle to arrive and be parsed before their own fetch starts.
+ */
+const webviewPreloadList = {
+  name: 'webview-preload-list',
+  setup(build) {
+    build.onEnd((result) => {
+      const entry = result.metafile?.outputs['dist/webview.js'];
+      if (!entry) return;
+      const chunks = entry.imports.filter((i) => i.kind === 'import-statement').map((i) => i.path.replace(/^dist\//, ''));
+      writeFileSync('dist/webview-preload.json', `${JSON.stringify(chunks)}\n`);
+    });
+  },
+};
+
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'info', target: 'es2022' };
 const builds = [
   existsSync('src/extension.ts') && {
@@ -58,9 +77,11 @@ const builds = [
     define: { 'import.meta.url': '__importMetaUrl' },
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   },
+  // The page's first script is what its first picture needs; what runs a model in the page (decoding, probes,
+  // tokenizers, protobufjs), the inspector's facts and the story bench come as chunks on first use.
   existsSync('webview/main.ts') && {
-    ...common, entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'esm',
-    loader: { '.css': 'text' },
+    ...common, ...WEBVIEW_SPLIT, entryPoints: { webview: 'webview/main.ts' }, outdir: 'dist', platform: 'browser', format: 'esm',
+    loader: { '.css': 'text' }, metafile: true, plugins: [webviewPreloadList],
   },
   // The hidden-state PCA worker, started by the webview from a blob: copy.
   existsSync('webview/workers/pcaWorker.ts') && {
@@ -74,6 +95,9 @@ const builds = [
 
 // The webview uses onnxruntime-web's WebGPU+WASM build, which loads exactly this pair (its wasm gzipped).
 writeOrtWasm();
+
+// Chunks are named by their hash: last build's would pile up.
+rmSync('dist/webview-chunks', { recursive: true, force: true });
 
 // onnxruntime-node's binaries for one platform (see ortNodeBinding), and no other platform's.
 rmSync('dist/native', { recursive: true, force: true });

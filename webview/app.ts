@@ -33,7 +33,6 @@ import { NpyRequests } from './npyRequests.js';
 import type { FloatTensor } from '../src/core/run/backend.js';
 import { HostChannel } from './hostChannel.js';
 import { HostLayers, runDataFromWire } from './runtime/hostRuns.js';
-import { measureStoryOnPage } from './runtime/storyBench.js';
 import { ContinueBar } from './continueBar.js';
 import { markPage, PAGE_MARKS } from './pageMarks.js';
 import { whenIdle } from './idleWork.js';
@@ -175,7 +174,7 @@ export class App {
     const mediaBase = cfg.mediaBase;
     this.views = allViews({
       // The timing runs on this page's backend (the Runner's), so the curves are what this panel gets.
-      measureStory: mediaBase ? (req) => measureStoryOnPage(this.runner, mediaBase, req) : undefined,
+      measureStory: mediaBase ? async (req) => (await import('./runtime/storyBench.js')).measureStoryOnPage(this.runner, mediaBase, req) : undefined,
     });
     this.built = this.views.map(() => undefined);
     this.tabs = el('vscode-tabs', 'app-tabs') as HTMLElement & { selectedIndex: number };

@@ -10,17 +10,19 @@ import { installTestHook } from './testHook.js';
 import { warmUp } from './runtime/ortWebBackend.js';
 import css from '../media/webview.css';
 import { markPage, PAGE_MARKS } from './pageMarks.js';
+import { distUrl, setEntryUrl } from './distUrl.js';
 
 const style = document.createElement('style');
 style.textContent = css;
 document.head.append(style);
 
 const body = document.body;
-const wasmBase = body.dataset.wasmBase ?? new URL('../media/ort/', import.meta.url).toString();
+setEntryUrl(import.meta.url);
+const wasmBase = body.dataset.wasmBase ?? distUrl('../media/ort/');
 const root = document.getElementById('app') ?? body.appendChild(document.createElement('div'));
 root.id = 'app';
 const api = vscodeApi();
-const mediaBase = body.dataset.mediaBase ?? new URL('../media/', import.meta.url).toString();
+const mediaBase = body.dataset.mediaBase ?? distUrl('../media/');
 const app = new App(api, root, { wasmBase, mediaBase });
 if (body.dataset.mode === 'inspector') app.mode = 'inspector';
 

@@ -8,7 +8,7 @@
  */
 import type { DimSummary, TensorSummary } from './onnx/summarize.js';
 import { isPastInput, isUseCacheFlag } from './cacheInputs.js';
-import { findSequenceInputs, MASK_NAME, POSITION_NAME, TYPE_IDS_NAME } from './run/feeds.js';
+import { findSequenceInputs, MASK_NAME, POSITION_NAME, TYPE_IDS_NAME } from './run/sequenceInputs.js';
 
 /**
  * 'token-ids': the ids a tokenizer gives; 'attention-mask', 'token-type-ids', 'position-ids': filled by a

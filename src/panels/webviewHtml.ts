@@ -11,6 +11,8 @@ export interface WebviewPageOptions {
   nonce: string;
   /** Webview URI of dist/webview.js. */
   scriptUri: string;
+  /** Webview URIs of the chunks dist/webview.js imports at once (dist/webview-preload.json), fetched beside it. */
+  preloadUris?: readonly string[];
   /** Webview URI of the folder holding the onnxruntime-web wasm pair (media/ort/), with a trailing '/'. */
   wasmBase: string;
   /** Webview URI of media/ (css, icons), with a trailing '/'. */
@@ -51,6 +53,7 @@ export function webviewPage(o: WebviewPageOptions): string {
 <meta http-equiv="Content-Security-Policy" content="${escapeAttr(contentSecurityPolicy(o.cspSource, o.nonce))}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>${escapeAttr(o.title)}</title>
+${(o.preloadUris ?? []).map((u) => `<link rel="modulepreload" nonce="${o.nonce}" href="${escapeAttr(u)}">`).join('\n')}
 </head>
 <body data-mode="${o.mode}" data-wasm-base="${escapeAttr(slash(o.wasmBase))}" data-media-base="${escapeAttr(slash(o.mediaBase))}">
 <div id="app"></div>

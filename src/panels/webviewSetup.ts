@@ -5,6 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ModelRef } from '../shared/protocol.js';
 import type { RegisteredModel } from '../models/registeredModel.js';
 import { makeNonce, webviewPage } from './webviewHtml.js';
@@ -42,12 +44,32 @@ export function webviewOptions(roots: readonly vscode.Uri[]): vscode.WebviewOpti
   return { enableScripts: true, enableCommandUris: false, localResourceRoots: mergeRoots(roots) };
 }
 
+const preloads = new Map<string, readonly string[]>();
+
+/** dist/webview-preload.json (written by esbuild.mjs), read once per extension folder; none if it is missing. */
+function webviewPreloads(extensionUri: vscode.Uri): readonly string[] {
+  const key = extensionUri.fsPath;
+  let list = preloads.get(key);
+  if (!list) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(join(key, 'dist', 'webview-preload.json'), 'utf8'));
+      list = Array.isArray(parsed) ? parsed.filter((p): p is string => typeof p === 'string' && /^webview-chunks\/[\w.-]+\.js$/.test(p)) : [];
+    } catch {
+      // Only a head start is lost: the bundle imports these chunks itself.
+      list = [];
+    }
+    preloads.set(key, list);
+  }
+  return list;
+}
+
 export function pageFor(webview: vscode.Webview, extensionUri: vscode.Uri, mode: 'panel' | 'inspector', title: string): string {
   const uri = (...p: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
   return webviewPage({
     cspSource: webview.cspSource,
     nonce: makeNonce((n) => new Uint8Array(randomBytes(n))),
     scriptUri: uri('dist', 'webview.js'),
+    preloadUris: webviewPreloads(extensionUri).map((p) => uri('dist', ...p.split('/'))),
     wasmBase: `${uri('media', 'ort')}/`,
     mediaBase: `${uri('media')}/`,
     mode,

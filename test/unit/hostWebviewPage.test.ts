@@ -73,6 +73,16 @@ describe('webview page', () => {
     assert.equal(webviewToHostProblem(posted[1]), undefined);
   });
 
+  it('preloads the chunks the bundle imports at once, under the nonce, and nothing when there are none', () => {
+    const chunk = 'https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview-chunks/chunk-AB12.js';
+    const html = webviewPage({ ...opts, preloadUris: [chunk, `${chunk}?"x`] });
+    assert.equal(html.match(/<link rel="modulepreload" nonce="abc123" href="[^"]*">/g)?.length, 2);
+    assert.ok(html.includes(`href="${chunk}"`));
+    assert.ok(html.includes('href="https://file+.vscode-resource.vscode-cdn.net/ext/dist/webview-chunks/chunk-AB12.js?&quot;x"'), 'attribute escaped');
+    assert.ok(html.indexOf('modulepreload') < html.indexOf('<script'), 'in the head, before the scripts');
+    assert.doesNotMatch(webviewPage(opts), /modulepreload/);
+  });
+
   it('makes a fresh hex nonce from 16 random bytes', () => {
     const bytes = new Uint8Array([0, 1, 2, 255, 16, 32, 64, 128, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(makeNonce(() => bytes), '000102ff10204080030405060708090a');

@@ -8,14 +8,15 @@ export const TEST_BUNDLE = 'test-results/webview-bundle/webview.js';
 import * as esbuild from 'esbuild';
 import { writeOrtWasm } from '../../scripts/ortWasm.mjs';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { WEBVIEW_SPLIT } from '../../scripts/webviewSplit.mjs';
+import { basename, dirname, join } from 'node:path';
 
 /** `out`: where the bundle goes (a test of its own passes its own path, so concurrent tests do not swap it). */
 export async function buildWebviewBundle(out = TEST_BUNDLE): Promise<void> {
   rmSync(dirname(out), { recursive: true, force: true });
   await esbuild.build({
     bundle: true, sourcemap: true, minify: false, target: 'es2022', logLevel: 'warning',
-    entryPoints: ['webview/main.ts'], outfile: out, platform: 'browser', format: 'esm', loader: { '.css': 'text' },
+    ...WEBVIEW_SPLIT, entryPoints: { [basename(out, '.js')]: 'webview/main.ts' }, outdir: dirname(out), platform: 'browser', format: 'esm', loader: { '.css': 'text' },
   });
   for (const [entry, file] of [['webview/runtime/ortEntry.ts', 'webview-ort.js'], ['webview/workers/pcaWorker.ts', 'webview-pca.js']]) {
     await esbuild.build({

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { findPositionalSource } from '../../webview/data/positional.js';
+import { findPositionalSource } from '../../src/core/trace/positionalSource.js';
 import { decodeModel } from '../../src/core/onnx/decode.js';
 import { sliceMatrix } from '../../webview/data/tensorSlice.js';
 import { traceModel } from '../../src/core/run/traceModel.js';

@@ -4,8 +4,6 @@
  */
 import type { PositionalEncoding } from '../../src/core/trace/positionalSource.js';
 
-export { findPositionalSource, type PositionalSource } from '../../src/core/trace/positionalSource.js';
-
 /** Cosine similarity between every pair of positions: [P, P]. */
 export function positionSimilarity(pe: PositionalEncoding, maxPositions: number): { n: number; data: Float32Array } {
   const n = Math.min(pe.rows, maxPositions), d = pe.cols;

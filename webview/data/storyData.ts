@@ -3,7 +3,7 @@
  * `seqlens bench-story` writes as CSV), and the request the page fills when the user presses Measure.
  * Kept apart from the page's runtime so the view stays pure drawing over data.
  */
-import type { StoryProgress, StoryResult, StoryRow } from '../../src/core/bench/sequentialParallel.js';
+import type { StoryProgress, StoryResult, StoryRow } from '../../src/core/bench/storyRows.js';
 
 export type { StoryProgress, StoryResult, StoryRow };
 

@@ -16,8 +16,8 @@
 import type * as Ort from 'onnxruntime-web/jspi';
 import type { FloatTensor, HostTensor, InferenceBackend, SessionHandle, SessionOptionsExtra } from '../../src/core/run/backend.js';
 import { SeqLensError } from '../../src/core/errors.js';
-import { WARM_UP_INPUT, WARM_UP_TOKENS, warmUpIds, warmUpModelBytes } from './warmUpModel.js';
 import { halfToFloat } from '../../src/core/onnx/float16.js';
+import { distUrl } from '../distUrl.js';
 
 export type ConcreteBackend = 'webgpu' | 'wasm';
 
@@ -129,8 +129,8 @@ export function ortLib(): Promise<typeof Ort> {
     const missing = jspiMissing();
     if (missing) throw new SeqLensError('runtime', missing);
     // dist/webview-ort.js sits beside dist/webview.js (the page's module), in the extension and in the test harness.
-    const url = new URL('webview-ort.js', import.meta.url).toString();
-    const wasmUrl = `${configuredBase ?? new URL('../media/ort/', import.meta.url).toString()}${WASM_FILE}`;
+    const url = distUrl('webview-ort.js');
+    const wasmUrl = `${configuredBase ?? distUrl('../media/ort/')}${WASM_FILE}`;
     const [ort, worker, wasm] = await Promise.all([
       importFromBlob(url),
       workersAllowed(),
@@ -264,7 +264,8 @@ export function warmUp(wasmBase?: string, after?: Promise<unknown>): Promise<War
     await after;
     const t0 = performance.now();
     try {
-      const ort = await ortLib();
+      // The warm-up model is built by code that writes ONNX (protobufjs): loaded here, not with the page's first script.
+      const [ort, { WARM_UP_INPUT, WARM_UP_TOKENS, warmUpIds, warmUpModelBytes }] = await Promise.all([ortLib(), import('./warmUpModel.js')]);
       const t1 = performance.now();
       const session = await ort.InferenceSession.create(warmUpModelBytes(), { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
       const t2 = performance.now();

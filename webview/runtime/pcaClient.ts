@@ -5,6 +5,7 @@
  */
 import type { Matrix } from '../data/tensorSlice.js';
 import { pca2 } from '../data/traceMath.js';
+import { distUrl } from '../distUrl.js';
 
 export type PcaPlane = ReturnType<typeof pca2>;
 
@@ -14,7 +15,7 @@ const waiting = new Map<number, { resolve(r: PcaPlane): void; reject(e: Error): 
 
 async function startWorker(): Promise<Worker | undefined> {
   try {
-    const url = new URL('webview-pca.js', import.meta.url).toString();
+    const url = distUrl('webview-pca.js');
     const res = await fetch(url);
     if (!res.ok) return undefined;
     const blobUrl = URL.createObjectURL(new Blob([await res.text()], { type: 'text/javascript' }));

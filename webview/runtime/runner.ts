@@ -7,14 +7,14 @@
  */
 import type { ModelRef, PageBackend } from '../../src/shared/protocol.js';
 import { parseManifest, type ModelManifest } from '../../src/core/manifest.js';
-import { LoadedModel } from '../../src/core/run/loadedModel.js';
+import type { LoadedModel } from '../../src/core/run/loadedModel.js';
 import type { FloatTensor } from '../../src/core/run/backend.js';
 import { memoized } from '../../src/core/run/memoized.js';
 import { SeqLensError } from '../../src/core/errors.js';
 import { DEFAULT_ATTENTION_BUDGET } from '../../src/core/run/fetchPlan.js';
 import { RunData } from '../data/runData.js';
 import { configureOrt, detectBackend, ortLib, OrtWebBackend, type ConcreteBackend } from './ortWebBackend.js';
-import { inspectLoaded, type InspectInfo } from './inspectModel.js';
+import type { InspectInfo } from './inspectModel.js';
 
 /** What a run reads: text, or arrays by input name (a model whose inputs are not text; .npy files the user picked). */
 export type RunInput = string | { arrays: Readonly<Record<string, FloatTensor>> };
@@ -138,7 +138,12 @@ export class Runner {
     const key = `${ref.id}|${ref.manifestUri ?? ''}|${opts.manifest === false ? 'bare' : ''}`;
     this.forgetIfChanged(ref);
     return memoized(this.models, key, async () => {
-      const manifest = opts.manifest === false ? undefined : await this.manifest(ref);
+      // What decodes, plans and runs a model (~270 KB of script): loaded by the page's first own run, not by its
+      // start (a native run's first picture needs none of it).
+      const [{ LoadedModel }, manifest] = await Promise.all([
+        import('../../src/core/run/loadedModel.js'),
+        opts.manifest === false ? undefined : this.manifest(ref),
+      ]);
       const resolve = fileResolver(ref, manifest);
       if (manifest) return LoadedModel.load({ files: (rel) => this.file(resolve(rel)), manifest, name: ref.label });
       // No manifest: the .onnx is read under its own name; what it names (tokenizer.json, external data) beside it.
@@ -227,6 +232,6 @@ export class Runner {
       if (!(e instanceof SeqLensError && e.code === 'bad-manifest') || !ref.manifestUri) throw e;
       model = await this.model(ref, { manifest: false });
     }
-    return inspectLoaded(model, ref.label);
+    return (await import('./inspectModel.js')).inspectLoaded(model, ref.label);
   }
 }

@@ -6,7 +6,7 @@
  * recurrent models do not have. The view draws whatever rows it has, so the curves grow while the sweep
  * runs; its numbers export as the same CSV `seqlens bench-story` writes.
  */
-import { parallelWins, storyCsv, STORY_MAX_TOKENS } from '../../src/core/bench/sequentialParallel.js';
+import { parallelWins, storyCsv, STORY_MAX_TOKENS } from '../../src/core/bench/storyRows.js';
 import { storySeries, type StoryMeasure, type StoryResult, type StoryRow, type StorySeries } from '../data/storyData.js';
 import { Scene } from '../render/scene.js';
 import type { Theme } from '../render/theme.js';

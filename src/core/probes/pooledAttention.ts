@@ -15,13 +15,7 @@
  */
 import { emptyDelta, makeNode, type GraphDelta } from '../onnx/graphDelta.js';
 import type { Probe } from '../types.js';
-
-export const POOL = 16;
-
-/** An attention probe laid out [batch, head, query, key]: one (query × key) plane per head, poolable as an image. */
-export function hasQueryKeyPlanes(p: Probe): boolean {
-  return p.axes.join() === 'batch,head,query,key';
-}
+import { hasQueryKeyPlanes, POOL } from '../trace/pool.js';
 
 /**
  * Adds the pooled outputs to the plan's attention probes (sets `probe.pooled`) and returns the nodes.

@@ -7,8 +7,7 @@
  */
 import type { Probe } from '../types.js';
 import type { ProbeTensor, Trace } from '../trace/traceTypes.js';
-import { maxPoolBlocks } from '../trace/pool.js';
-import { hasQueryKeyPlanes, POOL } from '../probes/pooledAttention.js';
+import { hasQueryKeyPlanes, maxPoolBlocks, POOL } from '../trace/pool.js';
 import { freezeProbeTensor, freezeTrace } from '../trace/frozenTrace.js';
 import { ByteLru } from './byteLru.js';
 import { DEFAULT_ATTENTION_BUDGET } from './fetchPlan.js';

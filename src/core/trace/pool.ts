@@ -4,6 +4,15 @@
  * (probes/pooledAttention.ts), for a layer that was fetched whole and is about to leave memory.
  */
 import type { FloatTensor } from '../run/backend.js';
+import type { Probe } from '../types.js';
+
+/** The overview's block side, queries and keys alike (the graph's MaxPool and maxPoolBlocks). */
+export const POOL = 16;
+
+/** An attention probe laid out [batch, head, query, key]: one (query × key) plane per head, poolable as an image. */
+export function hasQueryKeyPlanes(p: Probe): boolean {
+  return p.axes.join() === 'batch,head,query,key';
+}
 
 export function maxPoolBlocks(t: FloatTensor, factor: number): FloatTensor {
   const [B, H, Q, K] = t.dims;

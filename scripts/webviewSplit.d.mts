@@ -1,0 +1,1 @@
+export declare const WEBVIEW_SPLIT: { splitting: boolean; chunkNames: string };
