@@ -101,6 +101,8 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   private readonly weights = new Map<string, Promise<ModelWeight>>();
   /** Models (id|version) the native worker was asked to load ahead of their first run, and those being looked at now. */
   private readonly prepared = new Set<string>();
+  /** The panel area's view being shown and not yet resolved (place). */
+  private revealing: Promise<void> | undefined;
   private readonly preparing = new Set<string>();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log, state: vscode.Memento) {
@@ -215,6 +217,13 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
 
   /** Shows the visualizer where the user put it (without taking focus unless asked) and waits until its page is ready. */
   async open(preserveFocus = true): Promise<WebviewChannel> {
+    const a = await this.place(preserveFocus);
+    await a.channel.waitReady(READY_TIMEOUT_MS);
+    return a.channel;
+  }
+
+  /** Shows the visualizer where the user put it (without taking focus unless asked): its page, made but maybe not started. */
+  private async place(preserveFocus = true): Promise<Attached> {
     const where = this.location;
     const shown = this.attached.get(where);
     if (shown) {
@@ -222,19 +231,29 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     } else if (where === 'editor') {
       this.createEditorPanel(preserveFocus);
     } else {
-      const resolved = new Promise<void>((resolve) => {
-        const sub = this.resolved.event(() => {
-          sub.dispose();
-          resolve();
-        });
-      });
-      await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
-      await Promise.race([resolved, new Promise((r) => setTimeout(r, READY_TIMEOUT_MS))]);
+      // A second caller while the view is being shown waits for the same (VS Code resolves the view once).
+      await (this.revealing ??= this.revealPanelView().finally(() => { this.revealing = undefined; }));
     }
     const a = this.attached.get(where);
     if (!a) throw new PanelError('no-panel', `The Sequence Lens ${nameOf(where)} could not be opened.`);
-    await a.channel.waitReady(READY_TIMEOUT_MS);
-    return a.channel;
+    return a;
+  }
+
+  /** Shows the panel area's view and waits (READY_TIMEOUT_MS at most) until VS Code has resolved it: its page is made. */
+  private async revealPanelView(): Promise<void> {
+    let sub: vscode.Disposable | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const resolved = new Promise<void>((resolve) => {
+      sub = this.resolved.event(() => resolve());
+      timer = setTimeout(resolve, READY_TIMEOUT_MS);
+    });
+    try {
+      await vscode.commands.executeCommand(`${PANEL_VIEW_ID}.focus`);
+      if (!this.attached.has('panel')) await resolved;
+    } finally {
+      sub?.dispose();
+      clearTimeout(timer);
+    }
   }
 
   /** A new editor-area visualizer, in the column it was last left in, never over the text being read. */
@@ -267,8 +286,14 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     if (a && a.restoreOnReady && a.channel.isReady) await this.restore(a);
   }
 
-  /** Lets the pages read the model's folders; reloads them when the set grows. */
+  /** Lets the pages read the model's folders (reloading them when the set grows) and opens the visualizer. */
   private async allow(models: RegisteredModel[]): Promise<WebviewChannel> {
+    this.widenRoots(models);
+    return this.open();
+  }
+
+  /** Lets the pages read the model's folders; reloads them when the set grows. */
+  private widenRoots(models: RegisteredModel[]): void {
     const needed = mergeRoots(models.flatMap(modelFolders).filter((f) => !coveredBy(this.roots, f)));
     if (needed.length > 0) {
       this.roots = [...this.roots, ...needed];
@@ -280,7 +305,6 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         a.surface.webview.html = pageFor(a.surface.webview, this.extensionUri, 'panel', 'Sequence Lens');
       }
     }
-    return this.open();
   }
 
   /** `restoring`: a re-run of the last result, which yields to (and never cancels) a run the user asked for. */
@@ -356,6 +380,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   }
 
   private async runNow(req: RunRequest, restoring: boolean): Promise<RunResult> {
+    this.startPage(req);
     const version = await modelFilesStamp(req.model);
     const compareVersion = req.compareWith ? await modelFilesStamp(req.compareWith) : undefined;
     const choice = await this.choose(req, version);
@@ -375,6 +400,20 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       this.log.info(`${req.model.label}: the webview failed (${e.message}); running it on native`);
       return this.runNative(req, restoring, retry.why, version, compareVersion);
     }
+  }
+
+  /**
+   * Where no page is open yet, starts one now: a run shows in it whichever backend makes the run, and a new page
+   * takes a second or more to start (code-server), while choosing the backend can wait for the native worker to
+   * load onnxruntime-node (0.6-0.7 s on a window's first run). In fresh code-server windows the page now starts
+   * 455-500 ms after the command, 786-1,464 ms before. It may read the run's model folders from the start, as
+   * the run would let it (allow) unless it goes native by the setting; an open page is left as it is (no reload).
+   * (Starting the native worker here too was tried: the page then started 720-780 ms after the command, no gain.)
+   */
+  private startPage(req: RunRequest): void {
+    if (this.attached.has(this.location)) return;
+    if (readSettings().backend !== 'native') this.widenRoots(req.compareWith ? [req.model, req.compareWith] : [req.model]);
+    this.place().catch(() => undefined);
   }
 
   /**
