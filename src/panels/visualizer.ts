@@ -405,8 +405,8 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   /**
    * Where no page is open yet, starts one now: a run shows in it whichever backend makes the run, and a new page
    * takes a second or more to start (code-server), while choosing the backend can wait for the native worker to
-   * load onnxruntime-node (0.6-0.7 s on a window's first run). In fresh code-server windows the page now starts
-   * 455-500 ms after the command, 786-1,464 ms before. It may read the run's model folders from the start, as
+   * load onnxruntime-node (0.4-0.7 s on a window's first run). In fresh code-server windows the page now starts
+   * 455-672 ms after the command, 786-1,464 ms before. It may read the run's model folders from the start, as
    * the run would let it (allow) unless it goes native by the setting; an open page is left as it is (no reload).
    * (Starting the native worker here too was tried: the page then started 720-780 ms after the command, no gain.)
    */
