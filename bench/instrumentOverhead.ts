@@ -27,7 +27,8 @@ import { decodeModel } from '../src/core/onnx/decode.js';
 import { instrument, type InstrumentOptions } from '../src/core/instrument.js';
 import { parseManifest, isSeq2SeqIO, type ModelManifest } from '../src/core/manifest.js';
 import type { HostTensor, InferenceBackend, SessionHandle } from '../src/core/run/backend.js';
-import { graphInputs, feedFor, singleFeeds, findSequenceInputs, zerosFor } from '../src/core/run/feeds.js';
+import { graphInputs, feedFor, singleFeeds, zerosFor } from '../src/core/run/feeds.js';
+import { findSequenceInputs } from '../src/core/run/sequenceInputs.js';
 import { getBackend, isBackendName } from '../src/node/backends.js';
 import { benchModelPath, median, fmt } from './benchSupport.js';
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { StoryKind, StoryResult, StoryRow } from '../src/core/bench/sequentialParallel.js';
+import type { StoryKind, StoryResult, StoryRow } from '../src/core/bench/storyRows.js';
 import type { Architecture } from '../src/core/types.js';
 import { SequentialParallelView } from '../webview/views/sequentialParallel.js';
 import { toSvg } from '../webview/render/scene.js';

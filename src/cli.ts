@@ -18,7 +18,7 @@ import { formatTrace } from './node/traceReport.js';
 import { readNpyInputs } from './node/npyInputs.js';
 import { inspectLoaded, formatInspect } from './node/inspectReport.js';
 import { formatStory, machineLine, runStory } from './node/storyReport.js';
-import { storyCsv, storyLengths, STORY_MAX_TOKENS } from './core/bench/sequentialParallel.js';
+import { storyCsv, storyLengths, STORY_MAX_TOKENS } from './core/bench/storyRows.js';
 
 const HELP = `seqlens — look inside sequence models (RNN, LSTM, GRU, seq2seq, Transformer)
 

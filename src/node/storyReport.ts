@@ -5,7 +5,8 @@
 import { cpus } from 'node:os';
 import type { InferenceBackend } from '../core/run/backend.js';
 import type { Architecture } from '../core/types.js';
-import { measureStory, parallelWins, type StoryModel, type StoryOptions, type StoryResult } from '../core/bench/sequentialParallel.js';
+import { measureStory, type StoryModel, type StoryOptions } from '../core/bench/sequentialParallel.js';
+import { parallelWins, type StoryResult } from '../core/bench/storyRows.js';
 import { SeqLensError } from '../core/errors.js';
 import { loadModel, zooNames } from './modelLoader.js';
 

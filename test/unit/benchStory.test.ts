@@ -12,9 +12,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
 import { onnx } from '../../src/core/onnx/decode.js';
-import {
-  measureStory, parallelWins, storyCsv, storyLengths, STORY_CSV_COLUMNS, type StoryResult, type StoryRow,
-} from '../../src/core/bench/sequentialParallel.js';
+import { measureStory } from '../../src/core/bench/sequentialParallel.js';
+import { parallelWins, storyCsv, storyLengths, STORY_CSV_COLUMNS, type StoryResult, type StoryRow } from '../../src/core/bench/storyRows.js';
 import { getBackend } from '../../src/node/backends.js';
 import { formatStory, storyZooModels } from '../../src/node/storyReport.js';
 import { SequentialParallelView } from '../../webview/views/sequentialParallel.js';

@@ -5,7 +5,8 @@
  * lacks some recurrent kernels) the whole sweep runs on WASM instead, and says so, so that the four curves
  * always come from one engine.
  */
-import { measureStory, storyLengths, type StoryModel, type StoryResult } from '../../src/core/bench/sequentialParallel.js';
+import { measureStory, type StoryModel } from '../../src/core/bench/sequentialParallel.js';
+import { storyLengths, type StoryResult } from '../../src/core/bench/storyRows.js';
 import { parseManifest } from '../../src/core/manifest.js';
 import { SeqLensError } from '../../src/core/errors.js';
 import type { StoryRequest } from '../data/storyData.js';

@@ -14,13 +14,12 @@ import { decodeModel, type ModelProto } from '../onnx/decode.js';
 import { indexGraph } from '../onnx/graphIndex.js';
 import { planProbes } from '../probes/planProbes.js';
 import { findPositionalSource } from '../trace/positionalSource.js';
-import { findSequenceInputs, graphInputs, singleFeeds, type SingleInputs } from '../run/feeds.js';
+import { graphInputs, singleFeeds } from '../run/feeds.js';
+import { findSequenceInputs, type SingleInputs } from '../run/sequenceInputs.js';
 import type { TensorSummary } from '../onnx/summarize.js';
 import { checkAbort, now } from '../run/runSteps.js';
 import { SeqLensError } from '../errors.js';
 import { attentionBytesFor, storyLengths, type StoryModelInfo, type StoryProgress, type StoryResult, type StoryRow } from './storyRows.js';
-
-export * from './storyRows.js';
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -11,7 +11,8 @@ import type { TokenSpan } from '../trace/traceTypes.js';
 import type { TextTokenizer } from '../tokenize/textTokenizer.js';
 import { SeqLensError } from '../errors.js';
 import { isPastInput } from '../cacheInputs.js';
-import { singleFeeds, type SingleInputs } from './feeds.js';
+import { singleFeeds } from './feeds.js';
+import type { SingleInputs } from './sequenceInputs.js';
 import { checkAbort, newTimings, runStep, type Progress } from './runSteps.js';
 
 /** A cache input and the output that holds its next value. */

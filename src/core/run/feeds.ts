@@ -12,8 +12,6 @@ import { emptyPastDims, firstRunFlags, isPastInput } from '../cacheInputs.js';
 import { floatToHalf } from '../onnx/float16.js';
 import { MASK_NAME, POSITION_NAME, TYPE_IDS_NAME, type SingleInputs } from './sequenceInputs.js';
 
-export { IDS_NAME, MASK_NAME, TYPE_IDS_NAME, POSITION_NAME, findSequenceInputs, type SingleInputs } from './sequenceInputs.js';
-
 /** The model's real inputs (initializers that old exporters list as inputs are left out). */
 export function graphInputs(model: ModelProto): TensorSummary[] {
   const graph = model.graph;

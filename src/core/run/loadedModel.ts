@@ -20,7 +20,7 @@ import { loadTokenizer } from '../tokenize/loadTokenizer.js';
 import type { PositionalEncoding, PositionalSource } from '../trace/positionalSource.js';
 import { freezeTrace } from '../trace/frozenTrace.js';
 import { SeqLensError } from '../errors.js';
-import { findSequenceInputs, type SingleInputs } from './feeds.js';
+import { findSequenceInputs, type SingleInputs } from './sequenceInputs.js';
 import { positionCount, positionTokens, tensorFeeds } from './tensorFeeds.js';
 import { memoized } from './memoized.js';
 import { readModelFiles, type FileKey, type ModelBytes, type ModelSource } from './modelFiles.js';

@@ -6,7 +6,8 @@
 import type { FloatTensor, HostTensor } from './backend.js';
 import type { Architecture, Probe } from '../types.js';
 import type { ProbeTensor, TokenSpan, Trace } from '../trace/traceTypes.js';
-import { singleFeeds, type SingleInputs } from './feeds.js';
+import { singleFeeds } from './feeds.js';
+import type { SingleInputs } from './sequenceInputs.js';
 import { applyPostprocess } from './probeTensors.js';
 import { planFetch } from './fetchPlan.js';
 import { withProbedAxes } from '../trace/probedTensor.js';
