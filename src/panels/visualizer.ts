@@ -101,9 +101,9 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
   private readonly weights = new Map<string, Promise<ModelWeight>>();
   /** Models (id|version) the native worker was asked to load ahead of their first run, and those being looked at now. */
   private readonly prepared = new Set<string>();
+  private readonly preparing = new Set<string>();
   /** The panel area's view being shown and not yet resolved (place). */
   private revealing: Promise<void> | undefined;
-  private readonly preparing = new Set<string>();
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly log: Log, state: vscode.Memento) {
     this.placement = new PanelPlacement(state);
