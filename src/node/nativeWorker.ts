@@ -23,7 +23,8 @@ import type { FromWorker, NativeModelSpec, NativeTraceRequest, ToWorker, WorkerR
 export interface NativeWorkerData {
   /**
    * Fault injection for tests and the E2E: when this file exists as a trace starts, it is deleted and its
-   * content ('exit' or 'oom') makes the worker stop mid-run as a crash or an out-of-memory would.
+   * content ('exit' or 'oom') makes the worker stop mid-run as a crash or an out-of-memory would; 'unavailable'
+   * is read when a fresh worker loads onnxruntime-node, and makes that fail as if the package were missing.
    */
   faultFile?: string;
   /**
@@ -69,6 +70,7 @@ let nativePromise: Promise<SessionThread> | undefined;
  */
 function native(): Promise<SessionThread> {
   nativePromise ??= (async (): Promise<SessionThread> => {
+    injectFault('load');
     const thread = new SessionThread(data.script, (why) => {
       send({ type: 'error', id: -1, code: 'runtime', message: `onnxruntime's session thread stopped (${why})` });
       process.exit(71);
@@ -232,12 +234,17 @@ function toWire(runKey: string, r: ModelRun, m: LoadedModel, budget: number, voc
   };
 }
 
-/** Test and E2E fault injection: a crash or an out-of-memory in the middle of a run. */
-function injectFault(): void {
+/**
+ * Test and E2E fault injection: at 'run', a crash or an out-of-memory in the middle of a run; at 'load' (a fresh
+ * worker loading onnxruntime-node), a package that is not there, as in the universal package.
+ */
+function injectFault(at: 'load' | 'run'): void {
   const file = data.faultFile;
   if (!file || !existsSync(file)) return;
   const what = readFileSync(file, 'utf8').trim();
+  if ((what === 'unavailable') !== (at === 'load')) return;
   unlinkSync(file);
+  if (what === 'unavailable') throw new Error('Cannot find module \'onnxruntime-node\' (a fault the tests inject)');
   if (what === 'exit') process.exit(70);
   if (what === 'oom') {
     const hog: number[][] = [];
@@ -254,7 +261,7 @@ async function trace(req: NativeTraceRequest, signal: AbortSignal): Promise<Answ
   progress(`Loading ${req.model.label} (native)`);
   const startedAt = performance.now();
   const [b, m] = await Promise.all([native(), model(req.model)]);
-  injectFault();
+  injectFault('run');
   const budget = req.attentionBudgetBytes ?? DEFAULT_ATTENTION_BUDGET;
   const prefer = req.preferLayer;
   const lensMax = Math.min(req.lensWireMaxBytes ?? LENS_WIRE_MAX_BYTES, LENS_WIRE_MAX_BYTES);

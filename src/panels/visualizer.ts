@@ -337,17 +337,18 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       pageCold: !this.attached.get(this.location)?.channel.isRuntimeWarm,
       ...(this.nativeMissing ? { nativeUnavailable: this.nativeMissing } : {}),
     };
-    const first = chooseBackend(input);
-    if (first.where !== 'native') return first;
-    try {
-      await this.native.hello();
-      return first;
-    } catch (e) {
-      const why = describeError(e);
-      if (e instanceof NativeBackendError && e.code === 'native-unavailable') this.nativeMissing = why;
-      this.log.warn(`native backend unavailable: ${why}`);
-      return chooseBackend({ ...input, nativeUnavailable: why });
-    }
+    // Whether onnxruntime-node loads is learnt from the run's own request (nativeMissing): the worker reads and
+    // plans the model while its session thread loads onnxruntime-node, not after a 'hello' that waited for it.
+    return chooseBackend(input);
+  }
+
+  /** Remembers, for this session, that onnxruntime-node cannot load here: later runs choose the page. */
+  private noteNativeMissing(e: unknown): boolean {
+    const code = e instanceof NativeBackendError || e instanceof PanelError ? e.code : undefined;
+    if (code !== 'native-unavailable') return false;
+    this.nativeMissing = describeError(e);
+    this.log.warn(`native backend unavailable: ${this.nativeMissing}`);
+    return true;
   }
 
   /**
@@ -373,6 +374,7 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       const ms = await this.native.prepare(spec);
       this.log.info(`native backend: ${model.label} loaded ahead of its first run in ${Math.round(ms)} ms (text was selected)`);
     } catch (e) {
+      this.noteNativeMissing(e);
       this.log.info(`native backend: could not load ${model.label} ahead of its run: ${describeError(e)}`);
     } finally {
       this.preparing.delete(model.id);
@@ -383,8 +385,16 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
     this.startPage(req);
     const version = await modelFilesStamp(req.model);
     const compareVersion = req.compareWith ? await modelFilesStamp(req.compareWith) : undefined;
-    const choice = await this.choose(req, version);
-    if (choice.where === 'native') return this.runNative(req, restoring, choice.why, version, compareVersion, choice.forCold);
+    let choice = await this.choose(req, version);
+    if (choice.where === 'native') {
+      try {
+        return await this.runNative(req, restoring, choice.why, version, compareVersion, choice.forCold);
+      } catch (e) {
+        if (!this.noteNativeMissing(e)) throw e;
+        choice = await this.choose(req, version);
+        if (choice.where === 'native') throw e;
+      }
+    }
     if (choice.warning) {
       this.log.warn(choice.warning);
       void vscode.window.showWarningMessage(choice.warning);
@@ -398,7 +408,12 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       const retry = await this.choose(req, version);
       if (retry.where !== 'native') throw e;
       this.log.info(`${req.model.label}: the webview failed (${e.message}); running it on native`);
-      return this.runNative(req, restoring, retry.why, version, compareVersion);
+      try {
+        return await this.runNative(req, restoring, retry.why, version, compareVersion);
+      } catch (native) {
+        // No onnxruntime-node here either: the page's own failure is the one to tell.
+        throw this.noteNativeMissing(native) ? e : native;
+      }
     }
   }
 
@@ -499,7 +514,8 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
         throw reason;
       }
       if (e instanceof NativeBackendError) {
-        tell({ type: 'hostRun', id, state: e.code === 'cancelled' ? 'cancelled' : 'failed', message: e.message });
+        // Without onnxruntime-node the run goes to the page (runNow): nothing failed that the user must read.
+        if (e.code !== 'native-unavailable') tell({ type: 'hostRun', id, state: e.code === 'cancelled' ? 'cancelled' : 'failed', message: e.message });
         throw new PanelError(e.code, e.message);
       }
       throw e;

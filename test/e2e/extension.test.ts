@@ -678,6 +678,30 @@ describe('Sequence Lens in code-server (packaged .vsix)', { skip, timeout: 25 * 
     await wb.command('Sequence Lens: Run Model on Selection');
     const f = await wb.webviewFrame('panel', 60_000);
     await until('the run after the worker stopped', async () => (await heatmapShown(f, STORY_2).catch(() => false)) || false, 180_000, 100);
+  });
+
+  // The last step: once onnxruntime-node is known missing, this window's runs all go to the page.
+  step('without onnxruntime-node a native run is made in the page and says why', async () => {
+    const fault = String(process.env.SEQLENS_NATIVE_FAULT_FILE);
+    // A fresh worker is needed (the one running has onnxruntime-node loaded): stop it, then make its successor fail to load it.
+    await wb.clearNotifications();
+    writeFileSync(fault, 'exit');
+    await wb.selectInEditor(1, 1, STORY_1.length);
+    await wb.command('Sequence Lens: Run Model on Selection');
+    await wb.waitNotification(/native backend stopped/i, 120_000);
+    await wb.clearNotifications();
+    writeFileSync(fault, 'unavailable');
+    await wb.command('Sequence Lens: Run Model on Selection');
+    const msg = await wb.waitNotification(/native backend is not available/i, 120_000);
+    assert.match(msg, /onnxruntime-node for [\w-]+ is not installed/);
+    const f = await wb.webviewFrame('panel', 60_000);
+    await until('the page\'s own run', async () => {
+      const backend = await f.evaluate(() => (window as unknown as { __seqlens: { trace(): { backend?: string } | undefined } }).__seqlens.trace()?.backend ?? '').catch(() => '');
+      return /wasm|webgpu/.test(backend) && ((await heatmapShown(f, STORY_1).catch(() => false)) || false);
+    }, 180_000, 100);
+    assert.ok(!existsSync(fault), 'the fresh worker read the fault');
+    assert.deepEqual((await wb.notifications()).filter((n) => /fail|error/i.test(n)), [], 'no failure is reported');
+    await wb.screenshot('native-unavailable');
     setSettings({ 'sequenceLens.backend': 'auto' });
   });
 });

@@ -44,6 +44,11 @@ export interface SessionOptionsExtra {
    * through JavaScript.
    */
   externalDataFolder?: string;
+  /**
+   * Leave onnxruntime's constant folding out (see onnx/constantFolding.ts): for graphs where it would only
+   * copy big weights transposed, which the CPU's MatMul fusion reads in place. Backends on other devices ignore it.
+   */
+  skipConstantFolding?: boolean;
 }
 
 export interface InferenceBackend {

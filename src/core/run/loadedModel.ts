@@ -217,8 +217,9 @@ export class LoadedModel {
     const { plan } = this.decoded.plan(file, variant);
     const externalData = await this.externalData(file, backend);
     const bytes = this.decoded.instrumented(file, variant);
+    const extra = this.decoded.foldingOnlyCopiesWeights(file) ? { ...externalData, skipConstantFolding: true } : externalData;
     const t0 = now();
-    const session = await backend.createSession(bytes, externalData);
+    const session = await backend.createSession(bytes, extra);
     this.stats.sessions++;
     this.costs.add('sessionCreate', now() - t0);
     return { plan, inputs: file.inputs, outputs: file.outputs, session };

@@ -66,6 +66,10 @@ export function ortBackend(ort: OrtModule, opts: OrtBackendOptions): InferenceBa
           const session = { ...(sessionOptions.extra?.session as Record<string, unknown> | undefined), model_external_initializers_file_folder_path: extra.externalDataFolder };
           sessionOptions.extra = { ...sessionOptions.extra, session };
         }
+        if (extra?.skipConstantFolding && opts.name !== 'webgpu') {
+          const optimization = { ...(sessionOptions.extra?.optimization as Record<string, unknown> | undefined), disable_specified_optimizers: 'ConstantFolding' };
+          sessionOptions.extra = { ...sessionOptions.extra, optimization };
+        }
         let session: Ort.InferenceSession;
         try {
           session = await ort.InferenceSession.create(modelBytes, sessionOptions);
