@@ -7,13 +7,12 @@
  *     wasm, no app around it) on the page thread and in onnxruntime-web's worker, and in the worker again with
  *     10 ms of other work on the page between runs, as the panel does between its runs (it draws).
  * Each: 300 untimed runs first (V8 has optimised the hot wasm functions by then), then the median of 100.
- * Then both engines' own profilers on the same run: kernel time by op type, node's and wasm's side by side (what
- * the gap is made of: on this machine MatMul's kernels, where onnxruntime-node's AVX-512 code meets 128-bit wasm SIMD).
+ * Then one op at a time at the zoo Transformer's shapes, in both engines in Node: what the gap is made of (a
+ * MatMul's kernel: onnxruntime-node's AVX-512 code against wasm's 128-bit SIMD on this machine).
  * Prints medians and ratios side by side; asserts nothing.
  *   node --import tsx bench/wasmEngine.ts
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ortNode from 'onnxruntime-node';
@@ -26,6 +25,9 @@ import { startHarness } from '../test/webview/harnessServer.js';
 import { launch } from '../test/webview/pageDriver.js';
 import { buildWebviewBundle } from '../test/webview/buildBundle.js';
 import { median } from './benchSupport.js';
+import { onnx } from '../src/core/onnx/onnxProto.js';
+import { floatTensor, makeNode } from '../src/core/onnx/graphDelta.js';
+import { mulberry32 } from '../tools/mulberry32.js';
 
 const OUT = 'test-results/bench-wasm-engine';
 const WARM = 300;
@@ -101,93 +103,73 @@ ts.sort((a, b) => a - b);
 window.__median = ts[ts.length >> 1];
 </script>`;
 
-/** onnxruntime's own profile (chrome-trace events) → kernel µs per run by op type, and the run's whole µs per run. */
-function kernelTimes(text: string): { perOp: Map<string, number>; kernels: number; run: number } {
-  const events = JSON.parse(text.slice(text.indexOf('['), text.lastIndexOf(']') + 1)) as
-    { cat: string; name: string; dur: number; args?: { op_name?: string } }[];
-  const perOp = new Map<string, number>();
-  let runs = 0;
-  let run = 0;
-  for (const e of events) {
-    if (e.cat === 'Session' && e.name === 'model_run') {
-      runs++;
-      run += e.dur;
-    } else if (e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.args?.op_name) {
-      perOp.set(e.args.op_name, (perOp.get(e.args.op_name) ?? 0) + e.dur);
-    }
+interface OneOp { model: Uint8Array; x: Float32Array; dims: number[] }
+
+/** A one-node model over `x` (dims): `op` with `weight` as its second input, or with `x` twice ('Add'), or alone. */
+function oneOpModel(op: string, dims: number[], opts: { weight?: [number, number]; attrs?: Record<string, number> } = {}): OneOp {
+  const rand = mulberry32(7);
+  const io = (name: string, d: number[]): onnx.IValueInfoProto =>
+    ({ name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: d.map((v) => ({ dimValue: v })) } } } });
+  const w = opts.weight;
+  const model = onnx.ModelProto.encode({
+    irVersion: 8, opsetImport: [{ domain: '', version: 17 }],
+    graph: {
+      name: op,
+      node: [makeNode(op, w ? ['x', 'w'] : op === 'Add' ? ['x', 'x'] : ['x'], ['y'], `/${op}`, opts.attrs ?? {})],
+      initializer: w ? [floatTensor('w', Float32Array.from({ length: w[0] * w[1] }, () => rand() - 0.5), w)] : [],
+      input: [io('x', dims)],
+      output: [{ name: 'y' }],
+    },
+  }).finish();
+  return { model, x: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rand() - 0.5), dims };
+}
+
+/** Median ms of one op's run in an engine (same process, same V8, same harness). */
+async function timeOneOp(ort: OrtLike, m: OneOp, options: Record<string, unknown>): Promise<number> {
+  const s = await ort.InferenceSession.create(m.model, { graphOptimizationLevel: 'all', logSeverityLevel: 3, ...options });
+  const ts: number[] = [];
+  for (let i = 0; i < WARM + TIMED; i++) {
+    const feeds = { x: new ort.Tensor('float32', m.x.slice(), m.dims) };
+    const t0 = performance.now();
+    await s.run(feeds);
+    if (i >= WARM) ts.push(performance.now() - t0);
   }
-  if (!runs) throw new Error('the profile has no model_run event');
-  for (const [k, v] of perOp) perOp.set(k, v / runs);
-  return { perOp, kernels: [...perOp.values()].reduce((a, b) => a + b, 0), run: run / runs };
+  await s.release();
+  return median(ts);
 }
 
 /**
- * The recorded run under onnxruntime's profiler (PROFILED runs after WARM untimed), one engine: onnxruntime-node
- * writes the profile to a file; onnxruntime-web's wasm prints it on stdout, so it runs in a child process of this script.
+ * The zoo Transformer's own shapes one op at a time (128 positions, d_model 80, FFN 320) and one big MatMul, in both
+ * engines: where the work is arithmetic (a MatMul's kernel, exp and erf), onnxruntime-node's AVX-512 code (16 floats
+ * an instruction, fused multiply-add) meets wasm's 128-bit SIMD (4 floats, no fused multiply-add); where it only
+ * moves data, the two are alike. No option of onnxruntime-web closes the first.
  */
-async function profiled(which: 'node' | 'web'): Promise<string> {
-  if (which === 'web') {
-    const child = spawnSync(process.execPath, ['--import', 'tsx', 'bench/wasmEngine.ts', PROFILE_WEB_FLAG], { encoding: 'utf8', maxBuffer: 1 << 30 });
-    if (child.status !== 0) throw new Error(`the profiled onnxruntime-web run failed: ${child.stderr.slice(-400)}`);
-    return child.stdout;
+async function printOneOps(web: OrtLike): Promise<void> {
+  const cases: [string, OneOp][] = [
+    ['Identity [128, 80] (a run\'s fixed cost)', oneOpModel('Identity', [1, 128, 80])],
+    ['Add [128, 320] (moving data)', oneOpModel('Add', [1, 128, 320])],
+    ['Erf [128, 320] (GELU\'s)', oneOpModel('Erf', [1, 128, 320])],
+    ['Softmax [4, 128, 128] (attention\'s)', oneOpModel('Softmax', [1, 4, 128, 128], { attrs: { axis: -1 } })],
+    ['MatMul [128, 80] x [80, 80]', oneOpModel('MatMul', [1, 128, 80], { weight: [80, 80] })],
+    ['MatMul [128, 80] x [80, 320]', oneOpModel('MatMul', [1, 128, 80], { weight: [80, 320] })],
+    ['MatMul [128, 320] x [320, 80]', oneOpModel('MatMul', [1, 128, 320], { weight: [320, 80] })],
+    ['MatMul [512, 512] x [512, 512]', oneOpModel('MatMul', [1, 512, 512], { weight: [512, 512] })],
+  ];
+  console.log(`\none op at a time, in Node (the lowest of three medians of ${TIMED} runs after ${WARM}; "kernel" subtracts each engine's Identity run, its fixed cost):`);
+  console.log(`  ${'op'.padEnd(40)} ${'node ms'.padStart(8)} ${'wasm ms'.padStart(8)}  ${'wasm ÷ node'.padStart(11)}  ${'kernel ÷'.padStart(8)}`);
+  let base: [number, number] | undefined;
+  for (const [label, m] of cases) {
+    // Three rounds, the engines alternating; each engine's quietest round counts (the machine is shared).
+    let n = Infinity;
+    let w = Infinity;
+    for (let round = 0; round < 3; round++) {
+      n = Math.min(n, await timeOneOp(ortNode, m, { intraOpNumThreads: 1, interOpNumThreads: 1 }));
+      w = Math.min(w, await timeOneOp(web, m, { executionProviders: ['wasm'] }));
+    }
+    base ??= [n, w];
+    const kernel = n - base[0] > 0.005 ? `${((w - base[1]) / (n - base[0])).toFixed(2)}x` : '-';
+    console.log(`  ${label.padEnd(40)} ${n.toFixed(3).padStart(8)} ${w.toFixed(3).padStart(8)}  ${`${(w / n).toFixed(2)}x`.padStart(11)}  ${kernel.padStart(8)}`);
   }
-  const { model, feeds, fetches } = savedRun();
-  for (const f of readdirSync(OUT)) if (f.startsWith('node-profile')) rmSync(join(OUT, f));
-  const s = await ortNode.InferenceSession.create(model, {
-    graphOptimizationLevel: 'all', logSeverityLevel: 3, intraOpNumThreads: 1, interOpNumThreads: 1,
-    enableProfiling: true, profileFilePrefix: join(OUT, 'node-profile'),
-  });
-  await runProfiled(ortNode, s, feeds, fetches);
-  // endProfiling() names no file: the profile is the one file under the prefix (OUT is cleared of old ones first).
-  await s.endProfiling();
-  await s.release();
-  const [file, ...more] = readdirSync(OUT).filter((f) => f.startsWith('node-profile'));
-  if (!file || more.length) throw new Error(`expected one onnxruntime-node profile in ${OUT}, found ${[file, ...more].filter(Boolean).join(', ') || 'none'}`);
-  const text = readFileSync(join(OUT, file), 'utf8');
-  rmSync(join(OUT, file));
-  return text;
-}
-
-const PROFILE_WEB_FLAG = '--profile-web';
-const PROFILED = 100;
-
-/** The run main() saved in OUT (model, feeds, fetches), for a second process to read. */
-function savedRun(): { model: Uint8Array; feeds: Record<string, { type: 'int64' | 'float32'; dims: number[]; data: number[] }>; fetches: string[] } {
-  const run = JSON.parse(readFileSync(join(OUT, 'run.json'), 'utf8')) as { feeds: Record<string, { type: 'int64' | 'float32'; dims: number[]; data: number[] }>; fetches: string[] };
-  return { model: new Uint8Array(readFileSync(join(OUT, 'model.onnx'))), ...run };
-}
-
-async function runProfiled(ort: OrtLike, s: ortNode.InferenceSession, feeds: ReturnType<typeof savedRun>['feeds'], fetches: string[]): Promise<void> {
-  const make = (): Record<string, ortNode.Tensor> => Object.fromEntries(Object.entries(feeds).map(([k, v]) =>
-    [k, new ort.Tensor(v.type, v.type === 'int64' ? BigInt64Array.from(v.data, BigInt) : Float32Array.from(v.data), v.dims)]));
-  for (let i = 0; i < WARM + PROFILED; i++) await s.run(make(), fetches);
-}
-
-/** The child process of profiled('web'): its stdout is onnxruntime-web's profile. */
-async function profileWebChild(): Promise<void> {
-  const web = (await import('onnxruntime-web')) as unknown as OrtLike & { env: { wasm: { numThreads: number; proxy: boolean } } };
-  web.env.wasm.numThreads = 1;
-  web.env.wasm.proxy = false;
-  const { model, feeds, fetches } = savedRun();
-  const s = await web.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', logSeverityLevel: 3, enableProfiling: true });
-  await runProfiled(web, s, feeds, fetches);
-  s.endProfiling();
-  await s.release();
-}
-
-/** Kernel time by op type in both engines, side by side: what the gap is made of. */
-async function printKernels(): Promise<void> {
-  const node = kernelTimes(await profiled('node'));
-  const web = kernelTimes(await profiled('web'));
-  console.log(`\nwhere the time goes, from onnxruntime's profiler (µs per run, ${PROFILED} profiled runs after ${WARM}; the profiler slows both):`);
-  console.log(`  ${'op type'.padEnd(22)} ${'node'.padStart(8)} ${'wasm'.padStart(8)}  wasm ÷ node`);
-  const ops = [...web.perOp.keys()].sort((a, b) => (web.perOp.get(b) ?? 0) - (web.perOp.get(a) ?? 0));
-  const line = (label: string, n: number, w: number): void =>
-    console.log(`  ${label.padEnd(22)} ${n.toFixed(0).padStart(8)} ${w.toFixed(0).padStart(8)}  ${n > 0 ? `${(w / n).toFixed(1)}x` : '-'}`);
-  for (const op of ops.slice(0, 10)) line(op, node.perOp.get(op) ?? 0, web.perOp.get(op) ?? 0);
-  line(`(${Math.max(0, ops.length - 10)} other op types)`, ops.slice(10).reduce((a, o) => a + (node.perOp.get(o) ?? 0), 0), ops.slice(10).reduce((a, o) => a + (web.perOp.get(o) ?? 0), 0));
-  line('all kernels', node.kernels, web.kernels);
-  line('the run, kernels and all', node.run, web.run);
 }
 
 async function main(): Promise<void> {
@@ -229,8 +211,7 @@ async function main(): Promise<void> {
   const base = rows[0][1];
   console.log(`zoo Transformer, ${TEXT.length} tokens, instrumented (${r.fetches.length} outputs fetched); median of ${TIMED} runs after ${WARM} untimed:`);
   for (const [label, ms] of rows) console.log(`  ${label.padEnd(64)} ${ms.toFixed(2)} ms  ${(ms / base).toFixed(2)}x of onnxruntime-node (1 thread)`);
-  await printKernels();
+  await printOneOps(web);
 }
 
-if (process.argv.includes(PROFILE_WEB_FLAG)) await profileWebChild();
-else await main();
+await main();
