@@ -89,11 +89,11 @@ export class NativeHost {
     return r.run;
   }
 
-  /** Loads a model ahead of its first run (see 'prepare' in nativeMessages.ts); resolves with the time it took (ms). */
-  async prepare(model: NativeModelSpec, opts: NativeRequestOptions = {}): Promise<number> {
+  /** Loads a model ahead of its first run (see 'prepare' in nativeMessages.ts): the time it took (ms), and its parts. */
+  async prepare(model: NativeModelSpec, opts: NativeRequestOptions = {}): Promise<{ ms: number; timings: Record<string, number> }> {
     const r = await this.request({ type: 'prepare', id: this.nextId++, model }, opts);
     if (r.kind !== 'prepared') throw new NativeBackendError('protocol', `The native backend answered 'prepare' with '${r.kind}'.`);
-    return r.ms;
+    return { ms: r.ms, timings: r.timings };
   }
 
   /** Deferred attention of an earlier run (`runKey` from its WireRun), fetched by name. */

@@ -66,7 +66,7 @@ export type WorkerResult =
   | { kind: 'trace'; run: WireRun }
   | { kind: 'layers'; probes: ProbeTensor[] }
   | { kind: 'hello'; info: NativeInfo }
-  | { kind: 'prepared'; ms: number };
+  | { kind: 'prepared'; ms: number; timings: Record<string, number> };
 
 export type FromWorker =
   /** `sentAt`: when the worker posted it (performance.timeOrigin + performance.now(), ms); the host times the transfer. */

@@ -286,8 +286,8 @@ const PREPARE_TEXT = 'Hello, world.';
 async function prepare(spec: NativeModelSpec, signal: AbortSignal): Promise<Answer> {
   const t0 = performance.now();
   const [b, m] = await Promise.all([native(), model(spec)]);
-  await m.run({ backend: b, text: PREPARE_TEXT, maxTokens: 16, signal, lensMaxBytes: LENS_WIRE_MAX_BYTES });
-  return [{ kind: 'prepared', ms: performance.now() - t0 }, []];
+  const r = await m.run({ backend: b, text: PREPARE_TEXT, maxTokens: 16, signal, lensMaxBytes: LENS_WIRE_MAX_BYTES, startedAt: t0 });
+  return [{ kind: 'prepared', ms: performance.now() - t0, timings: { ...r.trace.timings } }, []];
 }
 
 /** Deferred attention: another run of the same session over the same text, fetching only these probes. */

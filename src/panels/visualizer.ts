@@ -371,8 +371,10 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
       const spec = nativeSpec(model, version);
       if (!spec || weight.bytes > NATIVE_AUTO_MIN_BYTES) return;
       this.prepared.add(key);
-      const ms = await this.native.prepare(spec);
-      this.log.info(`native backend: ${model.label} loaded ahead of its first run in ${Math.round(ms)} ms (text was selected)`);
+      const { ms, timings } = await this.native.prepare(spec);
+      // Its parts (reading the files, the session, the tokenizer...) say where a slow first run's time went.
+      const parts = Object.entries(timings).filter(([, v]) => v >= 0.5).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ');
+      this.log.info(`native backend: ${model.label} loaded ahead of its first run in ${Math.round(ms)} ms (text was selected): ${parts} ms`);
     } catch (e) {
       this.noteNativeMissing(e);
       this.log.info(`native backend: could not load ${model.label} ahead of its run: ${describeError(e)}`);

@@ -131,8 +131,9 @@ describe('native backend host', { skip: hasNative ? false : 'onnxruntime-node is
 
   test('prepare loads a model ahead of its first run: that run reads no file and creates no session', async () => {
     const spec = zooSpec('gru');
-    const ms = await host.prepare(spec);
+    const { ms, timings } = await host.prepare(spec);
     assert.ok(ms > 0);
+    assert.ok(timings.sessionCreate > 0 && timings.fetch > 0, `prepare read the files and made the session (${JSON.stringify(timings)})`);
     const run = await host.trace({ model: spec, text: TEXT });
     const t = run.trace.timings;
     assert.equal(t.fetch, 0, `no file read again (${JSON.stringify(t)})`);
