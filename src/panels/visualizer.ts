@@ -421,11 +421,12 @@ export class Visualizer implements vscode.WebviewViewProvider, vscode.WebviewPan
 
   /**
    * Where no page is open yet, starts one now: a run shows in it whichever backend makes the run, and a new page
-   * takes a second or more to start (code-server), while choosing the backend can wait for the native worker to
-   * load onnxruntime-node (0.4-0.7 s on a window's first run). In fresh code-server windows the page now starts
-   * 455-672 ms after the command, 786-1,464 ms before. It may read the run's model folders from the start, as
-   * the run would let it (allow) unless it goes native by the setting; an open page is left as it is (no reload).
-   * (Starting the native worker here too was tried: the page then started 720-780 ms after the command, no gain.)
+   * takes a second or more to start (code-server). It may read the run's model folders from the start, as the
+   * run would let it (allow) unless it goes native by the setting; an open page is left as it is (no reload).
+   * On 2 cores the native worker's start competes with the page's: in fresh code-server windows the page starts
+   * 946-1,094 ms after the command now that the run's request goes at once (442-772 ms when the worker started
+   * 0.3 s later), and the trace is there when its app starts (it came 70-300 ms after); the first picture is the
+   * same either way (medians 1,651 and 1,592 ms, six windows each, bench/firstWebview.ts).
    */
   private startPage(req: RunRequest): void {
     if (this.attached.has(this.location)) return;
