@@ -10,6 +10,7 @@
  * runs on every run instead of once.
  */
 import type { GraphProto, NodeProto, TensorProto } from './decode.js';
+import { indexGraph } from './graphIndex.js';
 import { onnx } from './decode.js';
 import { attrInts } from './attributes.js';
 import { tensorSize } from './tensorData.js';
@@ -33,8 +34,8 @@ function weightBytes(t: TensorProto): number {
 }
 
 /** A Transpose that swaps a 2-D weight's axes (no perm, or perm [1, 0]). */
-function transposesMatrix(n: NodeProto, weight: TensorProto | undefined): boolean {
-  if (n.opType !== 'Transpose' || (n.domain ?? '') !== '' || !weight || weight.dims.length !== 2) return false;
+function transposesMatrix(n: NodeProto, weight: TensorProto): boolean {
+  if (n.opType !== 'Transpose' || (n.domain ?? '') !== '' || weight.dims.length !== 2) return false;
   const perm = attrInts(n, 'perm');
   return !perm || (perm.length === 2 && perm[0] === 1 && perm[1] === 0);
 }
@@ -45,33 +46,28 @@ function transposesMatrix(n: NodeProto, weight: TensorProto | undefined): boolea
  */
 export function foldingOnlyCopiesWeights(graph: GraphProto | null | undefined): boolean {
   if (!graph) return false;
+  const index = indexGraph(graph);
   // An initializer that is also a graph input can be fed another value: the runtime does not fold it.
-  const inputs = new Set(graph.input.map((v) => v.name));
-  const weights = new Map(graph.initializer.filter((t) => !inputs.has(t.name)).map((t) => [t.name, t] as const));
-  const outputs = new Set(graph.output.map((v) => v.name));
-  const consumers = new Map<string, NodeProto[]>();
-  for (const n of graph.node) for (const i of n.input) if (i) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const fed = new Set(graph.input.map((v) => v.name));
+  const weights = new Map([...index.initializers].filter(([name]) => !fed.has(name)));
   /** Tensors whose value is known before any run: weights, Constant outputs, results of small folds. */
-  const known = new Set<string>(weights.keys());
+  const known = new Set<string>([...weights.keys(), ...index.constants.keys()]);
   let transposed = 0;
-  // Stored order is topological for exporters' graphs; a graph stored otherwise only folds less here (safe).
-  for (const n of graph.node) {
-    if (n.opType === 'Constant' && (n.domain ?? '') === '') {
-      for (const o of n.output) known.add(o);
-      continue;
-    }
+  for (const n of index.topoOrder) {
+    if (index.constants.has(n.output[0] ?? '')) continue;
     const ins = n.input.filter((i) => i);
     if (!ins.length || !ins.every((i) => known.has(i))) continue;
     const weight = weights.get(ins[0]);
-    if (transposesMatrix(n, weight) && weight) {
-      const readers = consumers.get(n.output[0] ?? '') ?? [];
-      if (readers.length && !outputs.has(n.output[0] ?? '') && readers.every((r) => r.opType === 'MatMul' && (r.domain ?? '') === '' && r.input[1] === n.output[0] && r.input[0] !== n.output[0])) {
+    const out = n.output[0] ?? '';
+    if (weight && transposesMatrix(n, weight)) {
+      const readers = index.consumers.get(out) ?? [];
+      if (readers.length && !index.outputs.has(out) && readers.every((r) => r.opType === 'MatMul' && (r.domain ?? '') === '' && r.input[1] === out && r.input[0] !== out)) {
         transposed += weightBytes(weight);
         continue;
       }
     }
     // Any other foldable node: run per run only if it is small (and then its outputs count as known).
-    const bytes = ins.reduce((s, i) => s + (weights.get(i) ? weightBytes(weights.get(i) as TensorProto) : 0), 0);
+    const bytes = ins.reduce((sum, i) => sum + (weights.has(i) ? weightBytes(weights.get(i) as TensorProto) : 0), 0);
     if (GROWS.has(n.opType) || bytes > SMALL_FOLD_MAX_BYTES || n.attribute.some((a) => a.g || a.graphs.length)) return false;
     for (const o of n.output) known.add(o);
   }

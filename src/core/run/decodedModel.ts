@@ -11,7 +11,6 @@ import { inlineLocalFunctions } from '../onnx/localFunctions.js';
 import { summarize, tensorSummary, type ModelSummary, type TensorSummary } from '../onnx/summarize.js';
 import { applyDelta, emptyDelta, mergeDeltas, type GraphDelta } from '../onnx/graphDelta.js';
 import { planProbes } from '../probes/planProbes.js';
-import { foldingOnlyCopiesWeights } from '../onnx/constantFolding.js';
 import { analyzeGraph } from '../probes/analyzeGraph.js';
 import { inspectDecoded, type ModelInspection } from '../inspect.js';
 import { graphBlocks, type ModelPicture } from '../graphBlocks.js';
@@ -99,7 +98,6 @@ export class DecodedModel {
   private readonly plans = new Map<string, { plan: ProbePlan; delta: GraphDelta }>();
   private positionalMemo?: { value?: PositionalSource; error?: unknown };
   private lensMemo?: { value?: ModelLens; error?: unknown };
-  private readonly foldingVerdicts = new Map<ModelFile, boolean>();
 
   constructor(read: ModelBytes, readonly name: string, private readonly stats: ModelStats, private readonly costs: OneTimeCosts) {
     const t0 = now();
@@ -202,16 +200,6 @@ export class DecodedModel {
     });
     if (this.positionalMemo.error) throw this.positionalMemo.error;
     return this.positionalMemo.value;
-  }
-
-  /** Whether this file's session should leave constant folding out (onnx/constantFolding.ts), decided once per file. */
-  foldingOnlyCopiesWeights(file: ModelFile): boolean {
-    let v = this.foldingVerdicts.get(file);
-    if (v === undefined) {
-      v = foldingOnlyCopiesWeights(file.model.graph);
-      this.foldingVerdicts.set(file, v);
-    }
-    return v;
   }
 
   /** The float32 size of the logit lens's output projection, from its dims alone (undefined: no lens, or not found). */

@@ -23,6 +23,7 @@ import { SeqLensError } from '../errors.js';
 import { findSequenceInputs, type SingleInputs } from './sequenceInputs.js';
 import { positionCount, positionTokens, tensorFeeds } from './tensorFeeds.js';
 import { memoized } from './memoized.js';
+import { foldingOnlyCopiesWeights } from '../onnx/constantFolding.js';
 import { readModelFiles, type FileKey, type ModelBytes, type ModelSource } from './modelFiles.js';
 import { DecodedModel, tensorsKey, variantFor, type FileInspection, type ModelFile, type ModelLens, type ModelStats, type Variant } from './decodedModel.js';
 import { LayerStore, withoutAttention, type LayerFetch } from './layerStore.js';
@@ -217,7 +218,8 @@ export class LoadedModel {
     const { plan } = this.decoded.plan(file, variant);
     const externalData = await this.externalData(file, backend);
     const bytes = this.decoded.instrumented(file, variant);
-    const extra = this.decoded.foldingOnlyCopiesWeights(file) ? { ...externalData, skipConstantFolding: true } : externalData;
+    // Once per session (this is memoized per backend and file), so the graph is read here, not kept.
+    const extra = foldingOnlyCopiesWeights(file.model.graph) ? { ...externalData, skipConstantFolding: true } : externalData;
     const t0 = now();
     const session = await backend.createSession(bytes, extra);
     this.stats.sessions++;
