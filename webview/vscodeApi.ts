@@ -1,7 +1,6 @@
 /**
- * The VS Code webview API behind a replaceable factory, so the app runs in the test harness (which
- * defines a fake `acquireVsCodeApi`) and in VS Code alike. The page's inline start script acquires it
- * (it may be acquired once per page): it is taken from there.
+ * The VS Code webview API, as the page's inline start script acquired it (src/shared/pageStart.ts; it may be
+ * acquired once per page), in VS Code and in the test harness (which defines a fake `acquireVsCodeApi`) alike.
  */
 import type { WebviewToHost } from '../src/shared/protocol.js';
 import { pageStartHandle } from '../src/shared/pageStart.js';
@@ -12,17 +11,11 @@ export interface VsCodeApi {
   setState(state: unknown): void;
 }
 
-declare global {
-  // Provided by VS Code inside webviews (and by test/webview/harness.html).
-  function acquireVsCodeApi(): { postMessage(msg: unknown, transfer?: Transferable[]): void; getState(): unknown; setState(s: unknown): void };
-}
-
 let api: VsCodeApi | undefined;
 
 export function vscodeApi(): VsCodeApi {
   if (api) return api;
-  const start = pageStartHandle();
-  const raw = start ? start.api : typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : undefined;
+  const raw = pageStartHandle()?.api;
   if (raw) {
     api = { postMessage: (m, t) => raw.postMessage(m, t), getState: () => raw.getState(), setState: (s) => raw.setState(s) };
   } else {
